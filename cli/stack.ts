@@ -1,0 +1,196 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from './ports';
+import { agentRHome, localBin, projectRoot } from './project';
+
+/** The wrangler configs of every worker; the first (the gateway) is the one that serves HTTP. */
+export const workerConfigs = [
+  'wrangler.toml',
+  'workers/coordinator/wrangler.toml',
+  'workers/expander/wrangler.toml',
+  'workers/critic/wrangler.toml',
+  'workers/splicer/wrangler.toml',
+];
+
+export interface StackOptions {
+  port?: number;
+  /** Where D1/R2/DO state persists; a restarted stack resumes from it. */
+  stateDir?: string;
+  /** Start the simulated policy endpoint and register it as endpoint "sim" (default true). */
+  sim?: boolean;
+  simOptions?: Record<string, unknown>;
+  log?: (line: string) => void;
+  /** Extra environment for wrangler (tests). */
+  env?: Record<string, string>;
+}
+
+export interface LocalStack {
+  apiUrl: string;
+  token: string;
+  simUrl: string | null;
+  wranglerPid: number;
+  stop(): Promise<void>;
+}
+
+const wranglerEnv = { WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1' };
+
+function readOrCreateSecret(path: string): string {
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const value = randomBytes(24).toString('base64url');
+  writeFileSync(path, `${value}\n`, { mode: 0o600 });
+  return value;
+}
+
+/**
+ * Local secrets go to each worker's .dev.vars (gitignored), the way wrangler dev reads them:
+ * the admin token and the passphrase that encrypts endpoint keys at rest.
+ */
+function writeDevVars(home: string): { token: string } {
+  const token = readOrCreateSecret(join(home, 'admin-token'));
+  const secretsKey = readOrCreateSecret(join(home, 'secrets-key'));
+  const text = `ADMIN_TOKEN=${token}\nSECRETS_KEY=${secretsKey}\n`;
+  for (const config of workerConfigs) {
+    const dir = join(projectRoot, config, '..');
+    writeFileSync(join(dir, '.dev.vars'), text, { mode: 0o600 });
+  }
+  return { token };
+}
+
+function run(command: string, args: string[], env: Record<string, string>): Promise<string> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(command, args, {
+      cwd: projectRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolveRun(output)
+        : reject(new Error(`${command} ${args.join(' ')} failed (${code}):\n${output}`)),
+    );
+  });
+}
+
+async function waitForHealth(
+  url: string,
+  child: ChildProcess,
+  logs: () => string,
+  timeoutMs: number,
+): Promise<void> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (child.exitCode !== null)
+      throw new Error(`wrangler dev exited (${child.exitCode}) before it answered:\n${logs()}`);
+    try {
+      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the local stack did not answer within ${timeoutMs / 1000}s:\n${logs()}`);
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Starts every worker under one `wrangler dev` (plus sim-policy), applies D1 migrations first. */
+export async function startLocalStack(options: StackOptions = {}): Promise<LocalStack> {
+  const log = options.log ?? (() => {});
+  const home = agentRHome();
+  mkdirSync(home, { recursive: true });
+  const stateDir = options.stateDir ?? join(home, 'state');
+  const { token } = writeDevVars(home);
+  const env = { ...wranglerEnv, ...options.env };
+  const wrangler = localBin('wrangler');
+
+  log('applying D1 migrations');
+  await run(
+    wrangler,
+    ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir, '-c', 'wrangler.toml'],
+    env,
+  );
+
+  let sim: { url: string; close(): Promise<void> } | null = null;
+  if (options.sim !== false) {
+    const { startSimPolicy } = await import('../tools/sim-policy/server');
+    sim = await startSimPolicy(options.simOptions ?? {});
+    log(`sim-policy listening on ${sim.url}`);
+  }
+
+  const port = options.port || (await freePort());
+  const inspectorPort = await freePort();
+  const args = [
+    'dev',
+    ...workerConfigs.flatMap((c) => ['-c', c]),
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--inspector-port',
+    String(inspectorPort),
+    '--persist-to',
+    stateDir,
+    '--show-interactive-dev-session=false',
+    '--log-level',
+    'warn',
+  ];
+  log('starting wrangler dev');
+  // detached: wrangler and its workerd children form one process group we can stop together.
+  const child = spawn(wrangler, args, {
+    cwd: projectRoot,
+    env: { ...process.env, ...env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const apiUrl = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    killGroup(child, 'SIGTERM');
+    const exited = new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
+    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+    killGroup(child, 'SIGKILL'); // workerd children that outlived wrangler
+    await sim?.close();
+  };
+  try {
+    await waitForHealth(apiUrl, child, () => output, 120_000);
+    if (sim) {
+      const response = await fetch(`${apiUrl}/v1/endpoints/sim`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          baseUrl: `${sim.url}/v1`,
+          model: 'sim-policy',
+          maxConcurrency: 32,
+          supportsN: true,
+        }),
+      });
+      if (!response.ok)
+        throw new Error(`could not register the sim endpoint: ${response.status} ${await response.text()}`);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { apiUrl, token, simUrl: sim?.url ?? null, wranglerPid: child.pid ?? 0, stop };
+}

@@ -1,0 +1,180 @@
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+// D1 tables (drizzle-orm). Timestamps are epoch milliseconds; JSON columns hold zod-validated shapes.
+
+/** One build: a RunSpec (config) over a set of tasks. */
+export const runs = sqliteTable(
+  'runs',
+  {
+    id: text('id').primaryKey(),
+    status: text('status', {
+      enum: ['queued', 'running', 'completed', 'partial', 'failed', 'cancelled'],
+    }).notNull(),
+    spec: text('spec', { mode: 'json' }).notNull(),
+    taskCount: integer('task_count').notNull(),
+    iterationId: text('iteration_id'),
+    error: text('error'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    completedAt: integer('completed_at'),
+  },
+  (t) => [index('runs_created_idx').on(t.createdAt)],
+);
+
+/** One task of a run (a TaskTree Durable Object); counters are copied here when the task ends. */
+export const runTasks = sqliteTable(
+  'run_tasks',
+  {
+    runId: text('run_id').notNull(),
+    task: integer('task').notNull(),
+    status: text('status', {
+      enum: ['pending', 'searching', 'critiquing', 'splicing', 'done', 'failed'],
+    }).notNull(),
+    nodes: integer('nodes').notNull().default(0),
+    policyCalls: integer('policy_calls').notNull().default(0),
+    judgeCalls: integer('judge_calls').notNull().default(0),
+    revisionRecords: integer('revision_records').notNull().default(0),
+    goodRecords: integer('good_records').notNull().default(0),
+    failedJobs: integer('failed_jobs').notNull().default(0),
+    error: text('error'),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.task] })],
+);
+
+/** Index rows for the revision and good records stored as JSONL in R2. */
+export const trajectories = sqliteTable(
+  'trajectories',
+  {
+    id: text('id').primaryKey(),
+    runId: text('run_id').notNull(),
+    task: integer('task').notNull(),
+    kind: text('kind', { enum: ['revision', 'good'] }).notNull(),
+    firstErrorStep: integer('first_error_step'),
+    rewardGood: real('reward_good'),
+    rewardBad: real('reward_bad'),
+    turns: integer('turns').notNull(),
+    chars: integer('chars').notNull(),
+    r2Key: text('r2_key').notNull(),
+    line: integer('line').notNull(),
+  },
+  (t) => [index('trajectories_run_idx').on(t.runId, t.task, t.kind)],
+);
+
+/** An exported or assembled dataset (files in R2 with a manifest). */
+export const datasets = sqliteTable('datasets', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  format: text('format').notNull(),
+  runIds: text('run_ids', { mode: 'json' }).notNull(),
+  manifest: text('manifest', { mode: 'json' }).notNull(),
+  status: text('status', { enum: ['building', 'ready', 'failed'] }).notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** OpenAI-compatible inference endpoints; the API key is stored encrypted and never returned. */
+export const endpoints = sqliteTable('endpoints', {
+  name: text('name').primaryKey(),
+  baseUrl: text('base_url').notNull(),
+  model: text('model').notNull(),
+  apiKeyCiphertext: text('api_key_ciphertext'),
+  config: text('config', { mode: 'json' }).notNull(),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** AgentGym environment servers. */
+export const envServers = sqliteTable('env_servers', {
+  name: text('name').primaryKey(),
+  baseUrl: text('base_url').notNull(),
+  flavor: text('flavor', { enum: ['textcraft', 'webshop', 'sciworld'] }).notNull(),
+  config: text('config', { mode: 'json' }).notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** Crafting worlds (the recipe set is in R2 under worlds/<name>.json). */
+export const worlds = sqliteTable('worlds', {
+  name: text('name').primaryKey(),
+  recipes: integer('recipes').notNull(),
+  goals: integer('goals').notNull(),
+  baseItems: integer('base_items').notNull(),
+  r2Key: text('r2_key').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** The build -> train -> evaluate loop: one row per iteration, chained by parentId. */
+export const iterations = sqliteTable('iterations', {
+  id: text('id').primaryKey(),
+  loopId: text('loop_id').notNull(),
+  index: integer('index').notNull(),
+  parentId: text('parent_id'),
+  status: text('status').notNull(),
+  policyEndpoint: text('policy_endpoint').notNull(),
+  alpha: real('alpha').notNull(),
+  runId: text('run_id'),
+  datasetId: text('dataset_id'),
+  evalId: text('eval_id'),
+  config: text('config', { mode: 'json' }).notNull(),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** Evaluation runs of a policy on a split, with their metrics. */
+export const evals = sqliteTable('evals', {
+  id: text('id').primaryKey(),
+  iterationId: text('iteration_id'),
+  status: text('status').notNull(),
+  spec: text('spec', { mode: 'json' }).notNull(),
+  metrics: text('metrics', { mode: 'json' }),
+  createdAt: integer('created_at').notNull(),
+  completedAt: integer('completed_at'),
+});
+
+/** Outbound webhook subscriptions; the signing secret is stored encrypted. */
+export const webhooks = sqliteTable('webhooks', {
+  id: text('id').primaryKey(),
+  url: text('url').notNull(),
+  events: text('events', { mode: 'json' }).notNull(),
+  secretCiphertext: text('secret_ciphertext').notNull(),
+  active: integer('active', { mode: 'boolean' }).notNull().default(true),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** Every delivery attempt of an outbound webhook. */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    webhookId: text('webhook_id').notNull(),
+    event: text('event').notNull(),
+    payload: text('payload', { mode: 'json' }).notNull(),
+    status: text('status', { enum: ['pending', 'delivered', 'failed'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('deliveries_webhook_idx').on(t.webhookId, t.createdAt)],
+);
+
+/** Inbound webhook idempotency keys: a redelivered webhook never starts a second build. */
+export const inboundHooks = sqliteTable('inbound_hooks', {
+  idempotencyKey: text('idempotency_key').primaryKey(),
+  runId: text('run_id'),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** API tokens: only the SHA-256 hash is stored. */
+export const apiTokens = sqliteTable(
+  'api_tokens',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: integer('created_at').notNull(),
+    revokedAt: integer('revoked_at'),
+    lastUsedAt: integer('last_used_at'),
+  },
+  (t) => [uniqueIndex('api_tokens_hash_idx').on(t.tokenHash)],
+);

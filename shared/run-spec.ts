@@ -1,0 +1,94 @@
+import { z } from 'zod';
+
+/** Task ids as the CLI writes them: `0-19`, `0,3,7`, `0-4,10`. */
+export function parseTaskList(text: string): number[] {
+  const out = new Set<number>();
+  for (const part of text.split(',')) {
+    const piece = part.trim();
+    if (!piece) continue;
+    const range = /^(\d+)\s*-\s*(\d+)$/.exec(piece);
+    if (range) {
+      const from = Number(range[1]);
+      const to = Number(range[2]);
+      if (to < from) throw new Error(`task range "${piece}" ends before it starts`);
+      if (to - from >= MAX_TASKS_PER_RUN)
+        throw new Error(`task range "${piece}" is larger than ${MAX_TASKS_PER_RUN}`);
+      for (let t = from; t <= to; t++) out.add(t);
+    } else if (/^\d+$/.test(piece)) {
+      out.add(Number(piece));
+    } else {
+      throw new Error(`"${piece}" is not a task id or range (examples: 0-19, 0,3,7)`);
+    }
+  }
+  if (out.size === 0) throw new Error('no tasks given');
+  return [...out].sort((a, b) => a - b);
+}
+
+export const MAX_TASKS_PER_RUN = 5000;
+
+/** Reference defaults (agent-r.md section 3 and 5). */
+export const searchDefaults = {
+  iterations: 8,
+  width: 4,
+  depth: 20,
+  alpha: 0.5,
+  beta: 0.2,
+  c: 0.25,
+  transition: 'model',
+  parallelism: 4,
+  seed: 0,
+} as const;
+
+/** What a build does: validated at every entrance (API, webhook, CLI). */
+export const runSpecSchema = z
+  .object({
+    env: z.enum(['crafting', 'agentgym']).default('crafting'),
+    flavor: z.enum(['textcraft', 'webshop', 'sciworld']).optional(),
+    /** AgentGym server: a registered env server's name or a URL. */
+    envServer: z.string().min(1).max(500).optional(),
+    world: z.string().min(1).max(100).default('default'),
+    tasks: z.array(z.number().int().nonnegative().max(1_000_000)).min(1).max(MAX_TASKS_PER_RUN),
+    /** A registered endpoint's name. */
+    policy: z.string().min(1).max(100).default('sim'),
+    /** The judge; defaults to the policy (Agent-R uses the actor model itself). */
+    judge: z.string().min(1).max(100).optional(),
+    iterations: z.number().int().min(1).max(256).default(searchDefaults.iterations),
+    width: z.number().int().min(1).max(16).default(searchDefaults.width),
+    depth: z.number().int().min(1).max(100).default(searchDefaults.depth),
+    alpha: z.number().min(0).max(1).default(searchDefaults.alpha),
+    beta: z.number().min(0).max(1).default(searchDefaults.beta),
+    c: z.number().min(0).max(100).default(searchDefaults.c),
+    transition: z.enum(['model', 'end']).default(searchDefaults.transition),
+    parallelism: z.number().int().min(1).max(64).default(searchDefaults.parallelism),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(searchDefaults.seed),
+    temperature: z.number().min(0).max(2).default(1),
+    maxTokens: z.number().int().min(1).max(8192).default(500),
+    preset: z.enum(['agent-r', 'agentgym']).default('agent-r'),
+    maxPairsPerTask: z.number().int().min(1).max(100_000).optional(),
+    revisionSentences: z.array(z.string().min(1).max(500)).min(1).max(100).optional(),
+    label: z.string().max(200).optional(),
+  })
+  .strict()
+  .superRefine((spec, ctx) => {
+    if (spec.env === 'agentgym' && !spec.envServer) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['envServer'],
+        message: 'env "agentgym" needs envServer (a name or URL)',
+      });
+    }
+    if (spec.env === 'agentgym' && !spec.flavor) {
+      ctx.addIssue({ code: 'custom', path: ['flavor'], message: 'env "agentgym" needs flavor' });
+    }
+    if (new Set(spec.tasks).size !== spec.tasks.length) {
+      ctx.addIssue({ code: 'custom', path: ['tasks'], message: 'task ids must be unique' });
+    }
+  });
+
+export type RunSpecInput = z.input<typeof runSpecSchema>;
+export type RunSpec = z.output<typeof runSpecSchema>;

@@ -1,0 +1,36 @@
+import { exports } from 'cloudflare:workers';
+
+export const ADMIN_TOKEN = 'test-admin-token';
+
+/** Calls the API of the integration worker (the gateway's app) as a client would. */
+export async function api(
+  path: string,
+  init: RequestInit & { json?: unknown; token?: string | null } = {},
+): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (init.token !== null) headers.set('authorization', `Bearer ${init.token ?? ADMIN_TOKEN}`);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set('content-type', 'application/json');
+    body = JSON.stringify(init.json);
+  }
+  return (exports as unknown as { default: Fetcher }).default.fetch(`http://agent-r.test${path}`, {
+    ...init,
+    headers,
+    body,
+  });
+}
+
+/** Polls until `check` returns a value, bounded in attempts (never sleeps forever). */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | null | false>,
+  attempts = 200,
+  delayMs = 50,
+): Promise<T> {
+  for (let i = 0; i < attempts; i++) {
+    const value = await check();
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, delayMs));
+  }
+  throw new Error(`condition not met after ${attempts} attempts`);
+}

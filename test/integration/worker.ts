@@ -1,0 +1,18 @@
+import coordinator from '../../workers/coordinator/src/index';
+import expander from '../../workers/expander/src/index';
+import gateway from '../../workers/gateway/src/index';
+
+export { EndpointGate, EnvPool, RunLedger, TaskTree } from '../../workers/coordinator/src/index';
+
+type AnyEnv = Parameters<typeof gateway.fetch>[1];
+
+/** Every worker's handlers behind one entry: fetch goes to the gateway, queues by name. */
+export default {
+  fetch: (request, env, ctx) => gateway.fetch(request, env, ctx),
+  async queue(batch, env) {
+    const name = batch.queue;
+    if (name === 'agent-r-expand') return expander.queue(batch as never, env as never);
+    if (name.endsWith('-dlq')) return coordinator.queue(batch as never, env as never);
+    throw new Error(`no consumer for queue ${name} in the integration worker`);
+  },
+} satisfies ExportedHandler<AnyEnv>;

@@ -1,0 +1,234 @@
+import { DurableObject } from 'cloudflare:workers';
+import { eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
+import { runTasks, runs } from '../../../shared/db/schema';
+import type { RunSpec } from '../../../shared/run-spec';
+import { type CoordinatorBindings, taskTreeStub } from '../../common/env';
+import { all, MetaStore, one } from './sql';
+
+export type TaskStatus =
+  | 'pending'
+  | 'searching'
+  | 'critiquing'
+  | 'splicing'
+  | 'done'
+  | 'failed'
+  | 'cancelled';
+
+/** What a TaskTree reports about itself; counters are totals, so a repeated report is harmless. */
+export interface TaskProgress {
+  status: TaskStatus;
+  nodes: number;
+  policyCalls: number;
+  judgeCalls: number;
+  promptTokens: number;
+  completionTokens: number;
+  revision: number;
+  good: number;
+  failedJobs: number;
+  error?: string | null;
+}
+
+export interface RunCounters {
+  tasks: number;
+  tasksDone: number;
+  tasksFailed: number;
+  nodes: number;
+  policyCalls: number;
+  judgeCalls: number;
+  promptTokens: number;
+  completionTokens: number;
+  revision: number;
+  good: number;
+  failedJobs: number;
+}
+
+export type RunStatus = 'queued' | 'running' | 'completed' | 'partial' | 'failed' | 'cancelled';
+
+interface RunMeta {
+  runId: string;
+  spec: RunSpec;
+  status: RunStatus;
+  startedAt: number;
+  completedAt: number | null;
+}
+
+const TREES_STARTED_PER_ALARM = 50;
+const FINAL: TaskStatus[] = ['done', 'failed', 'cancelled'];
+
+/** One per run: which tasks exist, how far each is, the run's counters and status. */
+export class RunLedger extends DurableObject<CoordinatorBindings> {
+  private readonly sql: SqlStorage;
+  private readonly meta: MetaStore;
+
+  constructor(ctx: DurableObjectState, env: CoordinatorBindings) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.meta = new MetaStore(this.sql);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS tasks (
+      task INTEGER PRIMARY KEY, started INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL,
+      nodes INTEGER NOT NULL DEFAULT 0, policy_calls INTEGER NOT NULL DEFAULT 0,
+      judge_calls INTEGER NOT NULL DEFAULT 0, prompt_tokens INTEGER NOT NULL DEFAULT 0,
+      completion_tokens INTEGER NOT NULL DEFAULT 0, revision INTEGER NOT NULL DEFAULT 0,
+      good INTEGER NOT NULL DEFAULT 0, failed_jobs INTEGER NOT NULL DEFAULT 0, error TEXT,
+      updated_at INTEGER NOT NULL)`);
+  }
+
+  /** Idempotent: a second start of the same run changes nothing. */
+  async start(runId: string, spec: RunSpec): Promise<void> {
+    if (this.meta.get<RunMeta>('run')) return;
+    const now = Date.now();
+    this.meta.set('run', {
+      runId,
+      spec,
+      status: 'running',
+      startedAt: now,
+      completedAt: null,
+    } satisfies RunMeta);
+    for (const task of spec.tasks) {
+      this.sql.exec(
+        "INSERT OR IGNORE INTO tasks (task, status, updated_at) VALUES (?, 'pending', ?)",
+        task,
+        now,
+      );
+    }
+    await drizzle(this.env.DB)
+      .update(runs)
+      .set({ status: 'running', updatedAt: now })
+      .where(eq(runs.id, runId));
+    // Trees are started from the alarm in chunks so that a run of thousands of tasks starts quickly.
+    await this.ctx.storage.setAlarm(now);
+  }
+
+  override async alarm(): Promise<void> {
+    const run = this.meta.get<RunMeta>('run');
+    if (!run || run.status === 'cancelled') return;
+    const pending = all<{ task: number }>(
+      this.sql,
+      'SELECT task FROM tasks WHERE started = 0 ORDER BY task LIMIT ?',
+      TREES_STARTED_PER_ALARM,
+    );
+    await Promise.all(
+      pending.map(async ({ task }) => {
+        await taskTreeStub(this.env, run.runId, task).start(run.runId, task, run.spec);
+        this.sql.exec(
+          "UPDATE tasks SET started = 1, status = CASE WHEN status = 'pending' THEN 'searching' ELSE status END WHERE task = ?",
+          task,
+        );
+      }),
+    );
+    if (pending.length === TREES_STARTED_PER_ALARM) await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  async reportTask(task: number, progress: TaskProgress): Promise<void> {
+    const run = this.meta.get<RunMeta>('run');
+    if (!run) return;
+    this.sql.exec(
+      `UPDATE tasks SET status = ?, nodes = ?, policy_calls = ?, judge_calls = ?, prompt_tokens = ?,
+       completion_tokens = ?, revision = ?, good = ?, failed_jobs = ?, error = ?, updated_at = ? WHERE task = ?`,
+      progress.status,
+      progress.nodes,
+      progress.policyCalls,
+      progress.judgeCalls,
+      progress.promptTokens,
+      progress.completionTokens,
+      progress.revision,
+      progress.good,
+      progress.failedJobs,
+      progress.error ?? null,
+      Date.now(),
+      task,
+    );
+    if (FINAL.includes(progress.status)) {
+      await drizzle(this.env.DB)
+        .insert(runTasks)
+        .values({
+          runId: run.runId,
+          task,
+          status: progress.status === 'cancelled' ? 'failed' : progress.status,
+          nodes: progress.nodes,
+          policyCalls: progress.policyCalls,
+          judgeCalls: progress.judgeCalls,
+          revisionRecords: progress.revision,
+          goodRecords: progress.good,
+          failedJobs: progress.failedJobs,
+          error: progress.error ?? null,
+          updatedAt: Date.now(),
+        })
+        .onConflictDoUpdate({
+          target: [runTasks.runId, runTasks.task],
+          set: {
+            status: progress.status === 'cancelled' ? 'failed' : progress.status,
+            nodes: progress.nodes,
+            policyCalls: progress.policyCalls,
+            judgeCalls: progress.judgeCalls,
+            revisionRecords: progress.revision,
+            goodRecords: progress.good,
+            failedJobs: progress.failedJobs,
+            error: progress.error ?? null,
+            updatedAt: Date.now(),
+          },
+        });
+      await this.maybeComplete(run);
+    }
+  }
+
+  private async maybeComplete(run: RunMeta): Promise<void> {
+    if (run.status !== 'running') return;
+    const open = one<{ n: number }>(
+      this.sql,
+      "SELECT COUNT(*) AS n FROM tasks WHERE status NOT IN ('done', 'failed', 'cancelled')",
+    );
+    if ((open?.n ?? 0) > 0) return;
+    const counters = this.counters();
+    const status: RunStatus =
+      counters.tasksFailed === 0 ? 'completed' : counters.tasksDone === 0 ? 'failed' : 'partial';
+    const now = Date.now();
+    const error = counters.tasksFailed
+      ? `${counters.tasksFailed} of ${counters.tasks} tasks failed (see the run's failures)`
+      : null;
+    this.meta.set('run', { ...run, status, completedAt: now } satisfies RunMeta);
+    await drizzle(this.env.DB)
+      .update(runs)
+      .set({ status, error, updatedAt: now, completedAt: now })
+      .where(eq(runs.id, run.runId));
+  }
+
+  counters(): RunCounters {
+    const row = one<Record<string, number>>(
+      this.sql,
+      `SELECT COUNT(*) AS tasks, SUM(status = 'done') AS tasksDone, SUM(status IN ('failed', 'cancelled')) AS tasksFailed,
+       SUM(nodes) AS nodes, SUM(policy_calls) AS policyCalls, SUM(judge_calls) AS judgeCalls,
+       SUM(prompt_tokens) AS promptTokens, SUM(completion_tokens) AS completionTokens, SUM(revision) AS revision,
+       SUM(good) AS good, SUM(failed_jobs) AS failedJobs FROM tasks`,
+    );
+    const n = (k: string) => Number(row?.[k] ?? 0);
+    return {
+      tasks: n('tasks'),
+      tasksDone: n('tasksDone'),
+      tasksFailed: n('tasksFailed'),
+      nodes: n('nodes'),
+      policyCalls: n('policyCalls'),
+      judgeCalls: n('judgeCalls'),
+      promptTokens: n('promptTokens'),
+      completionTokens: n('completionTokens'),
+      revision: n('revision'),
+      good: n('good'),
+      failedJobs: n('failedJobs'),
+    };
+  }
+
+  async status(): Promise<{
+    status: RunStatus;
+    counters: RunCounters;
+    tasks: { task: number; status: string; error: string | null }[];
+  } | null> {
+    const run = this.meta.get<RunMeta>('run');
+    if (!run) return null;
+    const tasks = all<{ task: number; status: string; error: string | null }>(
+      this.sql,
+      'SELECT task, status, error FROM tasks ORDER BY task',
+    );
+    return { status: run.status, counters: this.counters(), tasks };
+  }
+}

@@ -1,0 +1,79 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { z } from 'zod';
+import { requireBearer } from './auth';
+import type { GatewayContext } from './context';
+import { ApiError, describeZodError, errorResponse } from './errors';
+import { endpointsApp } from './routes/endpoints';
+import { runsApp } from './routes/runs';
+
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+/** The HTTP API: every /v1 route behind a bearer token, one error envelope for every failure. */
+export function buildApp() {
+  const app = new OpenAPIHono<GatewayContext>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const { message, details } = describeZodError(result.error as z.ZodError);
+        return errorResponse(c, 400, 'invalid_request', message, details);
+      }
+    },
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError)
+      return errorResponse(c, error.status, error.code, error.message, error.details);
+    if (error instanceof z.ZodError) {
+      const { message, details } = describeZodError(error);
+      return errorResponse(c, 400, 'invalid_request', message, details);
+    }
+    if (error instanceof HTTPException) {
+      const status = error.status;
+      if (status === 415)
+        return errorResponse(
+          c,
+          415,
+          'unsupported_media_type',
+          'send the body as JSON with Content-Type: application/json',
+        );
+      return errorResponse(
+        c,
+        status,
+        status === 413 ? 'payload_too_large' : 'http_error',
+        error.message || 'request failed',
+      );
+    }
+    if (error instanceof SyntaxError)
+      return errorResponse(c, 400, 'invalid_json', `malformed JSON body: ${error.message}`);
+    console.error('unhandled error', error);
+    return errorResponse(c, 500, 'internal', 'internal error');
+  });
+  app.notFound((c) =>
+    errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`),
+  );
+
+  app.get('/health', (c) => c.json({ ok: true }));
+  app.doc('/openapi.json', {
+    openapi: '3.0.3',
+    info: {
+      title: 'agent-r',
+      version: '0.1.0',
+      description: 'Agent-R revision-trajectory builds as a service',
+    },
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) =>
+        errorResponse(c, 413, 'payload_too_large', `request body is larger than ${MAX_BODY_BYTES} bytes`),
+    }),
+  );
+  app.use('/v1/*', requireBearer);
+  app.route('/v1/runs', runsApp);
+  app.route('/v1/endpoints', endpointsApp);
+  return app;
+}

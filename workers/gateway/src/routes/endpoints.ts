@@ -1,0 +1,74 @@
+import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { endpointSchema } from '../../../../shared/inference/endpoint';
+import { deleteEndpoint, listPublicEndpoints, saveEndpoint } from '../../../common/endpoints';
+import type { GatewayContext } from '../context';
+import { notFound } from '../errors';
+import { errorResponses, jsonBody, jsonResponse } from '../openapi';
+
+const publicEndpointSchema = endpointSchema.omit({ apiKey: true }).extend({ hasApiKey: z.boolean() });
+const endpointWriteSchema = endpointSchema.omit({ name: true });
+const nameParam = z.object({ name: endpointSchema.shape.name });
+
+export const endpointsApp = new OpenAPIHono<GatewayContext>();
+
+endpointsApp.openapi(
+  createRoute({
+    method: 'put',
+    path: '/{name}',
+    summary: 'Create or replace an inference endpoint (the API key is write-only)',
+    request: { params: nameParam, ...jsonBody(endpointWriteSchema) },
+    responses: {
+      200: jsonResponse(publicEndpointSchema, 'The stored endpoint, without its key'),
+      ...errorResponses,
+    },
+  }),
+  async (c) => {
+    const endpoint = { ...c.req.valid('json'), name: c.req.valid('param').name };
+    return c.json(await saveEndpoint(c.env, endpoint), 200);
+  },
+);
+
+endpointsApp.openapi(
+  createRoute({
+    method: 'get',
+    path: '/',
+    summary: 'List inference endpoints',
+    responses: {
+      200: jsonResponse(z.object({ endpoints: z.array(publicEndpointSchema) }), 'Endpoints'),
+      ...errorResponses,
+    },
+  }),
+  async (c) => c.json({ endpoints: await listPublicEndpoints(c.env) }, 200),
+);
+
+endpointsApp.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{name}',
+    summary: 'One inference endpoint, without its key',
+    request: { params: nameParam },
+    responses: { 200: jsonResponse(publicEndpointSchema, 'The endpoint'), ...errorResponses },
+  }),
+  async (c) => {
+    const { name } = c.req.valid('param');
+    const found = (await listPublicEndpoints(c.env)).find((e) => e.name === name);
+    if (!found) throw notFound(`endpoint ${name}`);
+    return c.json(found, 200);
+  },
+);
+
+endpointsApp.openapi(
+  createRoute({
+    method: 'delete',
+    path: '/{name}',
+    summary: 'Delete an inference endpoint',
+    request: { params: nameParam },
+    responses: { 200: jsonResponse(z.object({ deleted: z.literal(true) }), 'Deleted'), ...errorResponses },
+  }),
+  async (c) => {
+    const { name } = c.req.valid('param');
+    if (!(await deleteEndpoint(c.env, name))) throw notFound(`endpoint ${name}`);
+    return c.json({ deleted: true as const }, 200);
+  },
+);

@@ -1,0 +1,157 @@
+import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
+import { desc, eq, lt } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
+import { z } from 'zod';
+import { runs } from '../../../../shared/db/schema';
+import { runSpecSchema, parseTaskList } from '../../../../shared/run-spec';
+import { runLedgerStub } from '../../../common/env';
+import type { GatewayContext } from '../context';
+import { ApiError, errorEnvelopeSchema, notFound } from '../errors';
+import { jsonBody, jsonResponse, errorResponses } from '../openapi';
+
+/** Tasks may be sent as ids or as the CLI's range text ("0-19,25"). */
+const runCreateSchema = z.preprocess((body) => {
+  if (body && typeof body === 'object' && typeof (body as { tasks?: unknown }).tasks === 'string') {
+    const text = (body as { tasks: string }).tasks;
+    try {
+      return { ...body, tasks: parseTaskList(text) };
+    } catch (error) {
+      throw new ApiError(400, 'invalid_request', `invalid request: tasks: ${(error as Error).message}`);
+    }
+  }
+  return body;
+}, runSpecSchema);
+
+const runCountersSchema = z.object({
+  tasks: z.number(),
+  tasksDone: z.number(),
+  tasksFailed: z.number(),
+  nodes: z.number(),
+  policyCalls: z.number(),
+  judgeCalls: z.number(),
+  promptTokens: z.number(),
+  completionTokens: z.number(),
+  revision: z.number(),
+  good: z.number(),
+  failedJobs: z.number(),
+});
+
+export const runViewSchema = z.object({
+  id: z.string(),
+  status: z.string(),
+  spec: z.record(z.string(), z.unknown()),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  completedAt: z.number().nullable(),
+  error: z.string().nullable(),
+  counters: runCountersSchema.nullable(),
+});
+
+export function newId(prefix: string): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(9));
+  const text = [...bytes]
+    .map((b) => b.toString(36).padStart(2, '0'))
+    .join('')
+    .slice(0, 14);
+  return `${prefix}_${Date.now().toString(36)}${text}`;
+}
+
+const idParam = z.object({ id: z.string().min(1).max(100) });
+
+export const runsApp = new OpenAPIHono<GatewayContext>();
+
+runsApp.openapi(
+  createRoute({
+    method: 'post',
+    path: '/',
+    summary: 'Start a build (MCTS + critique + splicing) over a set of tasks',
+    request: jsonBody(runCreateSchema),
+    responses: { 201: jsonResponse(runViewSchema, 'The new run'), ...errorResponses },
+  }),
+  async (c) => {
+    const spec = c.req.valid('json');
+    const id = newId('run');
+    const now = Date.now();
+    const db = drizzle(c.env.DB);
+    await db.insert(runs).values({
+      id,
+      status: 'queued',
+      spec,
+      taskCount: spec.tasks.length,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await runLedgerStub(c.env, id).start(id, spec);
+    return c.json(await loadRunView(c.env, id), 201);
+  },
+);
+
+runsApp.openapi(
+  createRoute({
+    method: 'get',
+    path: '/',
+    summary: 'List runs, newest first',
+    request: {
+      query: z.object({
+        limit: z.coerce.number().int().min(1).max(200).default(50),
+        before: z.coerce.number().int().optional(),
+      }),
+    },
+    responses: {
+      200: jsonResponse(
+        z.object({ runs: z.array(runViewSchema), next: z.number().nullable() }),
+        'A page of runs',
+      ),
+      ...errorResponses,
+    },
+  }),
+  async (c) => {
+    const { limit, before } = c.req.valid('query');
+    const db = drizzle(c.env.DB);
+    const rows = await db
+      .select()
+      .from(runs)
+      .where(before === undefined ? undefined : lt(runs.createdAt, before))
+      .orderBy(desc(runs.createdAt))
+      .limit(limit + 1)
+      .all();
+    const page = rows.slice(0, limit);
+    const views = await Promise.all(page.map((r) => loadRunView(c.env, r.id)));
+    return c.json({ runs: views, next: rows.length > limit ? (page.at(-1)?.createdAt ?? null) : null }, 200);
+  },
+);
+
+runsApp.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{id}',
+    summary: "A run's status and counters",
+    request: { params: idParam },
+    responses: {
+      200: jsonResponse(runViewSchema, 'The run'),
+      404: { description: 'No such run', content: { 'application/json': { schema: errorEnvelopeSchema } } },
+      ...errorResponses,
+    },
+  }),
+  async (c) => c.json(await loadRunView(c.env, c.req.valid('param').id), 200),
+);
+
+export async function loadRunView(
+  env: GatewayContext['Bindings'],
+  id: string,
+): Promise<z.infer<typeof runViewSchema>> {
+  const db = drizzle(env.DB);
+  const row = await db.select().from(runs).where(eq(runs.id, id)).get();
+  if (!row) throw notFound(`run ${id}`);
+  const ledger = await runLedgerStub(env, id).status();
+  return {
+    id: row.id,
+    status: ledger?.status ?? row.status,
+    spec: row.spec as Record<string, unknown>,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    completedAt: row.completedAt,
+    error: row.error,
+    counters: ledger?.counters ?? null,
+  };
+}
