@@ -1,0 +1,81 @@
+import type { StepResult } from '../types';
+import { type FlavorProtocol, clampReward, endpointOf, textAfterActionMarker } from './flavor-protocol';
+import type { JsonTransport } from './http-transport';
+import {
+  closeAnswerSchema,
+  parseWire,
+  sciWorldCreateSchema,
+  sciWorldResetSchema,
+  sciWorldStepSchema,
+} from './wire';
+
+/** ScienceWorld's score of a failed episode ("disaster"); it ends the episode. */
+export const SCIWORLD_FAILURE_SCORE = -100;
+
+/**
+ * SciWorld server (agentenv-sciworld): key `id`; /create takes no body and starts a JVM per env;
+ * the first observation is `task_description + "\n" + observation` (as AgentGym's client builds
+ * it); the reward is `score / 100` (AgentGym uses the cumulative score as the reward); a negative
+ * score is a terminal failure. A /step after done is an error on the server, so the session never
+ * sends one. /close exists in v2025 only (404 before; 500 for an unknown id).
+ */
+export function sciWorldProtocol(): FlavorProtocol {
+  return {
+    flavor: 'sciworld',
+
+    async create(transport: JsonTransport): Promise<number> {
+      // {"error"} from /create is a failed JVM start: worth another try.
+      const { body } = await transport.request({
+        method: 'POST',
+        path: '/create',
+        safety: 'idempotent',
+        retryErrorBodies: true,
+      });
+      return parseWire(sciWorldCreateSchema, body, endpointOf(transport, 'POST /create')).id;
+    },
+
+    async reset(transport, envId, task): Promise<StepResult> {
+      const { body } = await transport.request({
+        method: 'POST',
+        path: '/reset',
+        body: { id: envId, data_idx: task },
+        safety: 'idempotent',
+      });
+      const state = parseWire(sciWorldResetSchema, body, endpointOf(transport, 'POST /reset'));
+      return { observation: `${state.task_description}\n${state.observation}`, reward: 0, done: false };
+    },
+
+    prepareAction(response) {
+      return { kind: 'send', action: textAfterActionMarker(response) };
+    },
+
+    async step(transport, envId, action): Promise<StepResult> {
+      const { body } = await transport.request({
+        method: 'POST',
+        path: '/step',
+        body: { id: envId, action },
+        safety: 'at-most-once',
+      });
+      const result = parseWire(sciWorldStepSchema, body, endpointOf(transport, 'POST /step'));
+      return normaliseSciWorldScore(result.observation, result.score, result.done);
+    },
+
+    async close(transport, envId): Promise<void> {
+      const { status, body } = await transport.request({
+        method: 'POST',
+        path: '/close',
+        body: { id: envId },
+        safety: 'idempotent',
+        // 404: v2024 server without /close; 500: v2025's answer for an id it no longer has.
+        acceptStatus: [404, 500],
+      });
+      if (status === 200) parseWire(closeAnswerSchema, body, endpointOf(transport, 'POST /close'));
+    },
+  };
+}
+
+/** Score 0..100 -> reward 0..1; a negative score -> failed, terminal, reward 0. */
+export function normaliseSciWorldScore(observation: string, score: number, done: boolean): StepResult {
+  if (score < 0) return { observation, reward: 0, done: true, failed: true };
+  return { observation, reward: clampReward(score / 100), done };
+}
