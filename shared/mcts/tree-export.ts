@@ -1,0 +1,45 @@
+import type { Judgement, TreeFile, TreeNode } from '../tree-file';
+import { ROOT_ID, type SearchState } from './state';
+import { getNode, markDirty } from './tree-ops';
+
+/**
+ * A Contract tree node, extended (never renamed) with two optional fields that appear only
+ * when set: `failed` (a disaster child, negative raw reward) and `error` (why expanding the
+ * node failed). Consumers pairing leaf paths should skip nodes carrying `error`.
+ */
+export type ExportedTreeNode = TreeNode & { failed?: true; error?: string; children: ExportedTreeNode[] };
+
+function exportNode(state: SearchState, id: string): ExportedTreeNode {
+  const n = getNode(state, id);
+  const out: ExportedTreeNode = {
+    id: n.id,
+    depth: n.depth,
+    response: n.response,
+    action: n.action,
+    observation: n.observation,
+    reward: n.reward,
+    done: n.done,
+    terminal: n.terminal,
+    visits: n.visits,
+    value: n.value,
+    judgement: n.judgement,
+    // Creation order (the order the policy's samples arrived, after de-duplication).
+    children: n.childIds.map((c) => exportNode(state, c)),
+  };
+  if (n.failed) out.failed = true;
+  if (n.error !== null) out.error = n.error;
+  return out;
+}
+
+/** The tree in the Contract's `trees/<task>.json` shape (nested; recursion depth <= maxDepth + 2). */
+export function toTreeFile(state: SearchState, task: number): TreeFile {
+  return { task, root: exportNode(state, ROOT_ID) };
+}
+
+/** Stores the critic's verdict on a node (marks it dirty). */
+export function setJudgement(state: SearchState, nodeId: string, judgement: Judgement): void {
+  const node = getNode(state, nodeId);
+  if (node.judgement === judgement) return;
+  node.judgement = judgement;
+  markDirty(state, nodeId);
+}
