@@ -1,0 +1,290 @@
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { APICallError, generateText, InvalidArgumentError, InvalidPromptError } from 'ai';
+import type { ChatMessage } from '../chat';
+import { readCompletionBody } from './completion-body';
+import { type Endpoint, type EndpointInput, endpointSchema } from './endpoint';
+import { InferenceError } from './inference-error';
+import { abortableSleep, parseRetryAfter, retryDelay } from './retry-delay';
+import { createSeededRandom, hashToSeed } from './seeded-random';
+
+export interface SampleRequest {
+  messages: ChatMessage[];
+  /** Number of completions wanted (default 1). */
+  n?: number;
+  temperature?: number;
+  maxTokens?: number;
+  stop?: string[];
+  seed?: number;
+  signal?: AbortSignal;
+}
+
+export interface SampleResult {
+  /** Exactly n completion texts, in choice order. */
+  texts: string[];
+  finishReasons: (string | null)[];
+  usage: { promptTokens: number; completionTokens: number };
+  /** HTTP attempts made in total (all parallel requests and retries). */
+  attempts: number;
+}
+
+export interface ChatClient {
+  readonly endpoint: Endpoint;
+  sample(request: SampleRequest): Promise<SampleResult>;
+}
+
+export interface ChatClientOptions {
+  /** Replaces the global fetch (tests count or alter requests with it). */
+  fetch?: typeof fetch;
+  /** Waits between retries; tests record the delays instead of waiting. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Source of retry jitter and of seeds when none is given; seeded per endpoint by default. */
+  random?: () => number;
+}
+
+/** The provider name is also the providerOptions key whose fields are merged into the body. */
+const PROVIDER_NAME = 'agentr';
+
+interface OneCall {
+  texts: string[];
+  finishReasons: (string | null)[];
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export function createChatClient(
+  endpointInput: EndpointInput | Endpoint,
+  options: ChatClientOptions = {},
+): ChatClient {
+  const endpoint = endpointSchema.parse(endpointInput);
+  const provider = createOpenAICompatible({
+    name: PROVIDER_NAME,
+    baseURL: endpoint.baseUrl.replace(/\/+$/, ''),
+    apiKey: endpoint.apiKey,
+    fetch: options.fetch,
+  });
+  const model = provider.chatModel(endpoint.model);
+  const sleep = options.sleep ?? abortableSleep;
+  const random = options.random ?? createSeededRandom(hashToSeed('chat-client', endpoint.name));
+  const label = `endpoint "${endpoint.name}"`;
+
+  /** One HTTP request, aborted after timeoutMs; every failure becomes an InferenceError. */
+  async function callOnce(request: SampleRequest, n: number, seed: number | undefined, signal: AbortSignal) {
+    const attempt = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      attempt.abort(new Error('timeout'));
+    }, endpoint.timeoutMs);
+    const forwardAbort = () => attempt.abort(signal.reason);
+    signal.addEventListener('abort', forwardAbort, { once: true });
+    try {
+      const stop = request.stop ?? endpoint.defaults.stop;
+      const result = await generateText({
+        model,
+        messages: request.messages,
+        allowSystemInMessages: true,
+        temperature: request.temperature ?? endpoint.defaults.temperature,
+        maxOutputTokens: request.maxTokens ?? endpoint.defaults.maxTokens,
+        stopSequences: stop.length > 0 ? stop : undefined,
+        seed,
+        maxRetries: 0,
+        abortSignal: attempt.signal,
+        providerOptions: n > 1 ? { [PROVIDER_NAME]: { n } } : undefined,
+      });
+      const body = readCompletionBody(result.response.body);
+      if (body === null) {
+        throw new InferenceError(`${label}: the answer is not a chat completion`, {
+          kind: 'malformed',
+          endpoint: endpoint.name,
+        });
+      }
+      if (body.texts.some((text) => text.trim() === '')) {
+        throw new InferenceError(`${label}: the model returned an empty completion`, {
+          kind: 'empty',
+          endpoint: endpoint.name,
+        });
+      }
+      return {
+        texts: body.texts,
+        finishReasons: body.finishReasons,
+        promptTokens: body.promptTokens ?? result.usage.inputTokens ?? 0,
+        completionTokens: body.completionTokens ?? result.usage.outputTokens ?? 0,
+      } satisfies OneCall;
+    } catch (error) {
+      if (error instanceof InferenceError) throw error;
+      if (signal.aborted) {
+        throw new InferenceError(`${label}: request cancelled`, {
+          kind: 'aborted',
+          endpoint: endpoint.name,
+          cause: error,
+        });
+      }
+      if (timedOut) {
+        throw new InferenceError(`${label}: no answer within ${endpoint.timeoutMs} ms`, {
+          kind: 'timeout',
+          endpoint: endpoint.name,
+          cause: error,
+        });
+      }
+      throw classifyError(error, endpoint.name, label);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', forwardAbort);
+    }
+  }
+
+  /** Bounded retries of one logical request; `counter.attempts` counts every HTTP attempt. */
+  async function withRetries(
+    request: SampleRequest,
+    n: number,
+    seed: number | undefined,
+    signal: AbortSignal,
+    counter: { attempts: number },
+  ): Promise<OneCall> {
+    for (let attempt = 1; ; attempt++) {
+      counter.attempts += 1;
+      try {
+        return await callOnce(request, n, seed, signal);
+      } catch (error) {
+        const failure = error as InferenceError;
+        if (!failure.retryable || attempt >= endpoint.retry.maxAttempts) throw failure.withAttempts(attempt);
+        const wait = retryDelay(attempt, endpoint.retry, random, failure.retryAfterMs);
+        try {
+          await sleep(wait, signal);
+        } catch (cause) {
+          throw new InferenceError(`${label}: request cancelled`, {
+            kind: 'aborted',
+            endpoint: endpoint.name,
+            cause,
+          });
+        }
+      }
+    }
+  }
+
+  async function sample(request: SampleRequest): Promise<SampleResult> {
+    const n = request.n ?? 1;
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`n must be a positive integer, got ${n}`);
+    // Siblings of a failed parallel request are cancelled through this controller.
+    const group = new AbortController();
+    const forwardAbort = () => group.abort(request.signal?.reason);
+    if (request.signal?.aborted) forwardAbort();
+    request.signal?.addEventListener('abort', forwardAbort, { once: true });
+    const counter = { attempts: 0 };
+    try {
+      const calls: OneCall[] = [];
+      if (endpoint.supportsN || n === 1) {
+        const first = await withRetries(request, n, request.seed, group.signal, counter);
+        calls.push(first);
+        // A server that silently ignores `n` returns fewer choices: fetch the rest one by one.
+        const missing = n - first.texts.length;
+        if (missing > 0)
+          calls.push(...(await parallelSingles(request, missing, first.texts.length, group, counter)));
+      } else {
+        calls.push(...(await parallelSingles(request, n, 0, group, counter)));
+      }
+      return {
+        texts: calls.flatMap((c) => c.texts).slice(0, n),
+        finishReasons: calls.flatMap((c) => c.finishReasons).slice(0, n),
+        usage: {
+          promptTokens: calls.reduce((sum, c) => sum + c.promptTokens, 0),
+          completionTokens: calls.reduce((sum, c) => sum + c.completionTokens, 0),
+        },
+        attempts: counter.attempts,
+      };
+    } finally {
+      request.signal?.removeEventListener('abort', forwardAbort);
+    }
+  }
+
+  /** `count` single-choice requests with distinct seeds (base seed + offset + i). */
+  async function parallelSingles(
+    request: SampleRequest,
+    count: number,
+    offset: number,
+    group: AbortController,
+    counter: { attempts: number },
+  ): Promise<OneCall[]> {
+    const baseSeed = request.seed ?? Math.floor(random() * 2 ** 31);
+    const calls = Array.from({ length: count }, (_, i) =>
+      withRetries(request, 1, baseSeed + offset + i, group.signal, counter),
+    );
+    try {
+      return await Promise.all(calls);
+    } catch (error) {
+      group.abort(error);
+      await Promise.allSettled(calls);
+      throw error;
+    }
+  }
+
+  return { endpoint, sample };
+}
+
+function classifyError(error: unknown, endpointName: string, label: string): InferenceError {
+  if (APICallError.isInstance(error)) {
+    const status = error.statusCode;
+    const retryAfterMs = parseRetryAfter(error.responseHeaders?.['retry-after'], Date.now());
+    const base = { endpoint: endpointName, status, cause: error };
+    if (status === undefined) {
+      return new InferenceError(`${label}: cannot connect: ${error.message}`, { ...base, kind: 'network' });
+    }
+    if (status === 429) {
+      return new InferenceError(`${label}: rate limited (HTTP 429)`, {
+        ...base,
+        kind: 'rate-limited',
+        retryAfterMs,
+      });
+    }
+    if (status >= 500) {
+      const retryAfter = status === 503 ? retryAfterMs : undefined;
+      return new InferenceError(`${label}: server error (HTTP ${status}): ${shorten(error.responseBody)}`, {
+        ...base,
+        kind: 'server',
+        retryAfterMs: retryAfter,
+      });
+    }
+    if (status === 408)
+      return new InferenceError(`${label}: HTTP 408 request timeout`, { ...base, kind: 'timeout' });
+    if (status >= 200 && status < 300) {
+      return new InferenceError(
+        `${label}: the answer is not a chat completion: ${shorten(error.responseBody)}`,
+        {
+          ...base,
+          kind: 'malformed',
+        },
+      );
+    }
+    return new InferenceError(`${label}: HTTP ${status}: ${shorten(error.responseBody ?? error.message)}`, {
+      ...base,
+      kind: 'http',
+    });
+  }
+  if (InvalidPromptError.isInstance(error) || InvalidArgumentError.isInstance(error)) {
+    return new InferenceError(`${label}: invalid request: ${error.message}`, {
+      kind: 'invalid-request',
+      endpoint: endpointName,
+      cause: error,
+    });
+  }
+  if (error instanceof TypeError) {
+    return new InferenceError(`${label}: cannot connect: ${error.message}`, {
+      kind: 'network',
+      endpoint: endpointName,
+      cause: error,
+    });
+  }
+  // Schema/parse failures of the SDK (no choices, invalid fields) mean a malformed answer.
+  const message = error instanceof Error ? error.message : String(error);
+  return new InferenceError(`${label}: malformed answer: ${message}`, {
+    kind: 'malformed',
+    endpoint: endpointName,
+    cause: error,
+  });
+}
+
+function shorten(text: string | undefined): string {
+  if (!text) return '(no body)';
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 200)}...` : flat;
+}

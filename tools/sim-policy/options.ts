@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { faultRatesSchema } from './faults';
+import { allMistakeKinds, mistakeKindSchema } from './mistakes';
+
+/** Everything sim-policy can be configured with (CLI flags map onto these). */
+export const simPolicyOptionsSchema = z.object({
+  /** 0 picks a free port. The server only ever listens on 127.0.0.1. */
+  port: z.number().int().min(0).max(65535).default(0),
+  model: z.string().min(1).default('sim-policy'),
+  /** Mixed into every draw: same seed + same request body = same answer. */
+  seed: z.number().int().default(0),
+  /** GPU model: fixed time per request plus time per generated token, `capacity` at once. */
+  latencyMs: z.number().min(0).default(150),
+  perTokenMs: z.number().min(0).default(2),
+  capacity: z.number().int().min(1).default(32),
+  /** Policy: mistake probability per step at temperature 1, and at temperature 0. */
+  errorRate: z.number().min(0).max(1).default(0.25),
+  errorRateAtZero: z.number().min(0).max(1).default(0),
+  mistakes: z.array(mistakeKindSchema).default([...allMistakeKinds]),
+  /** Probability that a verifier answer is right. */
+  judgeAccuracy: z.number().min(0).max(1).default(0.9),
+  faults: faultRatesSchema.prefault({}),
+  /** `retry-after` sent with 429 (and 503) answers. */
+  retryAfterSeconds: z.number().int().min(0).default(1),
+  /** A hung request is answered with 504 after this long (unless the client gave up first). */
+  hangMs: z.number().int().positive().default(300_000),
+});
+export type SimPolicyOptions = z.infer<typeof simPolicyOptionsSchema>;
+export type SimPolicyOptionsInput = z.input<typeof simPolicyOptionsSchema>;
