@@ -1,29 +1,46 @@
 import { z } from 'zod';
+import type { PathStep } from './mcts';
 import type { RunSpec } from './run-spec';
+import { type TreeFile, judgementSchema } from './tree-file';
 
 // What a TaskTree hands to a queue consumer for one job, and what comes back (over RPC).
 
-export interface PathStep {
-  response: string;
-  action: string;
-  observation: string;
-}
-
-export interface ExpandJob {
-  kind: 'root' | 'expand';
+interface JobBase {
   jobId: string;
   attempt: number;
   runId: string;
   task: number;
   spec: RunSpec;
+}
+
+/** Expand a node (or, for `root`, reset the env and report the first observation). */
+export interface ExpandJob extends JobBase {
+  kind: 'root' | 'expand';
   nodeId: string;
-  /** Steps from the root to the node (empty for the root). */
+  /** Root first (empty response/action, the first observation), down to the node itself. */
   path: PathStep[];
   /** The env state at the node when the env can snapshot (built-in crafting). */
   snapshot: string | null;
-  /** The first observation (empty for a root job). */
-  firstObservation: string;
 }
+
+/** Judge one step (a node) of a bad path. */
+export interface JudgeJob extends JobBase {
+  kind: 'judge';
+  nodeId: string;
+  taskDescription: string;
+  history: { action: string; observation: string }[];
+  current: { action: string; observation: string };
+}
+
+/** Splice the finished, judged tree into records. */
+export interface SpliceJob extends JobBase {
+  kind: 'splice';
+  tree: TreeFile;
+  firstObservation: string;
+  feedback: Record<string, string>;
+}
+
+export type AnyJob = ExpandJob | JudgeJob | SpliceJob;
 
 export const tokenUsageSchema = z.object({
   promptTokens: z.number().int().nonnegative(),
@@ -55,5 +72,27 @@ export const expandResultSchema = z.object({
   policyCalls: z.number().int().nonnegative(),
 });
 
-export const jobResultSchema = z.discriminatedUnion('kind', [rootResultSchema, expandResultSchema]);
+export const judgeResultSchema = z.object({
+  kind: z.literal('judge'),
+  judgement: judgementSchema.unwrap(),
+  feedback: z.string(),
+  usage: tokenUsageSchema,
+});
+
+export const spliceResultSchema = z.object({
+  kind: z.literal('splice'),
+  revision: z.number().int().nonnegative(),
+  good: z.number().int().nonnegative(),
+  pairs: z.number().int().nonnegative(),
+  referenceJudgeCalls: z.number().int().nonnegative(),
+  skipped: z.string().nullable(),
+});
+
+export const jobResultSchema = z.discriminatedUnion('kind', [
+  rootResultSchema,
+  expandResultSchema,
+  judgeResultSchema,
+  spliceResultSchema,
+]);
 export type JobResult = z.infer<typeof jobResultSchema>;
+export type JobResultOf<K extends JobResult['kind']> = Extract<JobResult, { kind: K }>;

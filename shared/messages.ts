@@ -25,6 +25,7 @@ export const spliceMessageSchema = z.object({
   type: z.literal('splice'),
   runId: z.string(),
   task: z.number().int(),
+  jobId: z.string(),
   attempt: z.number().int().min(1),
 });
 export type SpliceMessage = z.infer<typeof spliceMessageSchema>;

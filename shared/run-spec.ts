@@ -35,7 +35,7 @@ export const searchDefaults = {
   beta: 0.2,
   c: 0.25,
   transition: 'model',
-  parallelism: 4,
+  parallelism: 1,
   seed: 0,
 } as const;
 
@@ -68,6 +68,8 @@ export const runSpecSchema = z
       .default(searchDefaults.seed),
     temperature: z.number().min(0).max(2).default(1),
     maxTokens: z.number().int().min(1).max(8192).default(500),
+    /** The model's context window: old steps are dropped from the prompt to fit (agent-r.md s.3). */
+    contextTokens: z.number().int().min(512).max(1_000_000).default(8192),
     preset: z.enum(['agent-r', 'agentgym']).default('agent-r'),
     maxPairsPerTask: z.number().int().min(1).max(100_000).optional(),
     revisionSentences: z.array(z.string().min(1).max(500)).min(1).max(100).optional(),

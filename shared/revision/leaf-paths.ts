@@ -22,7 +22,7 @@ export function stepCount(path: LeafPath | readonly TreeNode[]): number {
 /**
  * Every root-to-node path ending in a terminal node without children, in depth-first child
  * order (the reference's order). Paths with no step (a childless terminal root) are left
- * out: they hold nothing to train on.
+ * out: they hold nothing to train on; so are nodes marked with an expansion `error`.
  */
 export function findLeafPaths(root: TreeNode): LeafPath[] {
   const out: LeafPath[] = [];
@@ -33,7 +33,10 @@ export function findLeafPaths(root: TreeNode): LeafPath[] {
     const node = path[path.length - 1] as TreeNode;
     if (++visited > MAX_TREE_NODES) throw new Error(`tree has more than ${MAX_TREE_NODES} nodes`);
     if (node.children.length === 0) {
-      if (node.terminal && path.length > 1) out.push({ nodes: path, reward: node.reward, leafId: node.id });
+      // A node whose expansion failed (infrastructure, not the policy) is no bad path: skip it.
+      const failedExpansion = typeof (node as { error?: unknown }).error === 'string';
+      if (node.terminal && path.length > 1 && !failedExpansion)
+        out.push({ nodes: path, reward: node.reward, leafId: node.id });
       continue;
     }
     // Push in reverse so children come off the stack in their stored order.

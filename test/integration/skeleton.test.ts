@@ -1,6 +1,9 @@
-import { env } from 'cloudflare:workers';
+import { env as workerEnv } from 'cloudflare:workers';
+import type { CoordinatorBindings } from '../../workers/common/env';
 import { describe, expect, it } from 'vitest';
 import { api, eventually } from './helpers';
+
+const env = workerEnv as unknown as CoordinatorBindings;
 
 interface RunView {
   id: string;

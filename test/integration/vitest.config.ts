@@ -18,6 +18,7 @@ export default defineProject({
     name: 'integration',
     include: [here('./**/*.test.ts')],
     setupFiles: [here('./apply-migrations.ts')],
+    globalSetup: [here('./global-setup.ts')],
     testTimeout: 60_000,
   },
 });

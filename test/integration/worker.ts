@@ -1,4 +1,6 @@
 import coordinator from '../../workers/coordinator/src/index';
+import critic from '../../workers/critic/src/index';
+import splicer from '../../workers/splicer/src/index';
 import expander from '../../workers/expander/src/index';
 import gateway from '../../workers/gateway/src/index';
 
@@ -12,6 +14,8 @@ export default {
   async queue(batch, env) {
     const name = batch.queue;
     if (name === 'agent-r-expand') return expander.queue(batch as never, env as never);
+    if (name === 'agent-r-critique') return critic.queue(batch as never, env as never);
+    if (name === 'agent-r-splice') return splicer.queue(batch as never, env as never);
     if (name.endsWith('-dlq')) return coordinator.queue(batch as never, env as never);
     throw new Error(`no consumer for queue ${name} in the integration worker`);
   },

@@ -1,11 +1,29 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { ExpandJob, JobResult } from '../../../shared/jobs';
+import type { AnyJob, JobResult, JobResultOf } from '../../../shared/jobs';
 import { jobResultSchema } from '../../../shared/jobs';
+import {
+  applyExpansion,
+  failExpansion,
+  isComplete,
+  nextExpansions as nextExpansionsOf,
+  pathSteps,
+  type SearchState,
+  setJudgement,
+  toTreeFile,
+} from '../../../shared/mcts';
+import type { JobMessage } from '../../../shared/messages';
+import {
+  collectTaskPairs,
+  judgeInputsFor,
+  nodesAwaitingJudgement,
+  uniqueBadPaths,
+} from '../../../shared/revision';
 import type { RunSpec } from '../../../shared/run-spec';
 import type { TreeFile } from '../../../shared/tree-file';
 import { type CoordinatorBindings, runLedgerStub } from '../../common/env';
-import { defaultRetryPolicy, JobTable, type RetryPolicy } from './jobs';
+import { defaultRetryPolicy, JobTable, type JobRow, type RetryPolicy } from './jobs';
 import type { TaskProgress, TaskStatus } from './run-ledger';
+import { SearchStore } from './search-store';
 import { MetaStore } from './sql';
 
 interface TreeMeta {
@@ -13,30 +31,40 @@ interface TreeMeta {
   task: number;
   spec: RunSpec;
   status: TaskStatus;
-  firstObservation: string | null;
-  rootSnapshot: string | null;
   error: string | null;
   policyCalls: number;
   judgeCalls: number;
+  referenceJudgeCalls: number;
   promptTokens: number;
   completionTokens: number;
   revision: number;
   good: number;
+  pairs: number;
 }
 
+type JobKind = JobRow['kind'];
+
 /**
- * One per (run, task): owns the search tree, the jobs it has handed out and their deadlines.
- * Results are accepted once per job id, so duplicated queue deliveries change nothing.
+ * One per (run, task): owns the search tree and every job it hands out (expand, judge, splice)
+ * with deadlines and attempts. Results are accepted once per job id, so duplicated queue
+ * deliveries and late results change nothing; overdue jobs are re-sent by the alarm.
  */
 export class TaskTree extends DurableObject<CoordinatorBindings> {
   private readonly meta: MetaStore;
   private readonly jobs: JobTable;
+  private readonly store: SearchStore;
+  private search: SearchState | null = null;
   private retry: RetryPolicy = defaultRetryPolicy;
 
   constructor(ctx: DurableObjectState, env: CoordinatorBindings) {
     super(ctx, env);
     this.meta = new MetaStore(ctx.storage.sql);
     this.jobs = new JobTable(ctx.storage.sql);
+    this.store = new SearchStore(ctx.storage.sql, this.meta);
+    this.retry = { ...defaultRetryPolicy, ...(this.meta.get<Partial<RetryPolicy>>('retry') ?? {}) };
+    ctx.blockConcurrencyWhile(async () => {
+      this.search = this.store.load();
+    });
   }
 
   private get tree(): TreeMeta | null {
@@ -55,35 +83,54 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
       task,
       spec,
       status: 'searching',
-      firstObservation: null,
-      rootSnapshot: null,
       error: null,
       policyCalls: 0,
       judgeCalls: 0,
+      referenceJudgeCalls: 0,
       promptTokens: 0,
       completionTokens: 0,
       revision: 0,
       good: 0,
+      pairs: 0,
     });
     await this.dispatch([{ id: 'root', kind: 'root', nodeId: '0' }]);
   }
 
   /** What a consumer needs to do a job, or null when the job is no longer wanted. */
-  async getJob(jobId: string): Promise<ExpandJob | null> {
+  async getJob(jobId: string): Promise<AnyJob | null> {
     const tree = this.tree;
     const job = this.jobs.get(jobId);
-    if (!tree || !job || job.status !== 'pending') return null;
+    if (!tree || !job || job.status !== 'pending' || this.isFinal(tree)) return null;
+    const base = { jobId, attempt: job.attempt, runId: tree.runId, task: tree.task, spec: tree.spec };
+    if (job.kind === 'root') return { ...base, kind: 'root', nodeId: '0', path: [], snapshot: null };
+    const search = this.search!;
+    if (job.kind === 'expand') {
+      return {
+        ...base,
+        kind: 'expand',
+        nodeId: job.node_id,
+        path: pathSteps(search, job.node_id),
+        snapshot: this.store.snapshot(job.node_id),
+      };
+    }
+    const treeFile = toTreeFile(search, tree.task);
+    if (job.kind === 'judge') {
+      const inputs = judgeInputsFor(treeFile, job.node_id);
+      return {
+        ...base,
+        kind: 'judge',
+        nodeId: job.node_id,
+        taskDescription: inputs.taskDescription,
+        history: inputs.history,
+        current: inputs.current,
+      };
+    }
     return {
-      kind: job.kind === 'root' ? 'root' : 'expand',
-      jobId,
-      attempt: job.attempt,
-      runId: tree.runId,
-      task: tree.task,
-      spec: tree.spec,
-      nodeId: job.node_id,
-      path: [],
-      snapshot: tree.rootSnapshot,
-      firstObservation: tree.firstObservation ?? '',
+      ...base,
+      kind: 'splice',
+      tree: treeFile,
+      firstObservation: search.nodes[0]!.observation,
+      feedback: this.store.feedback(),
     };
   }
 
@@ -91,79 +138,109 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
   async completeJob(jobId: string, result: JobResult): Promise<{ accepted: boolean }> {
     const tree = this.tree;
     const job = this.jobs.get(jobId);
-    if (!tree || !job || job.status !== 'pending') return { accepted: false };
+    if (!tree || !job || job.status !== 'pending' || this.isFinal(tree)) return { accepted: false };
     const parsed = jobResultSchema.parse(result);
+    if (parsed.kind !== expectedResult[job.kind])
+      throw new Error(`job ${jobId} is a ${job.kind} job, got a ${parsed.kind} result`);
     this.jobs.finish(jobId, 'done');
-    if (parsed.kind === 'root') {
-      tree.firstObservation = parsed.observation;
-      tree.rootSnapshot = parsed.snapshot;
-      tree.status = 'done';
+    switch (parsed.kind) {
+      case 'root':
+        this.onRoot(tree, parsed);
+        break;
+      case 'expand':
+        this.onExpanded(tree, jobId, parsed);
+        break;
+      case 'judge':
+        tree.judgeCalls += 1;
+        tree.promptTokens += parsed.usage.promptTokens;
+        tree.completionTokens += parsed.usage.completionTokens;
+        setJudgement(this.search!, job.node_id, parsed.judgement);
+        this.store.putFeedback(job.node_id, parsed.feedback);
+        break;
+      case 'splice':
+        tree.revision = parsed.revision;
+        tree.good = parsed.good;
+        tree.pairs = parsed.pairs;
+        tree.referenceJudgeCalls = parsed.referenceJudgeCalls;
+        tree.status = 'done';
+        break;
     }
-    this.saveTree(tree);
-    await this.report();
+    this.persist(tree);
+    await this.advance(tree);
     return { accepted: true };
   }
 
   /**
    * A consumer could not do the job: retry it with backoff, or after the last attempt record it
-   * as failed with the reason (visible in the run's status, never silent).
+   * as failed with the reason (visible in the tree and the run's status, never silent).
    */
   async failJob(jobId: string, reason: string, retryable = true): Promise<void> {
     const tree = this.tree;
     const job = this.jobs.get(jobId);
-    if (!tree || !job || job.status !== 'pending') return;
+    if (!tree || !job || job.status !== 'pending' || this.isFinal(tree)) return;
     if (retryable && job.attempt < this.retry.maxAttempts) {
       const attempt = job.attempt + 1;
-      this.jobs.retry(jobId, attempt, Date.now() + this.retry.timeoutMs, reason);
-      await this.send(jobId, attempt, this.retry.backoffMs * 2 ** (attempt - 2));
+      const delay = this.retry.backoffMs * 2 ** (attempt - 2);
+      this.jobs.retry(jobId, attempt, Date.now() + delay + this.retry.timeoutMs, reason);
+      await this.send(jobId, job.kind, attempt, delay);
       await this.scheduleAlarm();
       return;
     }
     this.jobs.finish(jobId, 'failed', reason);
+    const search = this.search;
     if (job.kind === 'root') {
       tree.status = 'failed';
       tree.error = `could not start the task: ${reason}`;
+    } else if (job.kind === 'expand' && search) {
+      failExpansion(search, jobId, reason);
+    } else if (job.kind === 'judge' && search) {
+      // A step the critic could not judge counts as uncertain, with the reason kept.
+      setJudgement(search, job.node_id, 'uncertain');
+      this.store.putFeedback(job.node_id, `not judged: ${reason}`);
+    } else if (job.kind === 'splice') {
+      tree.status = 'failed';
+      tree.error = `could not write the task's records: ${reason}`;
     }
-    this.saveTree(tree);
-    await this.report();
+    this.persist(tree);
+    await this.advance(tree);
   }
 
   /** Jobs whose consumer never answered (a lost message, a killed process) are re-sent or failed. */
   override async alarm(): Promise<void> {
     for (const job of this.jobs.overdue(Date.now())) {
-      await this.failJob(job.id, `no result within ${this.retry.timeoutMs} ms (attempt ${job.attempt})`);
+      await this.failJob(job.id, `no result within the deadline (attempt ${job.attempt})`);
     }
     await this.scheduleAlarm();
   }
 
-  async treeFile(): Promise<TreeFile | null> {
+  async cancel(reason = 'cancelled'): Promise<void> {
     const tree = this.tree;
-    if (!tree || tree.firstObservation === null) return null;
-    return {
-      task: tree.task,
-      root: {
-        id: '0',
-        depth: 0,
-        response: '',
-        action: '',
-        observation: tree.firstObservation,
-        reward: 0,
-        done: false,
-        terminal: false,
-        visits: 0,
-        value: 0,
-        judgement: null,
-        children: [],
-      },
-    };
+    if (!tree || this.isFinal(tree)) return;
+    tree.status = 'cancelled';
+    tree.error = reason;
+    this.saveTree(tree);
+    await this.ctx.storage.deleteAlarm();
+    await this.report(tree);
   }
 
-  async progress(): Promise<TaskProgress | null> {
+  async treeFile(): Promise<TreeFile | null> {
+    const tree = this.tree;
+    return tree && this.search ? toTreeFile(this.search, tree.task) : null;
+  }
+
+  async progress(): Promise<
+    | (TaskProgress & {
+        referenceJudgeCalls: number;
+        pairs: number;
+        failures: { id: string; reason: string | null }[];
+      })
+    | null
+  > {
     const tree = this.tree;
     if (!tree) return null;
     return {
       status: tree.status,
-      nodes: tree.firstObservation === null ? 0 : 1,
+      nodes: this.search?.nodes.length ?? 0,
       policyCalls: tree.policyCalls,
       judgeCalls: tree.judgeCalls,
       promptTokens: tree.promptTokens,
@@ -172,29 +249,114 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
       good: tree.good,
       failedJobs: this.jobs.counts().failed,
       error: tree.error,
+      referenceJudgeCalls: tree.referenceJudgeCalls,
+      pairs: tree.pairs,
+      failures: this.jobs.failures().map((f) => ({ id: f.id, reason: f.reason })),
     };
   }
 
-  /** For tests: shorter deadlines. */
+  /** Shorter deadlines and backoff (tests, or a run that wants them); persisted. */
   async setRetryPolicy(policy: Partial<RetryPolicy>): Promise<void> {
-    this.retry = { ...this.retry, ...policy };
+    this.meta.set('retry', policy);
+    this.retry = { ...defaultRetryPolicy, ...policy };
   }
 
-  private async dispatch(jobs: { id: string; kind: 'root' | 'expand'; nodeId: string }[]): Promise<void> {
+  private isFinal(tree: TreeMeta): boolean {
+    return tree.status === 'done' || tree.status === 'failed' || tree.status === 'cancelled';
+  }
+
+  private onRoot(tree: TreeMeta, result: JobResultOf<'root'>): void {
+    const { spec } = tree;
+    this.search = this.store.create(
+      {
+        iterations: spec.iterations,
+        width: spec.width,
+        maxDepth: spec.depth,
+        c: spec.c,
+        parallelism: spec.parallelism,
+        seed: spec.seed + tree.task,
+      },
+      result.observation,
+    );
+    if (result.snapshot !== null) this.store.putSnapshot('0', result.snapshot);
+  }
+
+  private onExpanded(tree: TreeMeta, jobId: string, result: JobResultOf<'expand'>): void {
+    const search = this.search!;
+    const before = search.nodes.length;
+    tree.policyCalls += result.policyCalls;
+    tree.promptTokens += result.usage.promptTokens;
+    tree.completionTokens += result.usage.completionTokens;
+    applyExpansion(search, jobId, result.children);
+    // New nodes are the distinct responses in order: attach each one's env snapshot.
+    for (const node of search.nodes.slice(before)) {
+      const snapshot = result.children.find((c) => c.response === node.response)?.snapshot ?? null;
+      if (snapshot !== null && !node.terminal) this.store.putSnapshot(node.id, snapshot);
+    }
+  }
+
+  private persist(tree: TreeMeta): void {
+    this.saveTree(tree);
+    if (this.search) this.store.save(this.search);
+  }
+
+  /** Moves the task on: more expansions, then judgements, then the splice, then done. */
+  private async advance(tree: TreeMeta): Promise<void> {
+    const search = this.search;
+    if (tree.status === 'searching' && search) {
+      const requests = nextExpansionsOf(search);
+      this.persist(tree);
+      await this.dispatch(requests.map((r) => ({ id: r.jobId, kind: 'expand' as const, nodeId: r.nodeId })));
+      if (isComplete(search)) tree.status = 'critiquing';
+    }
+    if (tree.status === 'critiquing' && search) {
+      const frontier = this.judgeFrontier(tree, search);
+      const open = frontier.filter((id) => this.jobs.get(`judge:${id}`)?.status !== 'pending');
+      await this.dispatch(open.map((id) => ({ id: `judge:${id}`, kind: 'judge' as const, nodeId: id })));
+      if (frontier.length === 0) {
+        tree.status = 'splicing';
+        this.saveTree(tree);
+        await this.dispatch([{ id: 'splice', kind: 'splice', nodeId: '0' }]);
+      }
+    }
+    this.saveTree(tree);
+    await this.report(tree);
+  }
+
+  /** Steps still to judge (in order along each bad path that takes part in a pair). */
+  private judgeFrontier(tree: TreeMeta, search: SearchState): string[] {
+    if (tree.spec.transition === 'end') return [];
+    const treeFile = toTreeFile(search, tree.task);
+    const { pairs } = collectTaskPairs(treeFile, {
+      alpha: tree.spec.alpha,
+      beta: tree.spec.beta,
+      seed: tree.spec.seed,
+      maxPairsPerTask: tree.spec.maxPairsPerTask,
+    });
+    return nodesAwaitingJudgement(treeFile, uniqueBadPaths(pairs)).map((n) => n.id);
+  }
+
+  private async dispatch(jobs: { id: string; kind: JobKind; nodeId: string }[]): Promise<void> {
     const deadline = Date.now() + this.retry.timeoutMs;
     for (const job of jobs) {
-      if (this.jobs.add(job.id, job.kind, job.nodeId, deadline)) await this.send(job.id, 1, 0);
+      if (this.jobs.add(job.id, job.kind, job.nodeId, deadline)) await this.send(job.id, job.kind, 1, 0);
     }
-    await this.scheduleAlarm();
+    if (jobs.length) await this.scheduleAlarm();
   }
 
-  private async send(jobId: string, attempt: number, delayMs: number): Promise<void> {
+  private async send(jobId: string, kind: JobKind, attempt: number, delayMs: number): Promise<void> {
     const tree = this.tree!;
+    const base = { runId: tree.runId, task: tree.task, jobId, attempt };
+    const message: JobMessage =
+      kind === 'judge'
+        ? { type: 'critique', ...base }
+        : kind === 'splice'
+          ? { type: 'splice', ...base }
+          : { type: 'expand', ...base };
+    const queue =
+      kind === 'judge' ? this.env.CRITIQUE : kind === 'splice' ? this.env.SPLICE : this.env.EXPAND;
     const delaySeconds = Math.ceil(Math.max(0, delayMs) / 1000);
-    await this.env.EXPAND.send(
-      { type: 'expand', runId: tree.runId, task: tree.task, jobId, attempt },
-      delaySeconds > 0 ? { delaySeconds } : undefined,
-    );
+    await queue.send(message, delaySeconds > 0 ? { delaySeconds } : undefined);
   }
 
   private async scheduleAlarm(): Promise<void> {
@@ -202,10 +364,15 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
     if (next !== null) await this.ctx.storage.setAlarm(next);
   }
 
-  private async report(): Promise<void> {
-    const tree = this.tree;
+  private async report(tree: TreeMeta): Promise<void> {
     const progress = await this.progress();
-    if (!tree || !progress) return;
-    await runLedgerStub(this.env, tree.runId).reportTask(tree.task, progress);
+    if (progress) await runLedgerStub(this.env, tree.runId).reportTask(tree.task, progress);
   }
 }
+
+const expectedResult: Record<JobKind, JobResult['kind']> = {
+  root: 'root',
+  expand: 'expand',
+  judge: 'judge',
+  splice: 'splice',
+};

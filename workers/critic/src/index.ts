@@ -1,7 +1,10 @@
+import type { JudgeJob } from '../../../shared/jobs';
+import { consumeJobs } from '../../common/consume';
 import type { CoreBindings } from '../../common/env';
+import { judgeStep } from './judge-step';
 
 export default {
-  async queue(batch) {
-    for (const message of batch.messages) message.retry();
+  async queue(batch, env) {
+    await consumeJobs<JudgeJob>(batch, env, ['judge'], (job) => judgeStep(env, job));
   },
 } satisfies ExportedHandler<CoreBindings>;

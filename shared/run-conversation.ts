@@ -1,0 +1,37 @@
+import type { ChatMessage } from './chat';
+import type { PathStep } from './mcts';
+import { instructionFor } from './prompts/instructions';
+import { buildPolicyMessages } from './prompts/policy-messages';
+import { buildRootPrefix } from './prompts/presets';
+import type { RunSpec } from './run-spec';
+
+// The conversation of a run's policy, built the same way by the expander (prompts) and the
+// splicer (training records), so the data matches what the model saw.
+
+export function instructionForRun(spec: RunSpec): string {
+  return instructionFor(spec.env === 'crafting' ? 'crafting' : (spec.flavor ?? 'textcraft'));
+}
+
+export function rootPrefixForRun(spec: RunSpec, firstObservation: string): ChatMessage[] {
+  return buildRootPrefix({ preset: spec.preset, instruction: instructionForRun(spec), firstObservation });
+}
+
+/** The prompt at a tree node; `path` is root first (its observation is the first observation). */
+export function policyMessagesForRun(spec: RunSpec, path: readonly PathStep[]): ChatMessage[] {
+  const [root, ...steps] = path;
+  return buildPolicyMessages({
+    preset: spec.preset,
+    instruction: instructionForRun(spec),
+    firstObservation: root?.observation ?? '',
+    steps: steps.map((s) => ({ response: s.response, observation: s.observation })),
+    contextBudgetTokens: Math.max(256, spec.contextTokens - spec.maxTokens),
+  });
+}
+
+/**
+ * The reference normalises responses before de-duplicating them: surrounding space stripped and
+ * numbered markers ("Thought 1:", "Action 2:") written without the number.
+ */
+export function normalizeResponse(text: string): string {
+  return text.trim().replace(/\b(Thought|Action)\s+\d+\s*:/g, '$1:');
+}

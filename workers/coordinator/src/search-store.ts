@@ -1,0 +1,78 @@
+import {
+  type SearchState,
+  createSearch,
+  joinSearchState,
+  splitSearchState,
+  takeDirtyNodeIds,
+  type SearchConfigInput,
+} from '../../../shared/mcts';
+import { all, type MetaStore, one } from './sql';
+
+/**
+ * Persists a TaskTree's search state row-wise in the Durable Object's SQLite: one row per node
+ * (only changed nodes are rewritten) and the small rest under one meta key. Env snapshots and
+ * judge feedback sit beside the nodes, keyed by node id.
+ */
+export class SearchStore {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly meta: MetaStore,
+  ) {
+    sql.exec('CREATE TABLE IF NOT EXISTS nodes (id INTEGER PRIMARY KEY, data TEXT NOT NULL)');
+    sql.exec('CREATE TABLE IF NOT EXISTS snapshots (node_id INTEGER PRIMARY KEY, data TEXT NOT NULL)');
+    sql.exec('CREATE TABLE IF NOT EXISTS feedback (node_id INTEGER PRIMARY KEY, text TEXT NOT NULL)');
+  }
+
+  load(): SearchState | null {
+    const meta = this.meta.get<unknown>('search');
+    if (!meta) return null;
+    const nodes = all<{ data: string }>(this.sql, 'SELECT data FROM nodes ORDER BY id').map((r) =>
+      JSON.parse(r.data),
+    );
+    return joinSearchState(meta, nodes);
+  }
+
+  create(config: SearchConfigInput, firstObservation: string): SearchState {
+    const state = createSearch(config, { observation: firstObservation });
+    this.save(state);
+    return state;
+  }
+
+  save(state: SearchState): void {
+    const { meta, nodes } = splitSearchState(state);
+    for (const id of takeDirtyNodeIds(state)) {
+      this.sql.exec(
+        'INSERT OR REPLACE INTO nodes (id, data) VALUES (?, ?)',
+        Number(id),
+        JSON.stringify(nodes[Number(id)]),
+      );
+    }
+    this.meta.set('search', { ...meta, dirty: [] });
+  }
+
+  putSnapshot(nodeId: string, snapshot: string): void {
+    this.sql.exec('INSERT OR REPLACE INTO snapshots (node_id, data) VALUES (?, ?)', Number(nodeId), snapshot);
+  }
+
+  snapshot(nodeId: string): string | null {
+    return (
+      one<{ data: string }>(this.sql, 'SELECT data FROM snapshots WHERE node_id = ?', Number(nodeId))?.data ??
+      null
+    );
+  }
+
+  putFeedback(nodeId: string, text: string): void {
+    this.sql.exec('INSERT OR REPLACE INTO feedback (node_id, text) VALUES (?, ?)', Number(nodeId), text);
+  }
+
+  feedback(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const row of all<{ node_id: number; text: string }>(
+      this.sql,
+      'SELECT node_id, text FROM feedback',
+    )) {
+      out[String(row.node_id)] = row.text;
+    }
+    return out;
+  }
+}

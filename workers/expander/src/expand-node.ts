@@ -1,0 +1,76 @@
+import { cleanTextCraftAction } from '../../../shared/env/agentgym/textcraft-action';
+import { hashToSeed } from '../../../shared/inference/seeded-random';
+import { parseAction } from '../../../shared/inference/parse-action';
+import type { ExpandJob, ExpandedChild, JobResult } from '../../../shared/jobs';
+import type { RunSpec } from '../../../shared/run-spec';
+import { normalizeResponse, policyMessagesForRun } from '../../../shared/run-conversation';
+import type { CoreBindings } from '../../common/env';
+import { openEnvironment, releaseOutcomeFor, restoreToNode } from '../../common/environments';
+import { sampleThroughGate } from '../../common/policy';
+
+/** The action the environment receives for a policy response (reference parsing, then the env's). */
+export function actionFor(spec: RunSpec, response: string): string {
+  const action = parseAction(response);
+  return spec.env === 'crafting' ? cleanTextCraftAction(action) : action;
+}
+
+/** Resets the environment to the task: the tree's root. */
+export async function expandRoot(env: CoreBindings, job: ExpandJob): Promise<JobResult> {
+  const leased = await openEnvironment(env, job.spec, `${job.runId}:${job.task}:${job.jobId}`);
+  try {
+    const first = await leased.session.reset(job.task);
+    const snapshot = await leased.session.snapshot();
+    await leased.release('ok');
+    return { kind: 'root', observation: first.observation, snapshot };
+  } catch (error) {
+    await leased.release(releaseOutcomeFor(error));
+    throw error;
+  }
+}
+
+/**
+ * Expands one node: `width` policy samples in one request (the prompt is the node's conversation),
+ * de-duplicated by normalised text, then each distinct action stepped from the node's state.
+ * The sampling seed depends only on (run seed, task, node), so a retried job samples the same.
+ */
+export async function expandNode(env: CoreBindings, job: ExpandJob): Promise<JobResult> {
+  const { spec } = job;
+  const holder = `${job.runId}:${job.task}:${job.jobId}`;
+  const sampled = await sampleThroughGate(env, spec.policy, holder, {
+    messages: policyMessagesForRun(spec, job.path),
+    n: spec.width,
+    temperature: spec.temperature,
+    maxTokens: spec.maxTokens,
+    seed: hashToSeed(spec.seed, job.task, job.nodeId),
+  });
+  const responses = [...new Set(sampled.texts.map(normalizeResponse))];
+  const replay = job.path.slice(1).map((step) => step.action);
+  const leased = await openEnvironment(env, spec, holder);
+  const children: ExpandedChild[] = [];
+  try {
+    for (const response of responses) {
+      await restoreToNode(leased.session, job.task, replay, job.snapshot);
+      const action = actionFor(spec, response);
+      const result = await leased.session.step(action);
+      children.push({
+        response,
+        action,
+        observation: result.observation,
+        reward: Math.min(1, Math.max(0, result.reward)),
+        done: result.done,
+        ...(result.failed ? { failed: true } : {}),
+        snapshot: await leased.session.snapshot(),
+      });
+    }
+    await leased.release('ok');
+  } catch (error) {
+    await leased.release(releaseOutcomeFor(error));
+    throw error;
+  }
+  return {
+    kind: 'expand',
+    children,
+    usage: sampled.usage,
+    policyCalls: spec.width > 0 ? 1 : 0,
+  };
+}
