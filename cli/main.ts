@@ -1,8 +1,11 @@
 import { type CliCommand, type CliIo, UsageError } from './command';
+import { buildCommand } from './commands/build';
+import { playCommand } from './commands/play';
 import { serveCommand } from './commands/serve';
+import { worldCommand } from './commands/world';
 import { projectRoot } from './project';
 
-const commands: CliCommand[] = [serveCommand];
+const commands: CliCommand[] = [serveCommand, buildCommand, playCommand, worldCommand];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -37,7 +40,8 @@ export async function main(
     return await command.run(rest, io);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    const code = (error as { code?: unknown }).code;
+    if (error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
       io.stderr.write(`agent-r ${name}: ${message}\n(see agent-r ${name} --help)\n`);
       return 2;
     }

@@ -48,10 +48,16 @@ export const tokenUsageSchema = z.object({
 });
 export type TokenUsage = z.infer<typeof tokenUsageSchema>;
 
+export const pathStepSchema = z.object({ response: z.string(), action: z.string(), observation: z.string() });
+
 export const rootResultSchema = z.object({
   kind: z.literal('root'),
+  /** The first observation after reset. */
   observation: z.string(),
+  /** The env state after the reset and the replayed `startFrom` steps. */
   snapshot: z.string().nullable(),
+  /** `startFrom` steps as replayed (empty for a normal build). */
+  prefix: z.array(pathStepSchema).default([]),
 });
 
 export const expandedChildSchema = z.object({

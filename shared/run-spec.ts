@@ -74,6 +74,13 @@ export const runSpecSchema = z
     maxPairsPerTask: z.number().int().min(1).max(100_000).optional(),
     revisionSentences: z.array(z.string().min(1).max(500)).min(1).max(100).optional(),
     label: z.string().max(200).optional(),
+    /** A job with no result after this long is re-sent (attempts and backoff in the TaskTree). */
+    jobTimeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),
+    /**
+     * Start some tasks from a given history instead of the first observation: task id -> policy
+     * responses replayed before the search (the recovery test of agent-r.md s.6).
+     */
+    startFrom: z.record(z.string().regex(/^\d+$/), z.array(z.string().max(20_000)).max(200)).optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {

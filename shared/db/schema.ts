@@ -70,6 +70,8 @@ export const datasets = sqliteTable('datasets', {
   manifest: text('manifest', { mode: 'json' }).notNull(),
   status: text('status', { enum: ['building', 'ready', 'failed'] }).notNull(),
   createdAt: integer('created_at').notNull(),
+  /** Why assembly failed (status 'failed'). */
+  error: text('error'),
 });
 
 /** OpenAI-compatible inference endpoints; the API key is stored encrypted and never returned. */
@@ -152,6 +154,8 @@ export const webhookDeliveries = sqliteTable(
     attempts: integer('attempts').notNull().default(0),
     lastStatusCode: integer('last_status_code'),
     lastError: text('last_error'),
+    /** When the queue will try again (pending deliveries after a failed attempt). */
+    nextAttemptAt: integer('next_attempt_at'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
@@ -162,6 +166,8 @@ export const webhookDeliveries = sqliteTable(
 export const inboundHooks = sqliteTable('inbound_hooks', {
   idempotencyKey: text('idempotency_key').primaryKey(),
   runId: text('run_id'),
+  /** SHA-256 of the first delivery's body: a reused key with a different body is refused. */
+  requestSha256: text('request_sha256'),
   createdAt: integer('created_at').notNull(),
 });
 

@@ -74,15 +74,29 @@ export async function* parseJsonl<T = unknown>(source: ByteSource, schema?: z.Zo
   }
 }
 
-/** UTF-8 byte stream of already-terminated lines (e.g. from exportRecords), pulled on demand. */
+/** Lines are sent in chunks of about this size: one chunk per line is slow through proxies. */
+const STREAM_CHUNK_CHARS = 256 * 1024;
+
+/**
+ * UTF-8 byte stream of already-terminated lines (e.g. from exportRecords), pulled on demand and
+ * batched into chunks of ~256 KiB, so memory stays bounded by one chunk plus one line.
+ */
 export function jsonlStream(lines: AsyncIterable<string>): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   const iterator = lines[Symbol.asyncIterator]();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const { done, value } = await iterator.next();
-      if (done) controller.close();
-      else controller.enqueue(encoder.encode(value));
+      let chunk = '';
+      while (chunk.length < STREAM_CHUNK_CHARS) {
+        const { done, value } = await iterator.next();
+        if (done) {
+          if (chunk) controller.enqueue(encoder.encode(chunk));
+          controller.close();
+          return;
+        }
+        chunk += value;
+      }
+      controller.enqueue(encoder.encode(chunk));
     },
     async cancel() {
       await iterator.return?.();

@@ -1,10 +1,62 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { TestProject } from 'vitest/node';
 import { startSimPolicy } from '../../tools/sim-policy/server';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     simPolicyUrl: string;
+    webhookReceiverUrl: string;
   }
+}
+
+interface ReceivedRequest {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * A webhook receiver on 127.0.0.1 for the outbound-webhook tests. POST /hook/<bucket>[?fail=N]
+ * records the request and answers 500 to the first N requests of that bucket, then 204
+ * (fail=always: always 500). GET /received/<bucket> returns what the bucket got, in order.
+ */
+async function startWebhookReceiver(): Promise<{ url: string; close(): Promise<void> }> {
+  const received = new Map<string, ReceivedRequest[]>();
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const [, kind, bucket] = url.pathname.split('/');
+    if (req.method === 'GET' && kind === 'received' && bucket) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(received.get(bucket) ?? []));
+      return;
+    }
+    if (req.method !== 'POST' || kind !== 'hook' || !bucket) {
+      res.writeHead(404).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const list = received.get(bucket) ?? [];
+      if (list.length < 1000) {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+        list.push({ path: url.pathname + url.search, headers, body: Buffer.concat(chunks).toString('utf8') });
+      }
+      received.set(bucket, list);
+      const fail = url.searchParams.get('fail');
+      const failing = fail === 'always' || list.length <= Number(fail ?? 0);
+      res.writeHead(failing ? 500 : 204, failing ? { 'content-type': 'text/plain' } : {});
+      res.end(failing ? 'receiver says no' : undefined);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 // sim-policy is a Node HTTP server, so it runs here (in Node) and the workers inside workerd
@@ -12,7 +64,10 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const sim = await startSimPolicy({ latencyMs: 0, perTokenMs: 0, seed: 7 });
   project.provide('simPolicyUrl', sim.url);
+  const receiver = await startWebhookReceiver();
+  project.provide('webhookReceiverUrl', receiver.url);
   return async () => {
     await sim.close();
+    await receiver.close();
   };
 }

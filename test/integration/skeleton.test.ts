@@ -1,6 +1,6 @@
 import { env as workerEnv } from 'cloudflare:workers';
 import type { CoordinatorBindings } from '../../workers/common/env';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { api, eventually } from './helpers';
 
 const env = workerEnv as unknown as CoordinatorBindings;
@@ -12,6 +12,25 @@ interface RunView {
 }
 
 describe('walking skeleton: API -> D1 -> RunLedger -> TaskTree -> expand queue -> expander -> TaskTree', () => {
+  beforeAll(async () => {
+    const put = await api('/v1/endpoints/sim', {
+      method: 'PUT',
+      json: { baseUrl: `${inject('simPolicyUrl')}/v1`, model: 'sim-policy' },
+    });
+    expect(put.status).toBe(200);
+  });
+
+  it('refuses a run naming an unknown endpoint or world with a clear 400', async () => {
+    const noEndpoint = await api('/v1/runs', { method: 'POST', json: { tasks: [0], policy: 'nope' } });
+    expect(noEndpoint.status).toBe(400);
+    expect(((await noEndpoint.json()) as { error: { message: string } }).error.message).toContain(
+      'unknown endpoint "nope"',
+    );
+    const noWorld = await api('/v1/runs', { method: 'POST', json: { tasks: [0], world: 'atlantis' } });
+    expect(noWorld.status).toBe(400);
+    expect(((await noWorld.json()) as { error: { code: string } }).error.code).toBe('unknown_world');
+  });
+
   it('rejects /v1 calls without a valid bearer token with the JSON error envelope', async () => {
     const missing = await api('/v1/runs', { token: null });
     expect(missing.status).toBe(401);
@@ -39,7 +58,10 @@ describe('walking skeleton: API -> D1 -> RunLedger -> TaskTree -> expand queue -
   });
 
   it('creates a run and its tasks move through the queue to completion', async () => {
-    const created = await api('/v1/runs', { method: 'POST', json: { tasks: '0-2', iterations: 1 } });
+    const created = await api('/v1/runs', {
+      method: 'POST',
+      json: { tasks: '0-2', iterations: 1, width: 2, depth: 4 },
+    });
     expect(created.status).toBe(201);
     const run = (await created.json()) as RunView;
     expect(run.id).toMatch(/^run_/);

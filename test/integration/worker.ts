@@ -16,6 +16,7 @@ export default {
     if (name === 'agent-r-expand') return expander.queue(batch as never, env as never);
     if (name === 'agent-r-critique') return critic.queue(batch as never, env as never);
     if (name === 'agent-r-splice') return splicer.queue(batch as never, env as never);
+    if (name === 'agent-r-events') return gateway.queue(batch as never, env as never);
     if (name.endsWith('-dlq')) return coordinator.queue(batch as never, env as never);
     throw new Error(`no consumer for queue ${name} in the integration worker`);
   },

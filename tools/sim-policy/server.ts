@@ -105,12 +105,15 @@ export async function startSimPolicy(input: SimPolicyOptionsInput = {}): Promise
     const temperature = request.temperature ?? 1;
     const stop = stopSequences(request);
     const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? undefined;
-    const choices = Array.from({ length: n }, (_, i) => {
-      const completion = complete(messages, temperature, bodyKey, i, options);
-      counters.byKind[completion.kind] += i === 0 ? 1 : 0;
-      const finished = finishText(fault?.kind === 'empty' ? '' : completion.text, stop, maxTokens);
-      return { index: i, finished };
-    });
+    // Each choice is its own independent draw (seeded by body and choice index).
+    const completions = Array.from({ length: n }, (_, i) =>
+      complete(messages, temperature, bodyKey, i, options),
+    );
+    counters.byKind[completions[0]!.kind] += 1;
+    const choices = completions.map((completion, index) => ({
+      index,
+      finished: finishText(fault?.kind === 'empty' ? '' : completion.text, stop, maxTokens),
+    }));
     const promptTokens = messages.reduce((sum, m) => sum + countTokens(m.content) + 4, 0);
     const completionTokens = choices.reduce((sum, c) => sum + c.finished.tokens, 0);
     // The n choices are decoded as one batch: the longest decides the service time.

@@ -46,7 +46,12 @@ export type ThoughtKind = keyof typeof templates;
 /** A thought of the given kind; `random` picks the phrasing (always the first at temperature 0). */
 export function thought(kind: ThoughtKind, slots: Slots, random: () => number): string {
   const template = pickOne(random, templates[kind]) ?? templates[kind][0];
-  return template.replace(/\{(\w+)\}/g, (_, key: string) => String(slots[key] ?? ''));
+  const text = template.replace(/\{(\w+)\}/g, (_, key: string) => String(slots[key] ?? ''));
+  // Item names are lower case; a sentence starting with one still starts with a capital.
+  return text.replace(
+    /(^|[.!?]\s+)([a-z])/g,
+    (_, before: string, letter: string) => before + letter.toUpperCase(),
+  );
 }
 
 /** The response format the reference uses: `Thought: ...` then `Action: ...`. */

@@ -43,7 +43,7 @@ describe('sim-policy HTTP API', () => {
       message: {
         role: 'assistant',
         content:
-          'Thought: I need 3 sugar cane to craft paper. sugar cane is not craftable, so I should get it.\nAction: get 3 sugar cane',
+          'Thought: I need 3 sugar cane to craft paper. Sugar cane is not craftable, so I should get it.\nAction: get 3 sugar cane',
       },
       finish_reason: 'stop',
       logprobs: null,

@@ -4,6 +4,7 @@ import { drizzle } from 'drizzle-orm/d1';
 import { runTasks, runs } from '../../../shared/db/schema';
 import type { RunSpec } from '../../../shared/run-spec';
 import { type CoordinatorBindings, taskTreeStub } from '../../common/env';
+import { emitRunCompleted } from '../../common/events';
 import { all, MetaStore, one } from './sql';
 
 export type TaskStatus =
@@ -26,6 +27,7 @@ export interface TaskProgress {
   revision: number;
   good: number;
   failedJobs: number;
+  referenceJudgeCalls?: number;
   error?: string | null;
 }
 
@@ -41,6 +43,7 @@ export interface RunCounters {
   revision: number;
   good: number;
   failedJobs: number;
+  referenceJudgeCalls: number;
 }
 
 export type RunStatus = 'queued' | 'running' | 'completed' | 'partial' | 'failed' | 'cancelled';
@@ -70,7 +73,7 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       nodes INTEGER NOT NULL DEFAULT 0, policy_calls INTEGER NOT NULL DEFAULT 0,
       judge_calls INTEGER NOT NULL DEFAULT 0, prompt_tokens INTEGER NOT NULL DEFAULT 0,
       completion_tokens INTEGER NOT NULL DEFAULT 0, revision INTEGER NOT NULL DEFAULT 0,
-      good INTEGER NOT NULL DEFAULT 0, failed_jobs INTEGER NOT NULL DEFAULT 0, error TEXT,
+      good INTEGER NOT NULL DEFAULT 0, failed_jobs INTEGER NOT NULL DEFAULT 0, reference_judge_calls INTEGER NOT NULL DEFAULT 0, error TEXT,
       updated_at INTEGER NOT NULL)`);
   }
 
@@ -125,7 +128,7 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
     if (!run) return;
     this.sql.exec(
       `UPDATE tasks SET status = ?, nodes = ?, policy_calls = ?, judge_calls = ?, prompt_tokens = ?,
-       completion_tokens = ?, revision = ?, good = ?, failed_jobs = ?, error = ?, updated_at = ? WHERE task = ?`,
+       completion_tokens = ?, revision = ?, good = ?, failed_jobs = ?, reference_judge_calls = ?, error = ?, updated_at = ? WHERE task = ?`,
       progress.status,
       progress.nodes,
       progress.policyCalls,
@@ -135,6 +138,7 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       progress.revision,
       progress.good,
       progress.failedJobs,
+      progress.referenceJudgeCalls ?? 0,
       progress.error ?? null,
       Date.now(),
       task,
@@ -192,6 +196,33 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       .update(runs)
       .set({ status, error, updatedAt: now, completedAt: now })
       .where(eq(runs.id, run.runId));
+    await emitRunCompleted(this.env, { runId: run.runId, status, counters, completedAt: now });
+  }
+
+  /** Stops every unfinished task; their records so far stay. Idempotent. */
+  async cancel(): Promise<RunStatus | null> {
+    const run = this.meta.get<RunMeta>('run');
+    if (!run) return null;
+    if (run.status !== 'running' && run.status !== 'queued') return run.status;
+    const now = Date.now();
+    this.meta.set('run', { ...run, status: 'cancelled', completedAt: now } satisfies RunMeta);
+    const open = all<{ task: number; started: number }>(
+      this.sql,
+      "SELECT task, started FROM tasks WHERE status NOT IN ('done', 'failed', 'cancelled')",
+    );
+    this.sql.exec(
+      "UPDATE tasks SET status = 'cancelled', error = 'run cancelled' WHERE status NOT IN ('done', 'failed', 'cancelled')",
+    );
+    await Promise.all(
+      open
+        .filter((t) => t.started)
+        .map((t) => taskTreeStub(this.env, run.runId, t.task).cancel('run cancelled')),
+    );
+    await drizzle(this.env.DB)
+      .update(runs)
+      .set({ status: 'cancelled', updatedAt: now, completedAt: now })
+      .where(eq(runs.id, run.runId));
+    return 'cancelled';
   }
 
   counters(): RunCounters {
@@ -200,7 +231,7 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       `SELECT COUNT(*) AS tasks, SUM(status = 'done') AS tasksDone, SUM(status IN ('failed', 'cancelled')) AS tasksFailed,
        SUM(nodes) AS nodes, SUM(policy_calls) AS policyCalls, SUM(judge_calls) AS judgeCalls,
        SUM(prompt_tokens) AS promptTokens, SUM(completion_tokens) AS completionTokens, SUM(revision) AS revision,
-       SUM(good) AS good, SUM(failed_jobs) AS failedJobs FROM tasks`,
+       SUM(good) AS good, SUM(failed_jobs) AS failedJobs, SUM(reference_judge_calls) AS referenceJudgeCalls FROM tasks`,
     );
     const n = (k: string) => Number(row?.[k] ?? 0);
     return {
@@ -215,6 +246,7 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       revision: n('revision'),
       good: n('good'),
       failedJobs: n('failedJobs'),
+      referenceJudgeCalls: n('referenceJudgeCalls'),
     };
   }
 

@@ -6,6 +6,7 @@ import {
   failExpansion,
   isComplete,
   nextExpansions as nextExpansionsOf,
+  type PathStep,
   pathSteps,
   type SearchState,
   setJudgement,
@@ -40,6 +41,8 @@ interface TreeMeta {
   revision: number;
   good: number;
   pairs: number;
+  /** Steps replayed before the search (`startFrom`); prepended to every expansion's path. */
+  prefix: PathStep[];
 }
 
 type JobKind = JobRow['kind'];
@@ -92,7 +95,9 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
       revision: 0,
       good: 0,
       pairs: 0,
+      prefix: [],
     });
+    await this.setRetryPolicy({ timeoutMs: spec.jobTimeoutMs });
     await this.dispatch([{ id: 'root', kind: 'root', nodeId: '0' }]);
   }
 
@@ -279,6 +284,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
       result.observation,
     );
     if (result.snapshot !== null) this.store.putSnapshot('0', result.snapshot);
+    tree.prefix = result.prefix;
   }
 
   private onExpanded(tree: TreeMeta, jobId: string, result: JobResultOf<'expand'>): void {
@@ -307,7 +313,16 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
       const requests = nextExpansionsOf(search);
       this.persist(tree);
       await this.dispatch(requests.map((r) => ({ id: r.jobId, kind: 'expand' as const, nodeId: r.nodeId })));
-      if (isComplete(search)) tree.status = 'critiquing';
+      if (isComplete(search)) {
+        const rootError = search.nodes[0]!.error;
+        // Nothing could be expanded at all: the task failed (the reason is the root's).
+        if (rootError !== null) {
+          tree.status = 'failed';
+          tree.error = `the search could not start: ${rootError}`;
+        } else {
+          tree.status = 'critiquing';
+        }
+      }
     }
     if (tree.status === 'critiquing' && search) {
       const frontier = this.judgeFrontier(tree, search);

@@ -2,6 +2,7 @@ import { cleanTextCraftAction } from '../../../shared/env/agentgym/textcraft-act
 import { hashToSeed } from '../../../shared/inference/seeded-random';
 import { parseAction } from '../../../shared/inference/parse-action';
 import type { ExpandJob, ExpandedChild, JobResult } from '../../../shared/jobs';
+import type { PathStep } from '../../../shared/mcts';
 import type { RunSpec } from '../../../shared/run-spec';
 import { normalizeResponse, policyMessagesForRun } from '../../../shared/run-conversation';
 import type { CoreBindings } from '../../common/env';
@@ -14,14 +15,21 @@ export function actionFor(spec: RunSpec, response: string): string {
   return spec.env === 'crafting' ? cleanTextCraftAction(action) : action;
 }
 
-/** Resets the environment to the task: the tree's root. */
+/** Resets the environment to the task (and replays the run's `startFrom` steps): the tree's root. */
 export async function expandRoot(env: CoreBindings, job: ExpandJob): Promise<JobResult> {
   const leased = await openEnvironment(env, job.spec, `${job.runId}:${job.task}:${job.jobId}`);
   try {
     const first = await leased.session.reset(job.task);
+    const prefix: PathStep[] = [];
+    for (const response of job.spec.startFrom?.[String(job.task)] ?? []) {
+      const action = actionFor(job.spec, normalizeResponse(response));
+      const result = await leased.session.step(action);
+      prefix.push({ response: normalizeResponse(response), action, observation: result.observation });
+      if (result.done) break;
+    }
     const snapshot = await leased.session.snapshot();
     await leased.release('ok');
-    return { kind: 'root', observation: first.observation, snapshot };
+    return { kind: 'root', observation: first.observation, snapshot, prefix };
   } catch (error) {
     await leased.release(releaseOutcomeFor(error));
     throw error;

@@ -5,8 +5,14 @@ import { z } from 'zod';
 import { requireBearer } from './auth';
 import type { GatewayContext } from './context';
 import { ApiError, describeZodError, errorResponse } from './errors';
+import { datasetsApp } from './routes/datasets';
 import { endpointsApp } from './routes/endpoints';
+import { hooksApp } from './routes/hooks';
+import { runDataApp } from './routes/run-data';
 import { runsApp } from './routes/runs';
+import { tokensApp } from './routes/tokens';
+import { webhooksApp } from './routes/webhooks';
+import { worldsApp } from './routes/worlds';
 
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
@@ -72,8 +78,14 @@ export function buildApp() {
         errorResponse(c, 413, 'payload_too_large', `request body is larger than ${MAX_BODY_BYTES} bytes`),
     }),
   );
+  app.route('/v1/hooks', hooksApp); // signed, not bearer: mounted before the bearer middleware
   app.use('/v1/*', requireBearer);
   app.route('/v1/runs', runsApp);
+  app.route('/v1/runs', runDataApp);
   app.route('/v1/endpoints', endpointsApp);
+  app.route('/v1/worlds', worldsApp);
+  app.route('/v1/webhooks', webhooksApp);
+  app.route('/v1/tokens', tokensApp);
+  app.route('/v1/datasets', datasetsApp);
   return app;
 }

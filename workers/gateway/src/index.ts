@@ -1,3 +1,4 @@
+import { deliverEventBatch } from '../../common/events';
 import { buildApp } from './app';
 import type { GatewayBindings } from './context';
 
@@ -5,4 +6,6 @@ const app = buildApp();
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+  /** The events queue: outbound webhook deliveries (signed POSTs with retries). */
+  queue: (batch, env) => deliverEventBatch(batch, env),
 } satisfies ExportedHandler<GatewayBindings>;

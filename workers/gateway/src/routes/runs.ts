@@ -3,14 +3,16 @@ import { desc, eq, lt } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { z } from 'zod';
 import { runs } from '../../../../shared/db/schema';
-import { runSpecSchema, parseTaskList } from '../../../../shared/run-spec';
+import { type RunSpec, runSpecSchema, parseTaskList } from '../../../../shared/run-spec';
+import { loadEndpoint } from '../../../common/endpoints';
+import { loadWorld } from '../../../common/worlds';
 import { runLedgerStub } from '../../../common/env';
 import type { GatewayContext } from '../context';
 import { ApiError, errorEnvelopeSchema, notFound } from '../errors';
 import { jsonBody, jsonResponse, errorResponses } from '../openapi';
 
 /** Tasks may be sent as ids or as the CLI's range text ("0-19,25"). */
-const runCreateSchema = z.preprocess((body) => {
+export const runCreateSchema = z.preprocess((body) => {
   if (body && typeof body === 'object' && typeof (body as { tasks?: unknown }).tasks === 'string') {
     const text = (body as { tasks: string }).tasks;
     try {
@@ -68,23 +70,29 @@ runsApp.openapi(
     request: jsonBody(runCreateSchema),
     responses: { 201: jsonResponse(runViewSchema, 'The new run'), ...errorResponses },
   }),
-  async (c) => {
-    const spec = c.req.valid('json');
-    const id = newId('run');
-    const now = Date.now();
-    const db = drizzle(c.env.DB);
-    await db.insert(runs).values({
-      id,
-      status: 'queued',
-      spec,
-      taskCount: spec.tasks.length,
-      createdAt: now,
-      updatedAt: now,
-    });
-    await runLedgerStub(c.env, id).start(id, spec);
-    return c.json(await loadRunView(c.env, id), 201);
-  },
+  async (c) => c.json(await createRun(c.env, c.req.valid('json')), 201),
 );
+
+/** Starts a build from a validated spec (POST /v1/runs and the signed build webhook). */
+export async function createRun(
+  env: GatewayContext['Bindings'],
+  spec: RunSpec,
+): Promise<z.infer<typeof runViewSchema>> {
+  await checkRunReferences(env, spec);
+  const id = newId('run');
+  const now = Date.now();
+  const db = drizzle(env.DB);
+  await db.insert(runs).values({
+    id,
+    status: 'queued',
+    spec,
+    taskCount: spec.tasks.length,
+    createdAt: now,
+    updatedAt: now,
+  });
+  await runLedgerStub(env, id).start(id, spec);
+  return loadRunView(env, id);
+}
 
 runsApp.openapi(
   createRoute({
@@ -134,6 +142,42 @@ runsApp.openapi(
     },
   }),
   async (c) => c.json(await loadRunView(c.env, c.req.valid('param').id), 200),
+);
+
+/** A run naming an endpoint or world that does not exist is refused up front, not failed later. */
+async function checkRunReferences(env: GatewayContext['Bindings'], spec: RunSpec): Promise<void> {
+  for (const name of new Set([spec.policy, spec.judge ?? spec.policy])) {
+    if (!(await loadEndpoint(env, name))) {
+      throw new ApiError(
+        400,
+        'unknown_endpoint',
+        `unknown endpoint "${name}": register it first with PUT /v1/endpoints/${name}`,
+      );
+    }
+  }
+  if (spec.env === 'crafting' && !(await loadWorld(env, spec.world))) {
+    throw new ApiError(
+      400,
+      'unknown_world',
+      `unknown world "${spec.world}": upload it with PUT /v1/worlds/${spec.world} (agent-r world import)`,
+    );
+  }
+}
+
+runsApp.openapi(
+  createRoute({
+    method: 'post',
+    path: '/{id}/cancel',
+    summary: 'Cancel a run: unfinished tasks stop, finished tasks keep their records',
+    request: { params: idParam },
+    responses: { 200: jsonResponse(runViewSchema, 'The run'), ...errorResponses },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    await loadRunView(c.env, id);
+    await runLedgerStub(c.env, id).cancel();
+    return c.json(await loadRunView(c.env, id), 200);
+  },
 );
 
 export async function loadRunView(

@@ -1,0 +1,56 @@
+/** A small client for the agent-r HTTP API, used by every CLI command that talks to a stack. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ApiClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  /** `timeoutMs` bounds the whole exchange; pass 0 for downloads of any size. */
+  async request(method: string, path: string, body?: unknown, timeoutMs = 120_000): Promise<Response> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        ...(timeoutMs > 0 ? { signal: AbortSignal.timeout(timeoutMs) } : {}),
+      });
+    } catch (error) {
+      throw new ApiError(
+        0,
+        'unreachable',
+        `cannot reach the agent-r API at ${this.baseUrl}: ${(error as Error).message}`,
+      );
+    }
+    if (!response.ok) {
+      const text = await response.text();
+      let code = 'http_error';
+      let message = text.slice(0, 500);
+      try {
+        const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
+        code = parsed.error?.code ?? code;
+        message = parsed.error?.message ?? message;
+      } catch {
+        // not the JSON error envelope
+      }
+      throw new ApiError(response.status, code, `${method} ${path}: ${response.status} ${message}`);
+    }
+    return response;
+  }
+
+  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await (await this.request(method, path, body)).json()) as T;
+  }
+}

@@ -1,0 +1,3 @@
+ALTER TABLE `datasets` ADD `error` text;--> statement-breakpoint
+ALTER TABLE `inbound_hooks` ADD `request_sha256` text;--> statement-breakpoint
+ALTER TABLE `webhook_deliveries` ADD `next_attempt_at` integer;

@@ -1,0 +1,269 @@
+import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
+import { and, asc, eq, gt } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
+import { z } from 'zod';
+import { runs, trajectories } from '../../../../shared/db/schema';
+import { exportFormatSchema, exportRecords, exportWarnings } from '../../../../shared/formats/export';
+import { jsonlStream } from '../../../../shared/formats/jsonl';
+import { nativeRecordSchema } from '../../../../shared/revision';
+import { runManifestSchema } from '../../../../shared/run-manifest';
+import type { RunSpec } from '../../../../shared/run-spec';
+import { treeFileSchema } from '../../../../shared/tree-file';
+import { runLedgerStub, taskTreeStub } from '../../../common/env';
+import { readRecordAt, readRunRecords } from '../../../common/records';
+import { taskTreeKey } from '../../../common/storage-keys';
+import type { GatewayBindings, GatewayContext } from '../context';
+import { ApiError, notFound } from '../errors';
+import { errorResponses, jsonResponse } from '../openapi';
+
+const runParam = z.object({ id: z.string().min(1).max(100) });
+const taskParam = runParam.extend({ task: z.coerce.number().int().nonnegative().max(1_000_000) });
+
+async function runRow(env: GatewayBindings, id: string) {
+  const row = await drizzle(env.DB).select().from(runs).where(eq(runs.id, id)).get();
+  if (!row) throw notFound(`run ${id}`);
+  return { ...row, spec: row.spec as RunSpec };
+}
+
+async function requireTask(env: GatewayBindings, id: string, task: number) {
+  const row = await runRow(env, id);
+  if (!row.spec.tasks.includes(task)) throw notFound(`task ${task} of run ${id}`);
+  return row;
+}
+
+export const runDataApp = new OpenAPIHono<GatewayContext>();
+
+const taskViewSchema = z.object({ task: z.number(), status: z.string(), error: z.string().nullable() });
+
+runDataApp.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{id}/tasks',
+    summary: "The run's tasks and their status",
+    request: { params: runParam },
+    responses: {
+      200: jsonResponse(z.object({ tasks: z.array(taskViewSchema) }), 'Tasks'),
+      ...errorResponses,
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    await runRow(c.env, id);
+    const status = await runLedgerStub(c.env, id).status();
+    return c.json({ tasks: status?.tasks ?? [] }, 200);
+  },
+);
+
+runDataApp.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{id}/tasks/{task}',
+    summary: "One task's progress, counters and failures",
+    request: { params: taskParam },
+    responses: { 200: jsonResponse(z.record(z.string(), z.unknown()), 'Task progress'), ...errorResponses },
+  }),
+  async (c) => {
+    const { id, task } = c.req.valid('param');
+    await requireTask(c.env, id, task);
+    const progress = await taskTreeStub(c.env, id, task).progress();
+    if (!progress) throw notFound(`task ${task} of run ${id} (not started yet)`);
+    return c.json({ task, ...progress }, 200);
+  },
+);
+
+runDataApp.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{id}/tasks/{task}/tree',
+    summary: "The task's search tree in the Contract's tree-file shape (live while searching)",
+    request: { params: taskParam },
+    // The node schema is recursive, which the OpenAPI generator cannot walk: documented by shape.
+    responses: {
+      200: jsonResponse(
+        z.object({ task: z.number(), root: z.record(z.string(), z.unknown()) }),
+        'Tree file: {task, root: NODE}, NODE = {id, depth, response, action, observation, reward, done, terminal, visits, value, judgement, children: [NODE]}',
+      ),
+      ...errorResponses,
+    },
+  }),
+  async (c) => {
+    const { id, task } = c.req.valid('param');
+    await requireTask(c.env, id, task);
+    const live = await taskTreeStub(c.env, id, task).treeFile();
+    if (live) return c.json(live, 200);
+    const stored = await c.env.BUCKET.get(taskTreeKey(id, task));
+    if (!stored) throw notFound(`tree of task ${task} (not started yet)`);
+    return c.json(treeFileSchema.parse(await stored.json()), 200);
+  },
+);
+
+const trajectoryRowSchema = z.object({
+  id: z.string(),
+  task: z.number(),
+  kind: z.enum(['revision', 'good']),
+  firstErrorStep: z.number().nullable(),
+  rewardGood: z.number().nullable(),
+  rewardBad: z.number().nullable(),
+  turns: z.number(),
+  chars: z.number(),
+});
+
+runDataApp.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{id}/trajectories',
+    summary: 'Index of the revision and good records (paginated by id)',
+    request: {
+      params: runParam,
+      query: z.object({
+        kind: z.enum(['revision', 'good']).optional(),
+        task: z.coerce.number().int().nonnegative().optional(),
+        limit: z.coerce.number().int().min(1).max(500).default(100),
+        after: z.string().max(200).optional(),
+      }),
+    },
+    responses: {
+      200: jsonResponse(
+        z.object({ trajectories: z.array(trajectoryRowSchema), next: z.string().nullable() }),
+        'A page',
+      ),
+      ...errorResponses,
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const { kind, task, limit, after } = c.req.valid('query');
+    await runRow(c.env, id);
+    const rows = await drizzle(c.env.DB)
+      .select({
+        id: trajectories.id,
+        task: trajectories.task,
+        kind: trajectories.kind,
+        firstErrorStep: trajectories.firstErrorStep,
+        rewardGood: trajectories.rewardGood,
+        rewardBad: trajectories.rewardBad,
+        turns: trajectories.turns,
+        chars: trajectories.chars,
+      })
+      .from(trajectories)
+      .where(
+        and(
+          eq(trajectories.runId, id),
+          kind ? eq(trajectories.kind, kind) : undefined,
+          task === undefined ? undefined : eq(trajectories.task, task),
+          after ? gt(trajectories.id, after) : undefined,
+        ),
+      )
+      .orderBy(asc(trajectories.id))
+      .limit(limit + 1)
+      .all();
+    const page = rows.slice(0, limit);
+    return c.json({ trajectories: page, next: rows.length > limit ? (page.at(-1)?.id ?? null) : null }, 200);
+  },
+);
+
+runDataApp.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{id}/trajectories/{trajectoryId}',
+    summary: 'One record in the native shape (with its loss flags)',
+    request: { params: runParam.extend({ trajectoryId: z.string().min(1).max(200) }) },
+    responses: { 200: jsonResponse(nativeRecordSchema, 'The record'), ...errorResponses },
+  }),
+  async (c) => {
+    const { id, trajectoryId } = c.req.valid('param');
+    const row = await drizzle(c.env.DB)
+      .select()
+      .from(trajectories)
+      .where(and(eq(trajectories.runId, id), eq(trajectories.id, trajectoryId)))
+      .get();
+    if (!row) throw notFound(`trajectory ${trajectoryId} of run ${id}`);
+    const record = await readRecordAt(c.env, row.r2Key, row.line);
+    if (!record) throw new ApiError(409, 'missing_record', `the record file of ${trajectoryId} is gone`);
+    return c.json(record, 200);
+  },
+);
+
+runDataApp.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{id}/dataset',
+    summary: "The run's records as JSONL in a trainer format, streamed (memory flat for any size)",
+    request: {
+      params: runParam,
+      query: z.object({
+        format: exportFormatSchema.default('native'),
+        kind: z.enum(['all', 'revision', 'good']).default('all'),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'JSONL, one record per line',
+        content: { 'application/x-ndjson': { schema: z.string() } },
+      },
+      ...errorResponses,
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const { format, kind } = c.req.valid('query');
+    const row = await runRow(c.env, id);
+    const kinds = kind === 'all' ? (['revision', 'good'] as const) : ([kind] as const);
+    const lines = exportRecords(readRunRecords(c.env, id, row.spec.tasks, kinds), format);
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-ndjson; charset=utf-8',
+      'content-disposition': `attachment; filename="${id}.${kind}.${format}.jsonl"`,
+    };
+    const warnings = exportWarnings(format);
+    if (warnings.length)
+      headers['x-agent-r-warning'] = warnings
+        .join(' ')
+        .replace(/[\r\n]+/g, ' ')
+        .slice(0, 1000);
+    return c.body(jsonlStream(lines), 200, headers) as never;
+  },
+);
+
+runDataApp.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{id}/manifest',
+    summary: "The build's manifest.json (counts, config, thresholds, failures)",
+    request: { params: runParam },
+    responses: { 200: jsonResponse(runManifestSchema, 'Manifest'), ...errorResponses },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    return c.json(await buildRunManifest(c.env, id), 200);
+  },
+);
+
+export async function buildRunManifest(env: GatewayBindings, id: string) {
+  const row = await runRow(env, id);
+  const status = await runLedgerStub(env, id).status();
+  const k = status?.counters;
+  return runManifestSchema.parse({
+    run_id: id,
+    status: status?.status ?? row.status,
+    config: row.spec,
+    counts: {
+      tasks: row.spec.tasks.length,
+      nodes: k?.nodes ?? 0,
+      revision: k?.revision ?? 0,
+      good: k?.good ?? 0,
+      policy_calls: k?.policyCalls ?? 0,
+      judge_calls: k?.judgeCalls ?? 0,
+      failed_jobs: k?.failedJobs ?? 0,
+      tasks_failed: k?.tasksFailed ?? 0,
+      prompt_tokens: k?.promptTokens ?? 0,
+      completion_tokens: k?.completionTokens ?? 0,
+      reference_judge_calls: k?.referenceJudgeCalls ?? 0,
+    },
+    model: row.spec.policy,
+    thresholds: { alpha: row.spec.alpha, beta: row.spec.beta, transition: row.spec.transition },
+    seed: row.spec.seed,
+    created_at: new Date(row.createdAt).toISOString(),
+    completed_at: row.completedAt ? new Date(row.completedAt).toISOString() : null,
+    failures: (status?.tasks ?? []).filter((t) => t.error).map((t) => ({ task: t.task, reason: t.error! })),
+  });
+}
