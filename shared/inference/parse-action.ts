@@ -13,15 +13,3 @@ function lastNonEmptyLine(text: string): string {
   const lines = text.split('\n').filter((line) => line.trim() !== '');
   return lines[lines.length - 1] ?? '';
 }
-
-/**
- * What AgentGym's TextCraft client sends to the server: other characters deleted (not replaced)
- * so only letters, digits, commas and spaces remain, whitespace collapsed, case kept.
- */
-export function normalizeTextCraftAction(action: string): string {
-  return action
-    .replace(/[^A-Za-z0-9, ]+/g, '')
-    .split(/\s+/)
-    .filter((w) => w !== '')
-    .join(' ');
-}

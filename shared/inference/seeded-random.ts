@@ -1,6 +1,8 @@
+import { createRng } from '../random';
+
 /**
  * Small deterministic randomness: a string/number hash to a 32-bit seed (FNV-1a) and a fast
- * PRNG (mulberry32). Enough for jitter and simulation; not for anything secret.
+ * PRNG (shared/random.ts). Enough for jitter and simulation; not for anything secret.
  */
 
 export function hashToSeed(...parts: (string | number)[]): number {
@@ -19,16 +21,9 @@ export function hashToSeed(...parts: (string | number)[]): number {
   return hash >>> 0;
 }
 
-/** Uniform numbers in [0, 1), the same sequence for the same seed. */
+/** Uniform numbers in [0, 1), the same sequence for the same seed (the shared mulberry32). */
 export function createSeededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return createRng(seed >>> 0).next;
 }
 
 /** One element chosen uniformly; undefined only for an empty list. */

@@ -1,5 +1,6 @@
 import type { ChatMessage } from '../../shared/chat';
-import { normalizeTextCraftAction, parseAction } from '../../shared/inference/parse-action';
+import { cleanTextCraftAction as normalizeTextCraftAction } from '../../shared/env/agentgym/textcraft-action';
+import { parseAction } from '../../shared/inference/parse-action';
 
 /**
  * Reading TextCraft / crafting conversations from their text alone (the simulator sees only what

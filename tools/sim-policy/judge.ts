@@ -1,4 +1,4 @@
-import { normalizeTextCraftAction } from '../../shared/inference/parse-action';
+import { cleanTextCraftAction as normalizeTextCraftAction } from '../../shared/env/agentgym/textcraft-action';
 import { pickOne } from '../../shared/inference/seeded-random';
 import type { StepJudgement, VerifierInput } from '../../shared/prompts/verifier';
 import { isFailureObservation, parseCraftingTask } from './crafting-text';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeTextCraftAction, parseAction } from '../../../shared/inference/parse-action';
+import { parseAction } from '../../../shared/inference/parse-action';
 
 describe('parseAction (reference semantics)', () => {
   it('takes the text after the last Action: marker, stripped', () => {
@@ -20,16 +20,5 @@ describe('parseAction (reference semantics)', () => {
   it('falls back to the last non-empty line without a marker', () => {
     expect(parseAction('I should look around.\ninventory\n\n')).toBe('inventory');
     expect(parseAction('')).toBe('');
-  });
-});
-
-describe('normalizeTextCraftAction (AgentGym client)', () => {
-  it('deletes other characters, collapses whitespace and keeps case', () => {
-    expect(normalizeTextCraftAction('  craft 1 Blue-Dye using  1 lapis_lazuli. ')).toBe(
-      'craft 1 BlueDye using 1 lapislazuli',
-    );
-    // Like the Python client, a tab or newline is deleted, not turned into a space.
-    expect(normalizeTextCraftAction('\nget 1\tx')).toBe('get 1x');
-    expect(normalizeTextCraftAction('get 2 oak planks')).toBe('get 2 oak planks');
   });
 });

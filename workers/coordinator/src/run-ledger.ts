@@ -144,35 +144,22 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       task,
     );
     if (FINAL.includes(progress.status)) {
+      // The task's final counters are copied to D1 (run_tasks) for queries across runs.
+      const row = {
+        status: progress.status === 'cancelled' ? ('failed' as const) : progress.status,
+        nodes: progress.nodes,
+        policyCalls: progress.policyCalls,
+        judgeCalls: progress.judgeCalls,
+        revisionRecords: progress.revision,
+        goodRecords: progress.good,
+        failedJobs: progress.failedJobs,
+        error: progress.error ?? null,
+        updatedAt: Date.now(),
+      };
       await drizzle(this.env.DB)
         .insert(runTasks)
-        .values({
-          runId: run.runId,
-          task,
-          status: progress.status === 'cancelled' ? 'failed' : progress.status,
-          nodes: progress.nodes,
-          policyCalls: progress.policyCalls,
-          judgeCalls: progress.judgeCalls,
-          revisionRecords: progress.revision,
-          goodRecords: progress.good,
-          failedJobs: progress.failedJobs,
-          error: progress.error ?? null,
-          updatedAt: Date.now(),
-        })
-        .onConflictDoUpdate({
-          target: [runTasks.runId, runTasks.task],
-          set: {
-            status: progress.status === 'cancelled' ? 'failed' : progress.status,
-            nodes: progress.nodes,
-            policyCalls: progress.policyCalls,
-            judgeCalls: progress.judgeCalls,
-            revisionRecords: progress.revision,
-            goodRecords: progress.good,
-            failedJobs: progress.failedJobs,
-            error: progress.error ?? null,
-            updatedAt: Date.now(),
-          },
-        });
+        .values({ runId: run.runId, task, ...row })
+        .onConflictDoUpdate({ target: [runTasks.runId, runTasks.task], set: row });
       await this.maybeComplete(run);
     }
   }
