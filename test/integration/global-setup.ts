@@ -2,11 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestProject } from 'vitest/node';
 import { startSimPolicy } from '../../tools/sim-policy/server';
+import { startFakeTextCraft } from '../fakes/agentgym-textcraft';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     simPolicyUrl: string;
     webhookReceiverUrl: string;
+    textcraftServerUrl: string;
   }
 }
 
@@ -66,7 +68,11 @@ export default async function setup(project: TestProject) {
   project.provide('simPolicyUrl', sim.url);
   const receiver = await startWebhookReceiver();
   project.provide('webhookReceiverUrl', receiver.url);
+  // An AgentGym TextCraft server (the fake speaks the real wire format, backed by our engine).
+  const textcraft = await startFakeTextCraft();
+  project.provide('textcraftServerUrl', textcraft.url);
   return async () => {
+    await textcraft.close();
     await sim.close();
     await receiver.close();
   };

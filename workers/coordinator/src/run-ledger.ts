@@ -183,6 +183,15 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       .update(runs)
       .set({ status, error, updatedAt: now, completedAt: now })
       .where(eq(runs.id, run.runId));
+    // The run's AgentGym env ids are closed (the servers never clean up by themselves).
+    if (run.spec.env === 'agentgym' && run.spec.envServer) {
+      const server = run.spec.envServer;
+      this.ctx.waitUntil(
+        this.env.ENV_POOL.get(this.env.ENV_POOL.idFromName(server))
+          .drain(server)
+          .catch(() => []),
+      );
+    }
     await emitRunCompleted(this.env, { runId: run.runId, status, counters, completedAt: now });
   }
 
