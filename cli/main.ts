@@ -1,11 +1,20 @@
 import { type CliCommand, type CliIo, UsageError } from './command';
 import { buildCommand } from './commands/build';
+import { exportCommand } from './commands/export';
 import { playCommand } from './commands/play';
 import { serveCommand } from './commands/serve';
+import { tokenCommand } from './commands/token';
 import { worldCommand } from './commands/world';
 import { projectRoot } from './project';
 
-const commands: CliCommand[] = [serveCommand, buildCommand, playCommand, worldCommand];
+const commands: CliCommand[] = [
+  serveCommand,
+  buildCommand,
+  exportCommand,
+  playCommand,
+  worldCommand,
+  tokenCommand,
+];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

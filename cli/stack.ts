@@ -45,12 +45,14 @@ function readOrCreateSecret(path: string): string {
 
 /**
  * Local secrets go to each worker's .dev.vars (gitignored), the way wrangler dev reads them:
- * the admin token and the passphrase that encrypts endpoint keys at rest.
+ * the admin token, the passphrase that encrypts endpoint keys at rest, and the secret of the
+ * signed build webhook (AGENT_R_HOOK_SECRET, or generated into .agent-r/hook-secret).
  */
 function writeDevVars(home: string): { token: string } {
   const token = readOrCreateSecret(join(home, 'admin-token'));
   const secretsKey = readOrCreateSecret(join(home, 'secrets-key'));
-  const text = `ADMIN_TOKEN=${token}\nSECRETS_KEY=${secretsKey}\n`;
+  const hookSecret = process.env.AGENT_R_HOOK_SECRET ?? readOrCreateSecret(join(home, 'hook-secret'));
+  const text = `ADMIN_TOKEN=${token}\nSECRETS_KEY=${secretsKey}\nHOOK_SECRET=${hookSecret}\n`;
   for (const config of workerConfigs) {
     const dir = join(projectRoot, config, '..');
     writeFileSync(join(dir, '.dev.vars'), text, { mode: 0o600 });

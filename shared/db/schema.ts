@@ -104,33 +104,80 @@ export const worlds = sqliteTable('worlds', {
   createdAt: integer('created_at').notNull(),
 });
 
-/** The build -> train -> evaluate loop: one row per iteration, chained by parentId. */
-export const iterations = sqliteTable('iterations', {
+/**
+ * An iterate-train-evaluate loop (agent-r.md s.6): its settings, the trainer it calls (an outbound
+ * webhook row, events [], whose sealed secret also verifies the trainer's callbacks) and its end.
+ */
+export const loops = sqliteTable('loops', {
   id: text('id').primaryKey(),
-  loopId: text('loop_id').notNull(),
-  index: integer('index').notNull(),
-  parentId: text('parent_id'),
-  status: text('status').notNull(),
-  policyEndpoint: text('policy_endpoint').notNull(),
-  alpha: real('alpha').notNull(),
-  runId: text('run_id'),
-  datasetId: text('dataset_id'),
-  evalId: text('eval_id'),
+  name: text('name').notNull(),
+  status: text('status', { enum: ['running', 'waiting', 'completed', 'failed'] }).notNull(),
   config: text('config', { mode: 'json' }).notNull(),
+  trainerWebhookId: text('trainer_webhook_id'),
+  /** Base URL put in front of the links handed to the trainer (download, callback). */
+  publicUrl: text('public_url').notNull(),
+  /** The model the last iteration's training produced (an endpoint name). */
+  finalEndpoint: text('final_endpoint'),
+  finalEvalId: text('final_eval_id'),
+  error: text('error'),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
-});
-
-/** Evaluation runs of a policy on a split, with their metrics. */
-export const evals = sqliteTable('evals', {
-  id: text('id').primaryKey(),
-  iterationId: text('iteration_id'),
-  status: text('status').notNull(),
-  spec: text('spec', { mode: 'json' }).notNull(),
-  metrics: text('metrics', { mode: 'json' }),
-  createdAt: integer('created_at').notNull(),
   completedAt: integer('completed_at'),
 });
+
+/** The build -> train -> evaluate loop: one row per iteration, chained by parentId. */
+export const iterations = sqliteTable(
+  'iterations',
+  {
+    id: text('id').primaryKey(),
+    loopId: text('loop_id').notNull(),
+    index: integer('index').notNull(),
+    parentId: text('parent_id'),
+    status: text('status').notNull(),
+    policyEndpoint: text('policy_endpoint').notNull(),
+    alpha: real('alpha').notNull(),
+    runId: text('run_id'),
+    datasetId: text('dataset_id'),
+    evalId: text('eval_id'),
+    config: text('config', { mode: 'json' }).notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    /** The endpoint registered by the trainer's callback (the next iteration's policy). */
+    resultEndpoint: text('result_endpoint'),
+    trainerDeliveryId: text('trainer_delivery_id'),
+    error: text('error'),
+    completedAt: integer('completed_at'),
+  },
+  (t) => [uniqueIndex('iterations_loop_index_idx').on(t.loopId, t.index), index('iterations_run_idx').on(t.runId)],
+);
+
+/** Evaluation runs of a policy on a split, with their metrics. */
+export const evals = sqliteTable(
+  'evals',
+  {
+    id: text('id').primaryKey(),
+    iterationId: text('iteration_id'),
+    status: text('status').notNull(),
+    spec: text('spec', { mode: 'json' }).notNull(),
+    metrics: text('metrics', { mode: 'json' }),
+    createdAt: integer('created_at').notNull(),
+    completedAt: integer('completed_at'),
+    /** The greedy run over the eval's tasks. */
+    runId: text('run_id'),
+    /** Where the recovery test's failed trajectories come from (this eval's run unless given). */
+    recoverySourceRunId: text('recovery_source_run_id'),
+    /** The cut points chosen once the source run finished ({task, cutStep}[]). */
+    recoveryPlan: text('recovery_plan', { mode: 'json' }),
+    recoveryRunId: text('recovery_run_id'),
+    error: text('error'),
+  },
+  (t) => [
+    index('evals_iteration_idx').on(t.iterationId, t.createdAt),
+    index('evals_run_idx').on(t.runId),
+    index('evals_recovery_run_idx').on(t.recoveryRunId),
+    index('evals_recovery_source_idx').on(t.recoverySourceRunId),
+  ],
+);
 
 /** Outbound webhook subscriptions; the signing secret is stored encrypted. */
 export const webhooks = sqliteTable('webhooks', {

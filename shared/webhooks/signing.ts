@@ -55,8 +55,13 @@ export async function computeSignature(secret: string, timestamp: number, body: 
 }
 
 /** The header value for `body`: `t=<unix>,v1=<hex>`. */
-export async function signatureHeader(secret: string, body: SignedBody, timestamp = unixNow()): Promise<string> {
-  if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new Error(`bad signature timestamp ${timestamp}`);
+export async function signatureHeader(
+  secret: string,
+  body: SignedBody,
+  timestamp = unixNow(),
+): Promise<string> {
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0)
+    throw new Error(`bad signature timestamp ${timestamp}`);
   return `t=${timestamp},v1=${await computeSignature(secret, timestamp, body)}`;
 }
 
@@ -87,7 +92,9 @@ export function parseSignatureHeader(header: string | null | undefined): ParsedS
 }
 
 export type VerifyFailure = 'missing' | 'malformed' | 'stale' | 'mismatch';
-export type VerifyResult = { ok: true; timestamp: number } | { ok: false; reason: VerifyFailure; message: string };
+export type VerifyResult =
+  | { ok: true; timestamp: number }
+  | { ok: false; reason: VerifyFailure; message: string };
 
 export interface VerifyOptions {
   toleranceSeconds?: number;
@@ -108,7 +115,11 @@ export async function verifySignature(
   if (!header) return { ok: false, reason: 'missing', message: `missing ${SIGNATURE_HEADER} header` };
   const parsed = parseSignatureHeader(header);
   if (!parsed)
-    return { ok: false, reason: 'malformed', message: `malformed ${SIGNATURE_HEADER} header (want t=<unix>,v1=<hex>)` };
+    return {
+      ok: false,
+      reason: 'malformed',
+      message: `malformed ${SIGNATURE_HEADER} header (want t=<unix>,v1=<hex>)`,
+    };
   const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
   const now = options.now ?? unixNow();
   if (Math.abs(now - parsed.timestamp) > tolerance) {

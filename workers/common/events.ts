@@ -215,7 +215,7 @@ async function deliver(env: CoreBindings, message: EventMessage): Promise<'done'
     .from(webhookDeliveries)
     .where(eq(webhookDeliveries.id, message.deliveryId))
     .get();
-  if (!delivery || delivery.status !== 'pending') return 'done';
+  if (delivery?.status !== 'pending') return 'done';
   const fail = async (error: string, status: number | null = null) => {
     await db
       .update(webhookDeliveries)
@@ -230,7 +230,7 @@ async function deliver(env: CoreBindings, message: EventMessage): Promise<'done'
     return 'done' as const;
   };
   const hook = await db.select().from(webhooks).where(eq(webhooks.id, delivery.webhookId)).get();
-  if (!hook || !hook.active) return fail('the webhook was deleted or disabled');
+  if (!hook?.active) return fail('the webhook was deleted or disabled');
   let secret: string;
   try {
     secret = await openWebhookSecret(env, hook.id, hook.secretCiphertext);

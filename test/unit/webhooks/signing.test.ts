@@ -51,17 +51,32 @@ describe('webhook signatures', () => {
       ok: false,
       reason: 'stale',
     });
-    expect(await verifySignature(secret, body, header, { now: t + 1000, toleranceSeconds: 2000 })).toMatchObject({
+    expect(
+      await verifySignature(secret, body, header, { now: t + 1000, toleranceSeconds: 2000 }),
+    ).toMatchObject({
       ok: true,
     });
   });
 
   it('rejects missing and malformed headers without throwing', async () => {
     for (const header of [undefined, null, '']) {
-      expect(await verifySignature(secret, body, header, { now: t })).toMatchObject({ ok: false, reason: 'missing' });
+      expect(await verifySignature(secret, body, header, { now: t })).toMatchObject({
+        ok: false,
+        reason: 'missing',
+      });
     }
-    for (const header of ['garbage', 't=abc,v1=00', `v1=${'0'.repeat(64)}`, `t=${t}`, `t=${t},t=${t},v1=00`, 'x'.repeat(5000)]) {
-      expect(await verifySignature(secret, body, header, { now: t })).toMatchObject({ ok: false, reason: 'malformed' });
+    for (const header of [
+      'garbage',
+      't=abc,v1=00',
+      `v1=${'0'.repeat(64)}`,
+      `t=${t}`,
+      `t=${t},t=${t},v1=00`,
+      'x'.repeat(5000),
+    ]) {
+      expect(await verifySignature(secret, body, header, { now: t })).toMatchObject({
+        ok: false,
+        reason: 'malformed',
+      });
     }
     // Well-formed but not hex / wrong length: a mismatch, not a crash.
     for (const v1 of ['zz', 'g'.repeat(64), '0'.repeat(63), '0'.repeat(128)]) {
@@ -80,6 +95,20 @@ describe('webhook signatures', () => {
     expect(parseSignatureHeader(header)).toEqual({ timestamp: t, signatures: [old, good] });
     expect(await verifySignature(secret, body, `t=${t},v1=${good.toUpperCase()}`, { now: t })).toMatchObject({
       ok: true,
+    });
+  });
+
+  it('signs raw bytes the same as their UTF-8 text, and checks bytes that are not UTF-8', async () => {
+    const bytes = new TextEncoder().encode(body);
+    expect(await computeSignature(secret, t, bytes)).toBe(await computeSignature(secret, t, body));
+    const invalidUtf8 = new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]);
+    const header = await signatureHeader(secret, invalidUtf8, t);
+    expect(await verifySignature(secret, invalidUtf8, header, { now: t })).toMatchObject({ ok: true });
+    // Decoding would replace the bad bytes and change what was signed.
+    const decoded = new TextDecoder().decode(invalidUtf8);
+    expect(await verifySignature(secret, decoded, header, { now: t })).toMatchObject({
+      ok: false,
+      reason: 'mismatch',
     });
   });
 

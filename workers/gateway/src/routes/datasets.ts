@@ -358,7 +358,7 @@ datasetsApp.openapi(
     const raw = await c.req.arrayBuffer();
     let text: string;
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(raw);
     } catch {
       throw new ApiError(400, 'invalid_general_chat', 'the body is not UTF-8 text');
     }

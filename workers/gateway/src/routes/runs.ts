@@ -4,9 +4,8 @@ import { drizzle } from 'drizzle-orm/d1';
 import { z } from 'zod';
 import { runs } from '../../../../shared/db/schema';
 import { type RunSpec, runSpecSchema, parseTaskList } from '../../../../shared/run-spec';
-import { loadEndpoint } from '../../../common/endpoints';
-import { loadWorld } from '../../../common/worlds';
 import { runLedgerStub } from '../../../common/env';
+import { runReferenceProblem, startRun } from '../../../common/runs';
 import type { GatewayContext } from '../context';
 import { ApiError, errorEnvelopeSchema, notFound } from '../errors';
 import { jsonBody, jsonResponse, errorResponses } from '../openapi';
@@ -49,14 +48,7 @@ export const runViewSchema = z.object({
   counters: runCountersSchema.nullable(),
 });
 
-export function newId(prefix: string): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(9));
-  const text = [...bytes]
-    .map((b) => b.toString(36).padStart(2, '0'))
-    .join('')
-    .slice(0, 14);
-  return `${prefix}_${Date.now().toString(36)}${text}`;
-}
+export { newId } from '../../../common/runs';
 
 const idParam = z.object({ id: z.string().min(1).max(100) });
 
@@ -73,24 +65,14 @@ runsApp.openapi(
   async (c) => c.json(await createRun(c.env, c.req.valid('json')), 201),
 );
 
-/** Starts a build from a validated spec (POST /v1/runs and the signed build webhook). */
+/** Starts a build from a validated spec (POST /v1/runs, the signed build webhook, evals, loops). */
 export async function createRun(
   env: GatewayContext['Bindings'],
   spec: RunSpec,
+  options: { id?: string; iterationId?: string | null } = {},
 ): Promise<z.infer<typeof runViewSchema>> {
   await checkRunReferences(env, spec);
-  const id = newId('run');
-  const now = Date.now();
-  const db = drizzle(env.DB);
-  await db.insert(runs).values({
-    id,
-    status: 'queued',
-    spec,
-    taskCount: spec.tasks.length,
-    createdAt: now,
-    updatedAt: now,
-  });
-  await runLedgerStub(env, id).start(id, spec);
+  const id = await startRun(env, spec, options);
   return loadRunView(env, id);
 }
 
@@ -145,23 +127,9 @@ runsApp.openapi(
 );
 
 /** A run naming an endpoint or world that does not exist is refused up front, not failed later. */
-async function checkRunReferences(env: GatewayContext['Bindings'], spec: RunSpec): Promise<void> {
-  for (const name of new Set([spec.policy, spec.judge ?? spec.policy])) {
-    if (!(await loadEndpoint(env, name))) {
-      throw new ApiError(
-        400,
-        'unknown_endpoint',
-        `unknown endpoint "${name}": register it first with PUT /v1/endpoints/${name}`,
-      );
-    }
-  }
-  if (spec.env === 'crafting' && !(await loadWorld(env, spec.world))) {
-    throw new ApiError(
-      400,
-      'unknown_world',
-      `unknown world "${spec.world}": upload it with PUT /v1/worlds/${spec.world} (agent-r world import)`,
-    );
-  }
+export async function checkRunReferences(env: GatewayContext['Bindings'], spec: RunSpec): Promise<void> {
+  const problem = await runReferenceProblem(env, spec);
+  if (problem) throw new ApiError(400, problem.code, problem.message);
 }
 
 runsApp.openapi(
