@@ -1,6 +1,8 @@
 import { type CliCommand, type CliIo, UsageError } from './command';
 import { buildCommand } from './commands/build';
+import { evalCommand } from './commands/eval';
 import { exportCommand } from './commands/export';
+import { iterateCommand } from './commands/iterate';
 import { playCommand } from './commands/play';
 import { serveCommand } from './commands/serve';
 import { tokenCommand } from './commands/token';
@@ -11,6 +13,8 @@ const commands: CliCommand[] = [
   serveCommand,
   buildCommand,
   exportCommand,
+  evalCommand,
+  iterateCommand,
   playCommand,
   worldCommand,
   tokenCommand,

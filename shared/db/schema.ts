@@ -148,7 +148,10 @@ export const iterations = sqliteTable(
     error: text('error'),
     completedAt: integer('completed_at'),
   },
-  (t) => [uniqueIndex('iterations_loop_index_idx').on(t.loopId, t.index), index('iterations_run_idx').on(t.runId)],
+  (t) => [
+    uniqueIndex('iterations_loop_index_idx').on(t.loopId, t.index),
+    index('iterations_run_idx').on(t.runId),
+  ],
 );
 
 /** Evaluation runs of a policy on a split, with their metrics. */

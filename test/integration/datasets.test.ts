@@ -100,8 +100,8 @@ beforeAll(async () => {
   });
   expect(put.status).toBe(200);
   [runA, runB] = await Promise.all([
-    finishedRun({ tasks: [0, 1], iterations: 3, width: 3, depth: 8, seed: 1 }),
-    finishedRun({ tasks: [2, 3], iterations: 3, width: 3, depth: 8, seed: 2 }),
+    finishedRun({ tasks: [60, 61], iterations: 4, width: 3, depth: 8, seed: 1 }),
+    finishedRun({ tasks: [120, 121], iterations: 4, width: 3, depth: 8, seed: 2 }),
   ]);
   expect(runA.status).toBe('completed');
   expect(runB.status).toBe('completed');

@@ -5,6 +5,7 @@ import { runTasks, runs } from '../../../shared/db/schema';
 import type { RunSpec } from '../../../shared/run-spec';
 import { type CoordinatorBindings, taskTreeStub } from '../../common/env';
 import { emitRunCompleted } from '../../common/events';
+import { onRunFinished } from '../../common/iterations';
 import { all, MetaStore, one } from './sql';
 
 export type TaskStatus =
@@ -193,6 +194,8 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       );
     }
     await emitRunCompleted(this.env, { runId: run.runId, status, counters, completedAt: now });
+    // Evals and iteration loops waiting on this run move on (never throws).
+    await onRunFinished(this.env, run.runId);
   }
 
   /** Stops every unfinished task; their records so far stay. Idempotent. */

@@ -1,7 +1,14 @@
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { evalCreateSchema, evalMetricsSchema } from '../../../../shared/eval';
-import { createEval, evalView, listEvalRows, loadEvalView, RequestError } from '../../../common/evals';
+import {
+  createEval,
+  type EvalView,
+  evalView,
+  listEvalRows,
+  loadEvalView,
+  RequestError,
+} from '../../../common/evals';
 import type { GatewayContext } from '../context';
 import { ApiError, errorEnvelopeSchema, notFound } from '../errors';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi';
@@ -19,7 +26,9 @@ export async function guarded<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-const runProgressSchema = z.object({ status: z.string(), tasks: z.number(), finished: z.number() }).nullable();
+const runProgressSchema = z
+  .object({ status: z.string(), tasks: z.number(), finished: z.number() })
+  .nullable();
 
 export const evalViewSchema = z.object({
   id: z.string(),
@@ -56,9 +65,9 @@ evalsApp.openapi(
     summary: 'Evaluate a policy: a greedy run over tasks or a split, optionally with the recovery test',
     description:
       'Runs the policy at temperature 0, one sample per step, for up to `rounds` steps per task ' +
-      '(default 100 for agentgym, 30 for crafting). Without tasks a crafting eval uses the world\'s ' +
+      "(default 100 for agentgym, 30 for crafting). Without tasks a crafting eval uses the world's " +
       'held-out goals (split "heldout": every 5th goal). With `recovery`, failed trajectories of ' +
-      '`recovery.fromRun` (default: this eval\'s own run) are cut at a seeded random step and the ' +
+      "`recovery.fromRun` (default: this eval's own run) are cut at a seeded random step and the " +
       'policy continues from there for `recovery.rounds` (default 50) steps. Metrics appear once every ' +
       'run finished; `eval.completed` is emitted then.',
     request: jsonBody(evalCreateSchema),
@@ -93,9 +102,10 @@ evalsApp.openapi(
   }),
   async (c) => {
     const rows = await listEvalRows(c.env, c.req.valid('query'));
-    const views = [];
+    const views: EvalView[] = [];
     for (const row of rows) {
-      views.push(row.status === 'running' ? await loadEvalView(c.env, row.id) : await evalView(c.env, row));
+      const view = row.status === 'running' ? await loadEvalView(c.env, row.id) : await evalView(c.env, row);
+      if (view) views.push(view);
     }
     return c.json({ evals: views }, 200);
   },

@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import { parseTaskList, type RunSpec, type RunSpecInput, runSpecSchema } from '../run-spec';
+import { RECOVERY_DEFAULT_ROUNDS, type RecoveryStart, startFromOf } from './recovery';
+
+// What an evaluation is: a policy run greedily (temperature 0, one sample, one descent) over a
+// task set for up to `rounds` steps, optionally followed by the recovery test. Both are ordinary
+// runs; this file turns an eval request into their RunSpecs.
+
+/** Round limits of agent-r.md s.6: 100 for AgentGym (the paper), 30 for the built-in crafting world. */
+export const DEFAULT_ROUNDS = { agentgym: 100, crafting: 30 } as const;
+export const MAX_ROUNDS = 100;
+
+const taskIds = z.preprocess(
+  (value) => {
+    if (typeof value !== 'string') return value;
+    try {
+      return parseTaskList(value);
+    } catch {
+      return value; // fails the array check below with zod's own message
+    }
+  },
+  z.array(z.number().int().nonnegative().max(1_000_000)).min(1).max(5000),
+);
+
+export const recoveryRequestSchema = z
+  .object({
+    /**
+     * The run whose failed trajectories are cut (any finished run on the same environment: an
+     * earlier eval's run, a build). Default: this eval's own greedy run.
+     */
+    fromRun: z.string().min(1).max(100).optional(),
+    /** Seeds which failed trajectory is taken and where it is cut. */
+    cutSeed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(0),
+    /** Steps the policy gets after the cut (the paper: 50). */
+    rounds: z.number().int().min(2).max(MAX_ROUNDS).default(RECOVERY_DEFAULT_ROUNDS),
+  })
+  .strict();
+
+export const evalCreateSchema = z
+  .object({
+    /** A registered endpoint's name. */
+    policy: z.string().min(1).max(100),
+    env: z.enum(['crafting', 'agentgym']).default('crafting'),
+    world: z.string().min(1).max(100).default('default'),
+    flavor: z.enum(['textcraft', 'webshop', 'sciworld']).optional(),
+    envServer: z.string().min(1).max(500).optional(),
+    /** Explicit task ids (or the CLI's list syntax "0-19,25"). */
+    tasks: taskIds.optional(),
+    /** A named split: `heldout` = the world's held-out goals (crafting only; the default there). */
+    split: z.enum(['heldout']).optional(),
+    /** Only the first N tasks of the split or list. */
+    maxTasks: z.number().int().min(1).max(5000).optional(),
+    /** Step limit of each rollout (default 100 for agentgym, 30 for crafting). */
+    rounds: z.number().int().min(2).max(MAX_ROUNDS).optional(),
+    /** Run the recovery test too (`{}` for the defaults). */
+    recovery: recoveryRequestSchema.optional(),
+    iterationId: z.string().min(1).max(100).optional(),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(0),
+    maxTokens: z.number().int().min(1).max(8192).optional(),
+    contextTokens: z.number().int().min(512).max(1_000_000).optional(),
+    preset: z.enum(['agent-r', 'agentgym']).optional(),
+    revisionSentences: z.array(z.string().min(1).max(500)).min(1).max(100).optional(),
+    label: z.string().max(200).optional(),
+  })
+  .strict()
+  .superRefine((spec, ctx) => {
+    if (spec.tasks && spec.split) {
+      ctx.addIssue({ code: 'custom', path: ['split'], message: 'give tasks or split, not both' });
+    }
+    if (spec.env === 'agentgym') {
+      if (!spec.envServer)
+        ctx.addIssue({ code: 'custom', path: ['envServer'], message: 'env "agentgym" needs envServer' });
+      if (!spec.flavor)
+        ctx.addIssue({ code: 'custom', path: ['flavor'], message: 'env "agentgym" needs flavor' });
+      if (!spec.tasks)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tasks'],
+          message: 'env "agentgym" needs explicit tasks (e.g. the test split: agent-r eval --split FILE)',
+        });
+    }
+  });
+export type EvalCreateInput = z.input<typeof evalCreateSchema>;
+export type EvalCreate = z.output<typeof evalCreateSchema>;
+
+/** The eval as stored: the request with its task list resolved and its round limit filled in. */
+export type EvalSpec = Omit<EvalCreate, 'tasks' | 'rounds'> & { tasks: number[]; rounds: number };
+
+export function resolveEvalSpec(input: EvalCreate, tasks: readonly number[]): EvalSpec {
+  const limited = input.maxTasks ? tasks.slice(0, input.maxTasks) : [...tasks];
+  return { ...input, tasks: limited, rounds: input.rounds ?? DEFAULT_ROUNDS[input.env] };
+}
+
+/** Steps of a rollout = depth + 1 (a child deeper than `depth` is terminal), so depth = rounds - 1. */
+export const depthForRounds = (rounds: number) => Math.max(1, rounds - 1);
+
+function greedySpec(spec: EvalSpec, tasks: number[], rounds: number, label: string): RunSpecInput {
+  return {
+    env: spec.env,
+    ...(spec.env === 'crafting' ? { world: spec.world } : { flavor: spec.flavor, envServer: spec.envServer }),
+    tasks,
+    policy: spec.policy,
+    iterations: 1,
+    width: 1,
+    temperature: 0,
+    depth: depthForRounds(rounds),
+    transition: 'end',
+    parallelism: 1,
+    seed: spec.seed,
+    ...(spec.maxTokens ? { maxTokens: spec.maxTokens } : {}),
+    ...(spec.contextTokens ? { contextTokens: spec.contextTokens } : {}),
+    ...(spec.preset ? { preset: spec.preset } : {}),
+    ...(spec.revisionSentences ? { revisionSentences: spec.revisionSentences } : {}),
+    label,
+  };
+}
+
+/** The greedy rollout over the eval's tasks (the TaskTree's single descent at width 1). */
+export function evalRunSpec(evalId: string, spec: EvalSpec): RunSpec {
+  return runSpecSchema.parse(greedySpec(spec, spec.tasks, spec.rounds, `eval ${evalId}`));
+}
+
+/** The recovery test: the same greedy rollout, started from each cut failed trajectory. */
+export function recoveryRunSpec(evalId: string, spec: EvalSpec, starts: readonly RecoveryStart[]): RunSpec {
+  const rounds = spec.recovery?.rounds ?? RECOVERY_DEFAULT_ROUNDS;
+  return runSpecSchema.parse({
+    ...greedySpec(
+      spec,
+      starts.map((s) => s.task),
+      rounds,
+      `eval ${evalId} recovery`,
+    ),
+    startFrom: startFromOf(starts),
+  });
+}

@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import { recoveryRequestSchema } from '../eval/spec';
+import { MAX_ROUNDS } from '../eval/spec';
+import { parseTaskList, runSpecSchema } from '../run-spec';
+
+// The iterate-train-evaluate loop (agent-r.md s.6, DESIGN.md "Iterations and evaluation"):
+// iteration k builds with policy M_k and alpha_k, its data goes to the trainer (a signed webhook
+// with dataset URLs and the manifest), the trainer calls back with M_{k+1}'s endpoint, and
+// iteration k+1 starts (automatically, or on POST /v1/iterations/:id/next).
+
+/** The paper's schedule: alpha 0.5, 0.7, 1.0 in iterations 1, 2, 3 (beta stays 0.2). */
+export const DEFAULT_ALPHAS = [0.5, 0.7, 1.0] as const;
+export const MAX_LOOP_ITERATIONS = 20;
+/** Build tasks of a crafting loop when none are given: the first 20 non-held-out goals. */
+export const DEFAULT_LOOP_TASKS = 20;
+
+/** Alpha of iteration `index` (1-based); past the end of the schedule the last value repeats. */
+export function alphaFor(index: number, alphas: readonly number[]): number {
+  if (alphas.length === 0) throw new Error('the alpha schedule is empty');
+  return alphas[Math.min(index, alphas.length) - 1] as number;
+}
+
+const taskIds = z.preprocess(
+  (value) => {
+    if (typeof value !== 'string') return value;
+    try {
+      return parseTaskList(value);
+    } catch {
+      return value;
+    }
+  },
+  z.array(z.number().int().nonnegative().max(1_000_000)).min(1).max(5000),
+);
+
+/** Build settings every iteration shares (a RunSpec without policy, judge and alpha). */
+export const loopBuildSchema = z
+  .object(runSpecSchema.shape)
+  .omit({ policy: true, judge: true, alpha: true, startFrom: true })
+  .partial()
+  .strict()
+  .extend({
+    tasks: taskIds.optional(),
+  });
+export type LoopBuild = z.output<typeof loopBuildSchema>;
+
+export const loopEvalSchema = z
+  .object({
+    tasks: taskIds.optional(),
+    split: z.enum(['heldout']).optional(),
+    maxTasks: z.number().int().min(1).max(5000).optional(),
+    rounds: z.number().int().min(2).max(MAX_ROUNDS).optional(),
+    /**
+     * The recovery test in every eval. The failed trajectories are those of the first
+     * iteration's eval (the starting model's), so every model is tested on the same cuts.
+     */
+    recovery: z.union([z.boolean(), recoveryRequestSchema.omit({ fromRun: true })]).optional(),
+  })
+  .strict();
+export type LoopEval = z.output<typeof loopEvalSchema>;
+
+export const loopCreateSchema = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    /** The starting model: a registered endpoint's name. */
+    policy: z.string().min(1).max(100).default('sim'),
+    build: loopBuildSchema.default({}),
+    alphas: z
+      .array(z.number().min(0).max(1))
+      .min(1)
+      .max(MAX_LOOP_ITERATIONS)
+      .default([...DEFAULT_ALPHAS]),
+    /** Iterations to run (default: one per alpha). */
+    iterations: z.number().int().min(1).max(MAX_LOOP_ITERATIONS).optional(),
+    /** Where the signed `dataset.ready` webhook of each iteration goes; none: register models by hand. */
+    trainerUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .optional(),
+    /** Signs the webhook, the download links and the trainer's callback (write-only). */
+    trainerSecret: z.string().min(16).max(256).optional(),
+    /** Start the next iteration as soon as the trainer's model is registered (else: POST .../next). */
+    auto: z.boolean().default(true),
+    /** Evaluate each iteration's policy (and the final model). */
+    eval: loopEvalSchema.optional(),
+    /** Shorthand for eval.tasks. */
+    evalTasks: taskIds.optional(),
+    /** Base URL of this API as the trainer reaches it (default: PUBLIC_URL, else the request's origin). */
+    publicUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(500)
+      .optional(),
+  })
+  .strict()
+  .superRefine((loop, ctx) => {
+    if (loop.trainerUrl && !loop.trainerSecret)
+      ctx.addIssue({ code: 'custom', path: ['trainerSecret'], message: 'trainerUrl needs trainerSecret' });
+    if (loop.trainerSecret && !loop.trainerUrl)
+      ctx.addIssue({ code: 'custom', path: ['trainerUrl'], message: 'trainerSecret without trainerUrl' });
+    if (loop.eval?.tasks && loop.evalTasks)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['evalTasks'],
+        message: 'give eval.tasks or evalTasks, not both',
+      });
+  });
+export type LoopCreateInput = z.input<typeof loopCreateSchema>;
+export type LoopCreate = z.output<typeof loopCreateSchema>;
+
+/** What a loop row's `config` holds (no secret: that is sealed in the trainer's webhook row). */
+export interface LoopConfig {
+  policy: string;
+  build: LoopBuild & { tasks: number[] };
+  alphas: number[];
+  iterations: number;
+  auto: boolean;
+  eval: (LoopEval & { recovery?: LoopEval['recovery'] }) | null;
+  trainerUrl: string | null;
+}
+
+/** The model the trainer hands back (POST /v1/iterations/:id/callback, or .../next by hand). */
+export const modelEndpointSchema = z
+  .object({
+    baseUrl: z.url({ protocol: /^https?$/ }),
+    model: z.string().min(1).max(500),
+    apiKey: z.string().min(1).max(2000).optional(),
+    maxConcurrency: z.number().int().min(1).max(4096).optional(),
+    supportsN: z.boolean().optional(),
+    timeoutMs: z.number().int().positive().optional(),
+  })
+  .strict();
+export type ModelEndpoint = z.infer<typeof modelEndpointSchema>;
+
+export const callbackBodySchema = z
+  .object({
+    endpoint: modelEndpointSchema,
+    /** Free-form notes from the trainer (checkpoint path, loss, ...), kept on the iteration. */
+    notes: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+export type CallbackBody = z.infer<typeof callbackBodySchema>;
+
+/** The `data` of the signed `dataset.ready` delivery a trainer receives. */
+export const trainerPayloadSchema = z.object({
+  kind: z.literal('agent-r.iteration.dataset'),
+  loop: z.object({ id: z.string(), name: z.string(), iterations: z.number().int() }),
+  iteration: z.object({ id: z.string(), index: z.number().int(), alpha: z.number() }),
+  policy: z.object({ endpoint: z.string(), baseUrl: z.string(), model: z.string() }),
+  run: z.object({ id: z.string(), status: z.string(), counts: z.record(z.string(), z.number()) }),
+  manifest: z.record(z.string(), z.unknown()),
+  /** Signed download links (no token needed) until `expiresAt`: manifest and JSONL per format. */
+  downloads: z.object({
+    manifest: z.string(),
+    datasets: z.record(z.string(), z.string()),
+    expiresAt: z.string(),
+  }),
+  /** The same files through the bearer-token API. */
+  links: z.object({ manifest: z.string(), datasets: z.record(z.string(), z.string()) }),
+  callback: z.object({ url: z.string(), method: z.literal('POST'), body: z.string() }),
+});
+export type TrainerPayload = z.infer<typeof trainerPayloadSchema>;

@@ -1,0 +1,72 @@
+import { drizzle } from 'drizzle-orm/d1';
+import { runs } from '../../shared/db/schema';
+import type { RunSpec } from '../../shared/run-spec';
+import { loadEndpoint } from './endpoints';
+import { type CoreBindings, runLedgerStub } from './env';
+import { loadWorld } from './worlds';
+
+// Starting a run, shared by POST /v1/runs, the signed build hook, evaluations and iteration loops
+// (the last two also start runs from the RunLedger's completion hook, outside any request).
+
+export function newId(prefix: string): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(9));
+  const text = [...bytes]
+    .map((b) => b.toString(36).padStart(2, '0'))
+    .join('')
+    .slice(0, 14);
+  return `${prefix}_${Date.now().toString(36)}${text}`;
+}
+
+export interface RunReferenceProblem {
+  code: 'unknown_endpoint' | 'unknown_world';
+  message: string;
+}
+
+/** A run naming an endpoint or world that does not exist is refused up front, not failed later. */
+export async function runReferenceProblem(
+  env: CoreBindings,
+  spec: RunSpec,
+): Promise<RunReferenceProblem | null> {
+  for (const name of new Set([spec.policy, spec.judge ?? spec.policy])) {
+    if (!(await loadEndpoint(env, name))) {
+      return {
+        code: 'unknown_endpoint',
+        message: `unknown endpoint "${name}": register it first with PUT /v1/endpoints/${name}`,
+      };
+    }
+  }
+  if (spec.env === 'crafting' && !(await loadWorld(env, spec.world))) {
+    return {
+      code: 'unknown_world',
+      message: `unknown world "${spec.world}": upload it with PUT /v1/worlds/${spec.world} (agent-r world import)`,
+    };
+  }
+  return null;
+}
+
+/**
+ * Records the run in D1 and starts its RunLedger. Idempotent for a given id: a repeated call
+ * (a retried hook) neither duplicates the row nor restarts the ledger.
+ */
+export async function startRun(
+  env: CoreBindings,
+  spec: RunSpec,
+  options: { id?: string; iterationId?: string | null } = {},
+): Promise<string> {
+  const id = options.id ?? newId('run');
+  const now = Date.now();
+  await drizzle(env.DB)
+    .insert(runs)
+    .values({
+      id,
+      status: 'queued',
+      spec,
+      taskCount: spec.tasks.length,
+      iterationId: options.iterationId ?? null,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoNothing();
+  await runLedgerStub(env, id).start(id, spec);
+  return id;
+}

@@ -1,0 +1,360 @@
+import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
+import { eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
+import type { MiddlewareHandler } from 'hono';
+import { z } from 'zod';
+import { iterations, runs } from '../../../../shared/db/schema';
+import { exportFormatSchema, exportRecords } from '../../../../shared/formats/export';
+import { jsonlStream } from '../../../../shared/formats/jsonl';
+import {
+  callbackBodySchema,
+  loopCreateSchema,
+  modelEndpointSchema,
+  verifyDownloadPath,
+} from '../../../../shared/iterations';
+import type { RunSpec } from '../../../../shared/run-spec';
+import { SIGNATURE_HEADER, verifySignature } from '../../../../shared/webhooks/signing';
+import type { EventBindings } from '../../../common/events';
+import {
+  createLoop,
+  iterationFilePath,
+  type IterationRow,
+  iterationView,
+  listLoopRows,
+  loadIterationView,
+  loadLoopView,
+  loopView,
+  nextIteration,
+  registerModel,
+  trainerSecretOf,
+} from '../../../common/iterations';
+import { readRunRecords } from '../../../common/records';
+import type { GatewayBindings, GatewayContext } from '../context';
+import { ApiError, errorEnvelopeSchema, errorResponse, notFound } from '../errors';
+import { errorResponses, jsonBody, jsonResponse } from '../openapi';
+import { guarded } from './evals';
+import { buildRunManifest } from './run-data';
+
+// The iterate-train-evaluate loop over HTTP. Bearer routes: loops (create, lineage) and
+// iterations (view, next). Signed routes (mounted before the bearer middleware): the trainer's
+// callback and the download links handed to it, both checked with the loop's trainer secret.
+
+const envelope = { content: { 'application/json': { schema: errorEnvelopeSchema } } } as const;
+const idParam = z.object({ id: z.string().min(1).max(100) });
+
+const evalSummarySchema = z
+  .object({
+    id: z.string(),
+    status: z.string(),
+    phase: z.string(),
+    tasks: z.number().nullable(),
+    scored: z.number().nullable(),
+    successRate: z.number().nullable(),
+    averageReward: z.number().nullable(),
+    loopShare: z.number().nullable(),
+    revisionShare: z.number().nullable(),
+    firstErrorStep: z.number().nullable(),
+    recoverySuccessRate: z.number().nullable(),
+  })
+  .nullable();
+
+export const iterationViewSchema = z.object({
+  id: z.string(),
+  loopId: z.string(),
+  index: z.number(),
+  status: z.string().describe('building | training | completed | failed'),
+  alpha: z.number(),
+  parentId: z.string().nullable(),
+  policy: z.object({ endpoint: z.string(), baseUrl: z.string().nullable(), model: z.string().nullable() }),
+  runId: z.string().nullable(),
+  run: z
+    .object({
+      status: z.string(),
+      counts: z
+        .object({
+          tasks: z.number(),
+          tasksDone: z.number(),
+          tasksFailed: z.number(),
+          nodes: z.number(),
+          revision: z.number(),
+          good: z.number(),
+          policyCalls: z.number(),
+          judgeCalls: z.number(),
+        })
+        .nullable(),
+      firstErrorStep: z.number().nullable(),
+    })
+    .nullable(),
+  evalId: z.string().nullable(),
+  eval: evalSummarySchema,
+  resultEndpoint: z.string().nullable(),
+  trainerDelivery: z
+    .object({ id: z.string(), status: z.string(), attempts: z.number(), lastError: z.string().nullable() })
+    .nullable(),
+  notes: z.record(z.string(), z.unknown()).nullable(),
+  error: z.string().nullable(),
+  createdAt: z.number(),
+  completedAt: z.number().nullable(),
+});
+
+export const loopViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: z.string().describe('running | waiting | completed | failed'),
+  config: z.record(z.string(), z.unknown()),
+  trainer: z.object({ url: z.string(), webhookId: z.string() }).nullable(),
+  publicUrl: z.string(),
+  iterations: z.array(iterationViewSchema),
+  final: z
+    .object({ endpoint: z.string(), evalId: z.string().nullable(), eval: evalSummarySchema })
+    .nullable(),
+  error: z.string().nullable(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  completedAt: z.number().nullable(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Loops (bearer)
+
+export const loopsApp = new OpenAPIHono<GatewayContext>();
+
+loopsApp.openapi(
+  createRoute({
+    method: 'post',
+    path: '/',
+    summary: 'Start an iterate-train-evaluate loop (iteration 1 starts at once)',
+    description:
+      'Each iteration builds with the current policy and its alpha (default 0.5, 0.7, 1.0), then sends ' +
+      'the signed `dataset.ready` webhook (dataset links that need no token, the manifest, a callback URL) ' +
+      'to `trainerUrl`. The trainer answers with a signed POST /v1/iterations/{id}/callback naming the new ' +
+      "model's endpoint, which becomes the next iteration's policy (at once with `auto`, else on POST " +
+      '/v1/iterations/{id}/next). Crafting builds default to the first 20 goals outside the held-out set.',
+    request: jsonBody(loopCreateSchema),
+    responses: { 201: jsonResponse(loopViewSchema, 'The loop and its first iteration'), ...errorResponses },
+  }),
+  async (c) => {
+    const input = c.req.valid('json');
+    const publicUrl = input.publicUrl ?? (c.env as EventBindings).PUBLIC_URL ?? new URL(c.req.url).origin;
+    const id = await guarded(() => createLoop(c.env, input, publicUrl));
+    c.header('location', `/v1/loops/${id}`);
+    return c.json((await loadLoopView(c.env, id))!, 201);
+  },
+);
+
+loopsApp.openapi(
+  createRoute({
+    method: 'get',
+    path: '/',
+    summary: 'List loops, newest first',
+    request: { query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }) },
+    responses: {
+      200: jsonResponse(z.object({ loops: z.array(loopViewSchema) }), 'Loops'),
+      ...errorResponses,
+    },
+  }),
+  async (c) => {
+    const rows = await listLoopRows(c.env, c.req.valid('query').limit);
+    const views = [];
+    for (const row of rows) views.push(await loopView(c.env, row));
+    return c.json({ loops: views }, 200);
+  },
+);
+
+loopsApp.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{id}',
+    summary: "A loop's lineage: every iteration's policy, alpha, run, data counts, eval and status",
+    request: { params: idParam },
+    responses: {
+      200: jsonResponse(loopViewSchema, 'The loop'),
+      ...errorResponses,
+      404: { ...envelope, description: 'No such loop' },
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const view = await loadLoopView(c.env, id);
+    if (!view) throw notFound(`loop ${id}`);
+    return c.json(view, 200);
+  },
+);
+
+// ---------------------------------------------------------------------------------------------
+// Iterations (bearer)
+
+export const iterationsApp = new OpenAPIHono<GatewayContext>();
+
+iterationsApp.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{id}',
+    summary: 'One iteration',
+    request: { params: idParam },
+    responses: {
+      200: jsonResponse(iterationViewSchema, 'The iteration'),
+      ...errorResponses,
+      404: { ...envelope, description: 'No such iteration' },
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const view = await loadIterationView(c.env, id);
+    if (!view) throw notFound(`iteration ${id}`);
+    return c.json(view, 200);
+  },
+);
+
+iterationsApp.openapi(
+  createRoute({
+    method: 'post',
+    path: '/{id}/next',
+    summary: 'Start the next iteration (registering the trained model first when one is given)',
+    description:
+      'For an iteration waiting for its model (status training), send {"endpoint": {baseUrl, model, apiKey?}}: ' +
+      'it is registered as the next policy and the next iteration starts. For a completed iteration of a ' +
+      'manual loop (auto false), the next iteration starts with the model already registered.',
+    request: {
+      params: idParam,
+      body: {
+        content: {
+          'application/json': { schema: z.object({ endpoint: modelEndpointSchema.optional() }).strict() },
+        },
+        required: false,
+      },
+    },
+    responses: {
+      200: jsonResponse(iterationViewSchema, 'The next iteration'),
+      ...errorResponses,
+      404: { ...envelope, description: 'No such iteration' },
+      409: { ...envelope, description: 'The iteration is not ready (still building, failed, or the last)' },
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const text = await c.req.text();
+    const body = text.trim()
+      ? z.object({ endpoint: modelEndpointSchema.optional() }).strict().parse(JSON.parse(text))
+      : {};
+    const next = await guarded(() => nextIteration(c.env, id, body.endpoint));
+    return c.json(await iterationView(c.env, next), 200);
+  },
+);
+
+// ---------------------------------------------------------------------------------------------
+// Signed by the trainer (no bearer token)
+
+/** Checks the trainer's signature over the raw body with the loop's trainer secret. */
+const requireTrainerSignature: MiddlewareHandler<GatewayContext> = async (c, next) => {
+  const id = c.req.param('id') ?? '';
+  const exists = await drizzle(c.env.DB)
+    .select({ id: iterations.id })
+    .from(iterations)
+    .where(eq(iterations.id, id))
+    .get();
+  if (!exists) return errorResponse(c, 404, 'not_found', `iteration ${id} not found`);
+  const secret = await trainerSecretOf(c.env, id);
+  if (!secret) {
+    return errorResponse(
+      c,
+      403,
+      'no_trainer',
+      "this iteration's loop has no trainer: register the model with POST /v1/iterations/{id}/next (bearer token)",
+    );
+  }
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  const verdict = await verifySignature(secret, body, c.req.header(SIGNATURE_HEADER));
+  if (!verdict.ok) return errorResponse(c, 401, 'invalid_signature', verdict.message);
+  await next();
+};
+
+export const iterationHooksApp = new OpenAPIHono<GatewayContext>();
+
+iterationHooksApp.openapi(
+  createRoute({
+    method: 'post',
+    path: '/{id}/callback',
+    summary: "The trainer's callback: the model trained on this iteration's data (signed, no bearer token)",
+    description:
+      "Signed with the loop's trainer secret: header x-agent-r-signature: t=<unix>,v1=<hex HMAC-SHA256 of " +
+      '"<t>.<raw body>">, at most 5 minutes old. The endpoint is registered as "<loop id>-m<index+1>"; ' +
+      'with `auto` the next iteration starts at once. A repeated callback with the same model is harmless.',
+    security: [],
+    middleware: [requireTrainerSignature] as const,
+    request: {
+      params: idParam,
+      headers: z.object({ [SIGNATURE_HEADER]: z.string().describe('t=<unix seconds>,v1=<hex HMAC>') }),
+      ...jsonBody(callbackBodySchema),
+    },
+    responses: {
+      200: jsonResponse(iterationViewSchema, 'The iteration, completed'),
+      ...errorResponses,
+      403: { ...envelope, description: 'The loop has no trainer' },
+      404: { ...envelope, description: 'No such iteration' },
+      409: { ...envelope, description: 'The iteration is not waiting for a model, or has another one' },
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const row: IterationRow = await guarded(() =>
+      registerModel(c.env, id, c.req.valid('json'), { startNext: false }),
+    );
+    return c.json(await iterationView(c.env, row), 200);
+  },
+);
+
+const fileName = z
+  .string()
+  .regex(
+    new RegExp(`^(manifest\\.json|(all|revision|good)\\.(${exportFormatSchema.options.join('|')})\\.jsonl)$`),
+    'manifest.json or <all|revision|good>.<format>.jsonl',
+  );
+
+iterationHooksApp.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{id}/files/{file}',
+    summary: "An iteration's data through a signed link (as handed to the trainer; no bearer token)",
+    security: [],
+    request: {
+      params: idParam.extend({ file: fileName }),
+      query: z.object({ expires: z.string().max(20).optional(), signature: z.string().max(200).optional() }),
+    },
+    responses: {
+      200: {
+        description: 'manifest.json, or JSONL (one record per line) in the named format',
+        content: {
+          'application/x-ndjson': { schema: z.string() },
+          'application/json': { schema: z.unknown() },
+        },
+      },
+      ...errorResponses,
+      403: { ...envelope, description: 'Expired or wrongly signed link' },
+    },
+  }),
+  async (c) => {
+    const { id, file } = c.req.valid('param');
+    const { expires, signature } = c.req.valid('query');
+    const secret = await trainerSecretOf(c.env, id);
+    if (!secret) throw notFound(`iteration ${id}`);
+    const check = await verifyDownloadPath(secret, iterationFilePath(id, file), expires, signature);
+    if (!check.ok) throw new ApiError(403, 'invalid_link', check.message);
+    const row = await drizzle(c.env.DB).select().from(iterations).where(eq(iterations.id, id)).get();
+    if (!row?.runId) throw notFound(`the run of iteration ${id}`);
+    if (file === 'manifest.json')
+      return c.json(await buildRunManifest(c.env as GatewayBindings, row.runId), 200);
+    const [kind, format] = file.split('.') as [
+      'all' | 'revision' | 'good',
+      z.infer<typeof exportFormatSchema>,
+    ];
+    const run = await drizzle(c.env.DB).select().from(runs).where(eq(runs.id, row.runId)).get();
+    const tasks = (run?.spec as RunSpec | undefined)?.tasks ?? [];
+    const kinds = kind === 'all' ? (['revision', 'good'] as const) : ([kind] as const);
+    const lines = exportRecords(readRunRecords(c.env, row.runId, tasks, kinds), format);
+    return c.body(jsonlStream(lines), 200, {
+      'content-type': 'application/x-ndjson; charset=utf-8',
+      'content-disposition': `attachment; filename="${row.runId}.${kind}.${format}.jsonl"`,
+    }) as never;
+  },
+);
