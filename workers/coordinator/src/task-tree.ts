@@ -5,6 +5,7 @@ import {
   applyExpansion,
   failExpansion,
   isComplete,
+  mixSeeds,
   nextExpansions as nextExpansionsOf,
   type PathStep,
   pathSteps,
@@ -26,6 +27,7 @@ import { defaultRetryPolicy, JobTable, type JobRow, type RetryPolicy } from './j
 import type { TaskProgress, TaskStatus } from './run-ledger';
 import { SearchStore } from './search-store';
 import { MetaStore } from './sql';
+import { TreeUpdates } from './tree-updates';
 
 interface TreeMeta {
   runId: string;
@@ -58,6 +60,8 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
   private readonly store: SearchStore;
   private search: SearchState | null = null;
   private retry: RetryPolicy = defaultRetryPolicy;
+  /** Dashboard sockets (hibernatable): changed nodes go out after every applied result. */
+  private readonly live = new TreeUpdates(this.ctx);
 
   constructor(ctx: DurableObjectState, env: CoordinatorBindings) {
     super(ctx, env);
@@ -76,6 +80,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
 
   private saveTree(tree: TreeMeta): void {
     this.meta.set('tree', tree);
+    this.live.status(tree.status);
   }
 
   /** Idempotent: the first call seeds the tree by asking for the task's first observation. */
@@ -110,11 +115,13 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
     if (job.kind === 'root') return { ...base, kind: 'root', nodeId: '0', path: [], snapshot: null };
     const search = this.search!;
     if (job.kind === 'expand') {
+      // Steps replayed from `startFrom` come between the root and the tree's own steps.
+      const [root, ...steps] = pathSteps(search, job.node_id);
       return {
         ...base,
         kind: 'expand',
         nodeId: job.node_id,
-        path: pathSteps(search, job.node_id),
+        path: [root!, ...(tree.prefix ?? []), ...steps],
         snapshot: this.store.snapshot(job.node_id),
       };
     }
@@ -228,6 +235,18 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
     await this.report(tree);
   }
 
+  /** Live updates for the dashboard: a WebSocket upgrade forwarded by the gateway. */
+  override async fetch(request: Request): Promise<Response> {
+    return this.live.accept(request, {
+      status: this.tree?.status ?? null,
+      nodes: this.search?.nodes.length ?? 0,
+    });
+  }
+
+  override webSocketClose(ws: WebSocket, code: number, reason: string): void {
+    TreeUpdates.closed(ws, code, reason);
+  }
+
   async treeFile(): Promise<TreeFile | null> {
     const tree = this.tree;
     return tree && this.search ? toTreeFile(this.search, tree.task) : null;
@@ -279,7 +298,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
         maxDepth: spec.depth,
         c: spec.c,
         parallelism: spec.parallelism,
-        seed: spec.seed + tree.task,
+        seed: mixSeeds(spec.seed, tree.task),
       },
       result.observation,
     );
@@ -303,6 +322,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
 
   private persist(tree: TreeMeta): void {
     this.saveTree(tree);
+    if (this.search) this.live.nodes(this.search, this.search.dirty, tree.status);
     if (this.search) this.store.save(this.search);
   }
 

@@ -4,10 +4,14 @@ import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import { requireBearer } from './auth';
 import type { GatewayContext } from './context';
+import { dashboardApp } from './dashboard';
+import { liveApp } from './dashboard/live';
 import { ApiError, describeZodError, errorResponse } from './errors';
 import { datasetsApp } from './routes/datasets';
 import { endpointsApp } from './routes/endpoints';
+import { evalsApp } from './routes/evals';
 import { hooksApp } from './routes/hooks';
+import { iterationHooksApp, iterationsApp, loopsApp } from './routes/iterations';
 import { runDataApp } from './routes/run-data';
 import { runsApp } from './routes/runs';
 import { tokensApp } from './routes/tokens';
@@ -60,6 +64,7 @@ export function buildApp() {
   );
 
   app.get('/health', (c) => c.json({ ok: true }));
+  app.route('/', dashboardApp); // the dashboard page and its bundled assets (no auth: the page logs in)
   app.doc('/openapi.json', {
     openapi: '3.0.3',
     info: {
@@ -79,6 +84,8 @@ export function buildApp() {
     }),
   );
   app.route('/v1/hooks', hooksApp); // signed, not bearer: mounted before the bearer middleware
+  app.route('/v1/iterations', iterationHooksApp); // the trainer's signed callback and download links
+  app.route('/v1/runs', liveApp); // live tree WebSocket (a ticket, not the bearer) + its ticket route
   app.use('/v1/*', requireBearer);
   app.route('/v1/runs', runsApp);
   app.route('/v1/runs', runDataApp);
@@ -87,5 +94,8 @@ export function buildApp() {
   app.route('/v1/webhooks', webhooksApp);
   app.route('/v1/tokens', tokensApp);
   app.route('/v1/datasets', datasetsApp);
+  app.route('/v1/evals', evalsApp);
+  app.route('/v1/loops', loopsApp);
+  app.route('/v1/iterations', iterationsApp);
   return app;
 }

@@ -27,7 +27,11 @@ const liveScope = (run: string, task: number) => `live:${run}:${task}`;
 function ticketSecret(env: GatewayBindings): string {
   const secret = env.SECRETS_KEY || env.ADMIN_TOKEN;
   if (!secret)
-    throw new ApiError(503, 'not_configured', 'live updates need SECRETS_KEY (or ADMIN_TOKEN) to sign tickets');
+    throw new ApiError(
+      503,
+      'not_configured',
+      'live updates need SECRETS_KEY (or ADMIN_TOKEN) to sign tickets',
+    );
   return secret;
 }
 
@@ -45,7 +49,8 @@ liveApp.openapi(
   createRoute({
     method: 'post',
     path: '/{id}/tasks/{task}/live-ticket',
-    summary: "A 60-second ticket to open the task's live tree stream (WebSocket) without the token in the URL",
+    summary:
+      "A 60-second ticket to open the task's live tree stream (WebSocket) without the token in the URL",
     security: [{ bearer: [] }],
     request: { params: taskParam },
     responses: {
@@ -74,7 +79,7 @@ liveApp.openapi(
     request: { params: taskParam, query: z.object({ ticket: z.string().max(2000) }) },
     responses: {
       101: { description: 'Switching protocols: the live stream' },
-      401: errorResponses[401],
+      401: { ...errorResponses[401], description: 'Missing, invalid or expired ticket' },
       426: { description: 'Not a WebSocket upgrade' },
     },
   }),

@@ -32,7 +32,10 @@ function fromBase64url(text: string): Uint8Array | null {
 async function hmacKey(secret: string): Promise<CryptoKey> {
   // A key of its own for tickets, derived from the secret, so a ticket never doubles as anything else.
   const material = await crypto.subtle.digest('SHA-256', encoder.encode(`agent-r ticket key\0${secret}`));
-  return crypto.subtle.importKey('raw', material, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+  return crypto.subtle.importKey('raw', material, { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+    'verify',
+  ]);
 }
 
 export async function signTicket(secret: string, scope: string, now = Date.now()): Promise<string> {

@@ -1,0 +1,79 @@
+// The API's shapes as the dashboard reads them (see /openapi.json). Record and tree shapes come
+// from the project's own definitions (type-only imports: nothing of shared/ is bundled).
+import type { NativeRecord } from '../../shared/revision';
+import type { TreeFile, TreeNode } from '../../shared/tree-file';
+
+export type { NativeRecord, TreeFile, TreeNode };
+
+/** Tree nodes may carry two optional extras (mcts/tree-export.ts). */
+export type ApiTreeNode = TreeNode & { failed?: true; error?: string; children: ApiTreeNode[] };
+
+export interface RunCounters {
+  tasks: number;
+  tasksDone: number;
+  tasksFailed: number;
+  nodes: number;
+  policyCalls: number;
+  judgeCalls: number;
+  promptTokens: number;
+  completionTokens: number;
+  revision: number;
+  good: number;
+  failedJobs: number;
+}
+
+export interface RunView {
+  id: string;
+  status: string;
+  spec: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+  completedAt: number | null;
+  error: string | null;
+  counters: RunCounters | null;
+}
+
+export interface TaskView {
+  task: number;
+  status: string;
+  error: string | null;
+}
+
+export interface TaskProgress {
+  task: number;
+  status: string;
+  nodes: number;
+  policyCalls: number;
+  judgeCalls: number;
+  promptTokens: number;
+  completionTokens: number;
+  revision: number;
+  good: number;
+  failedJobs: number;
+  error: string | null;
+  pairs?: number;
+  failures?: { id: string; reason: string | null }[];
+}
+
+export interface TrajectoryRow {
+  id: string;
+  task: number;
+  kind: 'revision' | 'good';
+  firstErrorStep: number | null;
+  rewardGood: number | null;
+  rewardBad: number | null;
+  turns: number;
+  chars: number;
+}
+
+export interface Manifest {
+  run_id: string;
+  status: string;
+  counts: Record<string, number>;
+  failures: { task: number; reason: string }[];
+}
+
+export const FINAL_RUN_STATUSES = ['completed', 'partial', 'failed', 'cancelled'];
+export const FINAL_TASK_STATUSES = ['done', 'failed', 'cancelled'];
+export const RUN_STATUSES = ['queued', 'running', 'completed', 'partial', 'failed', 'cancelled'];
+export const EXPORT_FORMATS = ['native', 'openai', 'xtuner', 'agentgym', 'sharegpt', 'trl'] as const;
