@@ -1,4 +1,5 @@
 import { type CliCommand, type CliIo, UsageError } from './command';
+import { benchCommand } from './commands/bench';
 import { buildCommand } from './commands/build';
 import { evalCommand } from './commands/eval';
 import { exportCommand } from './commands/export';
@@ -18,6 +19,7 @@ const commands: CliCommand[] = [
   playCommand,
   worldCommand,
   tokenCommand,
+  benchCommand,
 ];
 
 function overview(): string {

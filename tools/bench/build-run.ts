@@ -60,7 +60,11 @@ export interface TimedRun {
 }
 
 /** Submits a run, waits for it and fetches its manifest. */
-export async function runAndWait(api: ApiClient, spec: RunSpecInput, options: WaitOptions): Promise<TimedRun> {
+export async function runAndWait(
+  api: ApiClient,
+  spec: RunSpecInput,
+  options: WaitOptions,
+): Promise<TimedRun> {
   const started = performance.now();
   const runId = await submitRun(api, spec);
   const view = await waitForRun(api, runId, options);
@@ -89,9 +93,17 @@ export async function downloadRun(
       () => {},
     );
   }
-  await download(api, `/v1/runs/${runId}/dataset?format=native&kind=revision`, join(outDir, 'revision.native.jsonl'));
+  await download(
+    api,
+    `/v1/runs/${runId}/dataset?format=native&kind=revision`,
+    join(outDir, 'revision.native.jsonl'),
+  );
   await download(api, `/v1/runs/${runId}/dataset?format=native&kind=good`, join(outDir, 'good.native.jsonl'));
-  await download(api, `/v1/runs/${runId}/dataset?format=openai&kind=all`, join(outDir, 'dataset.openai.jsonl'));
+  await download(
+    api,
+    `/v1/runs/${runId}/dataset?format=openai&kind=all`,
+    join(outDir, 'dataset.openai.jsonl'),
+  );
   const manifest = await api.json<RunManifest>('GET', `/v1/runs/${runId}/manifest`);
   await writeFile(join(outDir, 'manifest.json'), `${JSON.stringify({ ...manifest, ...extra }, null, 2)}\n`);
   return manifest;

@@ -8,6 +8,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 export interface ProcStat {
   pid: number;
+  /** The command name (field 2, without the parentheses). */
+  comm: string;
   pgrp: number;
   /** utime + stime of the process itself, in clock ticks. */
   cpuTicks: number;
@@ -55,12 +57,14 @@ export function parseProcStat(text: string): ProcStat | null {
   const field = (k: number) => Number(rest[k - 3]);
   const stat: ProcStat = {
     pid,
+    comm: text.slice(open + 1, close),
     pgrp: field(5),
     cpuTicks: field(14) + field(15),
     childTicks: field(16) + field(17),
     rssPages: field(24),
   };
-  return Object.values(stat).every(Number.isFinite) ? stat : null;
+  const { comm: _comm, ...numbers } = stat;
+  return Object.values(numbers).every(Number.isFinite) ? stat : null;
 }
 
 export function readProcStat(pid: number): ProcStat | null {
@@ -93,22 +97,34 @@ export interface GroupSample {
   cpuMs: number;
   rssMb: number;
   processes: number;
+  /** CPU ms by command name (e.g. node for wrangler, workerd). */
+  cpuMsByCommand: Record<string, number>;
 }
 
 export function sampleGroup(pgid: number): GroupSample {
   const stats = groupStats(pgid);
+  const toMs = (ticks: number) => (ticks * 1000) / clockTicksPerSecond();
+  const byCommand: Record<string, number> = {};
+  for (const s of stats) byCommand[s.comm] = (byCommand[s.comm] ?? 0) + toMs(s.cpuTicks + s.childTicks);
   const ticks = stats.reduce((sum, s) => sum + s.cpuTicks + s.childTicks, 0);
   const pages = stats.reduce((sum, s) => sum + s.rssPages, 0);
   return {
-    cpuMs: (ticks * 1000) / clockTicksPerSecond(),
+    cpuMs: toMs(ticks),
     rssMb: (pages * pageSizeBytes()) / (1024 * 1024),
     processes: stats.length,
+    cpuMsByCommand: byCommand,
   };
 }
 
 export interface GroupMeter {
   /** Stops sampling; returns CPU used since start and the peak RSS seen. */
-  stop(): { cpuMs: number; peakRssMb: number; samples: number; maxProcesses: number };
+  stop(): {
+    cpuMs: number;
+    peakRssMb: number;
+    samples: number;
+    maxProcesses: number;
+    cpuMsByCommand: Record<string, number>;
+  };
 }
 
 /**
@@ -135,7 +151,10 @@ export function meterGroup(pgid: number, intervalMs = 250): GroupMeter {
     stop() {
       clearInterval(timer);
       take();
-      return { cpuMs: last.cpuMs - first.cpuMs, peakRssMb, samples, maxProcesses };
+      const cpuMsByCommand: Record<string, number> = {};
+      for (const [comm, ms] of Object.entries(last.cpuMsByCommand))
+        cpuMsByCommand[comm] = ms - (first.cpuMsByCommand[comm] ?? 0);
+      return { cpuMs: last.cpuMs - first.cpuMs, peakRssMb, samples, maxProcesses, cpuMsByCommand };
     },
   };
 }

@@ -173,12 +173,14 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
     );
     if ((open?.n ?? 0) > 0) return;
     const counters = this.counters();
-    const status: RunStatus =
-      counters.tasksFailed === 0 ? 'completed' : counters.tasksDone === 0 ? 'failed' : 'partial';
+    // Jobs that failed for good (a dead env server, an endpoint that stayed down) make the run
+    // partial even when every task finished: its trees are missing those subtrees.
+    const clean = counters.tasksFailed === 0 && counters.failedJobs === 0;
+    const status: RunStatus = clean ? 'completed' : counters.tasksDone === 0 ? 'failed' : 'partial';
     const now = Date.now();
-    const error = counters.tasksFailed
-      ? `${counters.tasksFailed} of ${counters.tasks} tasks failed (see the run's failures)`
-      : null;
+    const error = clean
+      ? null
+      : `${counters.tasksFailed} of ${counters.tasks} tasks failed, ${counters.failedJobs} jobs failed (see the run's failures)`;
     this.meta.set('run', { ...run, status, completedAt: now } satisfies RunMeta);
     await drizzle(this.env.DB)
       .update(runs)

@@ -175,6 +175,12 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
         tree.pairs = parsed.pairs;
         tree.referenceJudgeCalls = parsed.referenceJudgeCalls;
         tree.status = 'done';
+        {
+          const failures = this.jobs.failures();
+          // A finished task with failed jobs says so (the manifest lists it under failures).
+          if (failures.length && !tree.error)
+            tree.error = `${failures.length} jobs failed; first: ${failures[0]!.reason}`;
+        }
         break;
     }
     this.persist(tree);

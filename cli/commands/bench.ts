@@ -1,0 +1,78 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultBenchOptions, runBench } from '../../tools/bench/run-bench';
+import { type CliCommand, UsageError } from '../command';
+
+export const benchHelp = `Usage: agent-r bench [--quick] [options]
+
+Measures a build against the embedded sim-policy set up like a GPU server (32 slots, ~150 ms
+per request) and writes out/bench.json: endpoint utilisation during a build of 40 default-world
+tasks, the speedup over the reference implementation's call pattern (tools/reference-baseline:
+one task and one request at a time, reset + replay, per-pair judging) on the same tasks, seed,
+endpoint and budget, judge calls per revision record (ours and the reference's, on the same
+trees), orchestration CPU per inference call and peak memory of the local stack, export
+throughput (100k records), a scaling table, and (full mode) the fault-tolerance scenarios.
+
+Options:
+  --quick              a short run: scaling at 10 and 20 tasks only; the reference baseline on
+                       8 of the tasks, extrapolated per task (said so in the output); no fault
+                       scenarios unless --faults
+  --out FILE           where to write the JSON (default out/bench.json)
+  --tasks N            tasks of the headline build (default 40)
+  --parallelism N      descents in flight per tree in our builds (default 16)
+  --scaling LIST       task counts of the scaling table, e.g. 10,20,40,80
+  --baseline-tasks N   tasks the reference baseline is measured on (default: all; quick: 8)
+  --no-baseline        skip the reference baseline (no speedup figure)
+  --faults             run the fault scenarios (default in full mode)
+  --no-faults          skip them
+
+A full run measures the reference baseline on every task, one at a time, sending every
+request: with the default budget that takes hours (the judge alone re-sends tens of
+thousands of requests). Use --baseline-tasks to bound it; the extrapolation is then reported.`;
+
+const options = {
+  quick: { type: 'boolean' },
+  out: { type: 'string' },
+  tasks: { type: 'string' },
+  parallelism: { type: 'string' },
+  scaling: { type: 'string' },
+  'baseline-tasks': { type: 'string' },
+  'no-baseline': { type: 'boolean' },
+  faults: { type: 'boolean' },
+  'no-faults': { type: 'boolean' },
+} as const;
+
+function positiveInt(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1)
+    throw new UsageError(`--${flag} must be a positive integer, got "${text}"`);
+  return value;
+}
+
+export const benchCommand: CliCommand = {
+  name: 'bench',
+  summary: 'benchmark a build: utilisation, speedup over the reference, CPU, memory, export, faults',
+  help: benchHelp,
+  async run(args, io) {
+    const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
+    const quick = values.quick === true;
+    const bench = defaultBenchOptions(quick, (line) => io.stderr.write(`${line}\n`));
+    bench.outFile = resolve(values.out ?? 'out/bench.json');
+    bench.tasks = positiveInt(values.tasks, 'tasks') ?? bench.tasks;
+    bench.parallelism = positiveInt(values.parallelism, 'parallelism') ?? bench.parallelism;
+    if (values.scaling !== undefined) {
+      bench.scaling = values.scaling.split(',').map((t) => positiveInt(t.trim(), 'scaling') as number);
+    }
+    const baselineTasks = positiveInt(values['baseline-tasks'], 'baseline-tasks');
+    bench.baselineTasks = Math.min(baselineTasks ?? (quick ? bench.baselineTasks : bench.tasks), bench.tasks);
+    bench.skipBaseline = values['no-baseline'] === true;
+    if (values.faults && values['no-faults'])
+      throw new UsageError('--faults and --no-faults contradict each other');
+    if (values.faults) bench.faults = true;
+    if (values['no-faults']) bench.faults = false;
+    const result = await runBench(bench);
+    io.stdout.write(`${JSON.stringify(result)}\n`);
+    return result.status === 'completed' ? 0 : 1;
+  },
+};

@@ -1,0 +1,111 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunSpecInput } from '../../shared/run-spec';
+import {
+  deadEnvSummary,
+  inferenceFaultSummary,
+  removeDir,
+  runDeadEnvServer,
+  runInferenceFaults,
+  type StackHandle,
+  startScenarioStack,
+  tempDir,
+} from '../../tools/bench/fault-scenarios';
+import { startFakeTextCraft } from '../fakes/agentgym-textcraft';
+
+// Fault tolerance of a build against real processes (wrangler dev with every worker, sim-policy).
+// `npm test` runs the short form; AGENT_R_FAULTS_FULL=1 (npm run test:faults) the long one.
+const full = process.env.AGENT_R_FAULTS_FULL === '1';
+const simOptions = { latencyMs: 20, perTokenMs: 0.5, seed: 0 };
+const timeoutMs = (full ? 25 : 4) * 60_000;
+
+describe(`fault tolerance (${full ? 'long' : 'short'} form)`, () => {
+  let workDir = '';
+  let handle: StackHandle | null = null;
+
+  beforeAll(async () => {
+    workDir = await tempDir('agent-r-faults-');
+    handle = await startScenarioStack(join(workDir, 'state'), simOptions);
+  }, 240_000);
+
+  afterAll(async () => {
+    await handle?.stack.stop();
+    await removeDir(workDir);
+  }, 60_000);
+
+  it(
+    'a build through 10% 5xx, 5% 429, 3% hangs and 3% garbage gives the trees and records of the fault-free build',
+    async () => {
+      const spec: RunSpecInput = full
+        ? {
+            tasks: Array.from({ length: 10 }, (_, i) => i),
+            iterations: 6,
+            width: 4,
+            depth: 14,
+            parallelism: 1,
+            jobTimeoutMs: 30_000,
+          }
+        : { tasks: [0, 1, 2], iterations: 3, width: 3, depth: 8, parallelism: 1, jobTimeoutMs: 30_000 };
+      const result = await runInferenceFaults({
+        handle: handle!,
+        spec,
+        simOptions,
+        faults: { '5xx': 0.1, '429': 0.05, hang: 0.03, garbage: 0.03 },
+        endpointTimeoutMs: 2000,
+        workDir: join(workDir, 'inference'),
+        timeoutMs,
+      });
+      console.log(inferenceFaultSummary(result));
+      expect(result.statusClean).toBe('completed');
+      expect(result.faultsInjectedTotal).toBeGreaterThan(0);
+      expect(result.retries).toBeGreaterThanOrEqual(result.faultsInjectedTotal);
+      expect(result.statusFaulty).toBe('completed');
+      expect(result.tasksMissing).toBe(0);
+      expect(result.failedJobs).toBe(0);
+      expect(result.invariantProblems).toEqual([]);
+      expect(result.comparison.treesDiffering).toEqual([]);
+      expect(result.treesIdentical).toBe(true);
+      expect(result.recordsIdentical).toBe(true);
+      expect(result.lost).toBe(0);
+      expect(result.duplicated).toBe(0);
+      expect(result.manifestFaulty.counts.policy_calls).toBe(result.manifestClean.counts.policy_calls);
+      expect(result.manifestFaulty.counts.judge_calls).toBe(result.manifestClean.counts.judge_calls);
+    },
+    timeoutMs + 60_000,
+  );
+
+  it(
+    'an AgentGym server that dies for good fails its run with the reason in the manifest; a run beside it is unaffected',
+    async () => {
+      const result = await runDeadEnvServer({
+        handle: handle!,
+        startEnvServer: () => startFakeTextCraft(),
+        spec: {
+          tasks: full ? [0, 1, 2, 3] : [0, 1],
+          iterations: 3,
+          width: 3,
+          depth: 8,
+          parallelism: 1,
+          jobTimeoutMs: 5000,
+        },
+        controlSpec: { tasks: [0, 1], iterations: 3, width: 3, depth: 8, parallelism: 1, jobTimeoutMs: 5000 },
+        closeAfterNodes: 6,
+        timeoutMs,
+      });
+      console.log(deadEnvSummary(result));
+      expect(result.closedAtNodes).toBeGreaterThanOrEqual(6);
+      // Its jobs fail, each with a reason that says what happened.
+      expect(result.failedJobs).toBeGreaterThan(0);
+      expect(result.jobFailureReasons.length).toBeGreaterThan(0);
+      // Nothing else is affected.
+      expect(result.controlStatus).toBe('completed');
+      expect(result.controlFailedJobs).toBe(0);
+      expect(result.controlFailures).toBe(0);
+      // The run does not pass for complete: it ends partial or failed, the reason in the manifest.
+      expect(['partial', 'failed']).toContain(result.status);
+      expect(result.failures.length).toBeGreaterThan(0);
+      expect(result.failures.map((f) => f.reason).join('\n')).toMatch(/server|connect|reach|network|down/i);
+    },
+    timeoutMs + 60_000,
+  );
+});
