@@ -24,8 +24,27 @@ export interface CoreBindings {
 
 export interface CoordinatorBindings extends CoreBindings {
   EXPAND: Queue<JobMessage>;
+  /** Optional extra expand shards (agent-r-expand-1..3); configs without them use EXPAND only. */
+  EXPAND_1?: Queue<JobMessage>;
+  EXPAND_2?: Queue<JobMessage>;
+  EXPAND_3?: Queue<JobMessage>;
   CRITIQUE: Queue<JobMessage>;
+  /** Optional extra critique shard (agent-r-critique-1). */
+  CRITIQUE_1?: Queue<JobMessage>;
   SPLICE: Queue<JobMessage>;
+}
+
+/**
+ * The queues a kind of job can go to: the main one, then whichever shards are bound. The local
+ * queue emulator delivers one batch at a time per queue, so one queue per kind would cap a local
+ * build's throughput (Cloudflare scales every queue's consumers on its own).
+ */
+export function jobQueues(env: CoordinatorBindings, kind: 'expand' | 'critique'): Queue<JobMessage>[] {
+  const queues =
+    kind === 'expand'
+      ? [env.EXPAND, env.EXPAND_1, env.EXPAND_2, env.EXPAND_3]
+      : [env.CRITIQUE, env.CRITIQUE_1];
+  return queues.filter((queue): queue is Queue<JobMessage> => queue !== undefined);
 }
 
 export function taskTreeName(runId: string, task: number): string {
