@@ -1,4 +1,4 @@
-import { all, one } from './sql';
+import { all } from './sql';
 
 /** A unit of work a TaskTree hands to a queue consumer and waits for. */
 export interface JobRow extends Record<string, SqlStorageValue> {
@@ -22,23 +22,29 @@ export const defaultRetryPolicy: RetryPolicy = { timeoutMs: 120_000, maxAttempts
 
 /**
  * The jobs table of one Durable Object: every job is pending until it is completed exactly once,
- * re-sent after its deadline, or failed after its last attempt with the reason kept.
+ * re-sent after its deadline, or failed after its last attempt with the reason kept. Rows are
+ * mirrored in memory (a tree has a few hundred jobs), so reads cost no query; every change is
+ * written through to SQLite.
  */
 export class JobTable {
+  private readonly rows = new Map<string, JobRow>();
+
   constructor(private readonly sql: SqlStorage) {
     sql.exec(`CREATE TABLE IF NOT EXISTS jobs (
       id TEXT PRIMARY KEY, kind TEXT NOT NULL, node_id TEXT NOT NULL, attempt INTEGER NOT NULL,
       deadline INTEGER NOT NULL, status TEXT NOT NULL, reason TEXT)`);
     sql.exec('CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (status, deadline)');
+    for (const row of all<JobRow>(sql, 'SELECT * FROM jobs')) this.rows.set(row.id, row);
   }
 
   get(id: string): JobRow | null {
-    return one<JobRow>(this.sql, 'SELECT * FROM jobs WHERE id = ?', id);
+    const row = this.rows.get(id);
+    return row ? { ...row } : null;
   }
 
   /** Inserts a new pending job; returns false when the id exists already (idempotent dispatch). */
   add(id: string, kind: JobRow['kind'], nodeId: string, deadline: number): boolean {
-    if (this.get(id)) return false;
+    if (this.rows.has(id)) return false;
     this.sql.exec(
       "INSERT INTO jobs (id, kind, node_id, attempt, deadline, status) VALUES (?, ?, ?, 1, ?, 'pending')",
       id,
@@ -46,6 +52,7 @@ export class JobTable {
       nodeId,
       deadline,
     );
+    this.rows.set(id, { id, kind, node_id: nodeId, attempt: 1, deadline, status: 'pending', reason: null });
     return true;
   }
 
@@ -57,35 +64,42 @@ export class JobTable {
       reason,
       id,
     );
+    const row = this.rows.get(id);
+    if (row) Object.assign(row, { attempt, deadline, reason });
   }
 
   finish(id: string, status: 'done' | 'failed', reason: string | null = null): void {
     this.sql.exec('UPDATE jobs SET status = ?, reason = ? WHERE id = ?', status, reason, id);
+    const row = this.rows.get(id);
+    if (row) Object.assign(row, { status, reason });
   }
 
   overdue(now: number): JobRow[] {
-    return all<JobRow>(this.sql, "SELECT * FROM jobs WHERE status = 'pending' AND deadline <= ?", now);
+    return this.pending()
+      .filter((row) => row.deadline <= now)
+      .map((row) => ({ ...row }));
   }
 
   nextDeadline(): number | null {
-    const row = one<{ d: number | null }>(
-      this.sql,
-      "SELECT MIN(deadline) AS d FROM jobs WHERE status = 'pending'",
-    );
-    return row?.d ?? null;
+    let next: number | null = null;
+    for (const row of this.pending()) if (next === null || row.deadline < next) next = row.deadline;
+    return next;
   }
 
   counts(): { pending: number; done: number; failed: number } {
-    const rows = all<{ status: string; n: number }>(
-      this.sql,
-      'SELECT status, COUNT(*) AS n FROM jobs GROUP BY status',
-    );
     const out = { pending: 0, done: 0, failed: 0 };
-    for (const r of rows) out[r.status as keyof typeof out] = r.n;
+    for (const row of this.rows.values()) out[row.status] += 1;
     return out;
   }
 
   failures(): { id: string; node_id: string; reason: string | null }[] {
-    return all(this.sql, "SELECT id, node_id, reason FROM jobs WHERE status = 'failed' ORDER BY id");
+    return [...this.rows.values()]
+      .filter((row) => row.status === 'failed')
+      .map((row) => ({ id: row.id, node_id: row.node_id, reason: row.reason }))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  private pending(): JobRow[] {
+    return [...this.rows.values()].filter((row) => row.status === 'pending');
   }
 }

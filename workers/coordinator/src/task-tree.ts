@@ -22,7 +22,7 @@ import {
 } from '../../../shared/revision';
 import type { RunSpec } from '../../../shared/run-spec';
 import type { TreeFile } from '../../../shared/tree-file';
-import { type CoordinatorBindings, runLedgerStub } from '../../common/env';
+import { type CoordinatorBindings, jobQueues, runLedgerStub } from '../../common/env';
 import { defaultRetryPolicy, JobTable, type JobRow, type RetryPolicy } from './jobs';
 import type { TaskProgress, TaskStatus } from './run-ledger';
 import { SearchStore } from './search-store';
@@ -60,6 +60,16 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
   private readonly store: SearchStore;
   private search: SearchState | null = null;
   private retry: RetryPolicy = defaultRetryPolicy;
+  /** Messages sent since this object started (spreads jobs over their queue's shards). */
+  private sent = 0;
+  /** The tree's meta row, read once and then kept in step with every write. */
+  private treeCache: TreeMeta | null | undefined;
+  /** The alarm this object last set (null: none known); re-set only for an earlier deadline. */
+  private alarmAt: number | null = null;
+  /** When the RunLedger last heard from this tree, and in which status. */
+  private lastReport = { at: 0, status: '' };
+  /** The bad paths to judge: fixed once the search is complete (pairs do not depend on verdicts). */
+  private badPathsCache: { id: string }[][] | null = null;
   /** Dashboard sockets (hibernatable): changed nodes go out after every applied result. */
   private readonly live = new TreeUpdates(this.ctx);
 
@@ -75,12 +85,29 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
   }
 
   private get tree(): TreeMeta | null {
-    return this.meta.get<TreeMeta>('tree');
+    if (this.treeCache === undefined) this.treeCache = this.meta.get<TreeMeta>('tree');
+    return this.treeCache;
   }
 
   private saveTree(tree: TreeMeta): void {
+    this.treeCache = tree;
     this.meta.set('tree', tree);
     this.live.status(tree.status);
+  }
+
+  /**
+   * Runs a state change; if it throws, the in-memory copies are dropped so the next call reads
+   * what storage actually holds.
+   */
+  private async guarded<T>(change: () => Promise<T>): Promise<T> {
+    try {
+      return await change();
+    } catch (error) {
+      this.treeCache = undefined;
+      this.badPathsCache = null;
+      this.search = this.store.load();
+      throw error;
+    }
   }
 
   /** Idempotent: the first call seeds the tree by asking for the task's first observation. */
@@ -148,6 +175,10 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
 
   /** Accepts a job's result exactly once; returns whether it was used. */
   async completeJob(jobId: string, result: JobResult): Promise<{ accepted: boolean }> {
+    return this.guarded(() => this.applyResult(jobId, result));
+  }
+
+  private async applyResult(jobId: string, result: JobResult): Promise<{ accepted: boolean }> {
     const tree = this.tree;
     const job = this.jobs.get(jobId);
     if (!tree || !job || job.status !== 'pending' || this.isFinal(tree)) return { accepted: false };
@@ -183,7 +214,6 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
         }
         break;
     }
-    this.persist(tree);
     await this.advance(tree);
     return { accepted: true };
   }
@@ -193,6 +223,10 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
    * as failed with the reason (visible in the tree and the run's status, never silent).
    */
   async failJob(jobId: string, reason: string, retryable = true): Promise<void> {
+    return this.guarded(() => this.recordFailure(jobId, reason, retryable));
+  }
+
+  private async recordFailure(jobId: string, reason: string, retryable: boolean): Promise<void> {
     const tree = this.tree;
     const job = this.jobs.get(jobId);
     if (!tree || !job || job.status !== 'pending' || this.isFinal(tree)) return;
@@ -219,12 +253,12 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
       tree.status = 'failed';
       tree.error = `could not write the task's records: ${reason}`;
     }
-    this.persist(tree);
     await this.advance(tree);
   }
 
   /** Jobs whose consumer never answered (a lost message, a killed process) are re-sent or failed. */
   override async alarm(): Promise<void> {
+    this.alarmAt = null;
     for (const job of this.jobs.overdue(Date.now())) {
       await this.failJob(job.id, `no result within the deadline (attempt ${job.attempt})`);
     }
@@ -335,10 +369,10 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
   /** Moves the task on: more expansions, then judgements, then the splice, then done. */
   private async advance(tree: TreeMeta): Promise<void> {
     const search = this.search;
+    const jobs: { id: string; kind: JobKind; nodeId: string }[] = [];
     if (tree.status === 'searching' && search) {
       const requests = nextExpansionsOf(search);
-      this.persist(tree);
-      await this.dispatch(requests.map((r) => ({ id: r.jobId, kind: 'expand' as const, nodeId: r.nodeId })));
+      jobs.push(...requests.map((r) => ({ id: r.jobId, kind: 'expand' as const, nodeId: r.nodeId })));
       if (isComplete(search)) {
         const rootError = search.nodes[0]!.error;
         // Nothing could be expanded at all: the task failed (the reason is the root's).
@@ -352,15 +386,16 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
     }
     if (tree.status === 'critiquing' && search) {
       const frontier = this.judgeFrontier(tree, search);
-      const open = frontier.filter((id) => this.jobs.get(`judge:${id}`)?.status !== 'pending');
-      await this.dispatch(open.map((id) => ({ id: `judge:${id}`, kind: 'judge' as const, nodeId: id })));
+      // dispatch() skips ids it has seen, so a judge already on its way is not sent twice.
+      jobs.push(...frontier.map((id) => ({ id: `judge:${id}`, kind: 'judge' as const, nodeId: id })));
       if (frontier.length === 0) {
         tree.status = 'splicing';
-        this.saveTree(tree);
-        await this.dispatch([{ id: 'splice', kind: 'splice', nodeId: '0' }]);
+        jobs.push({ id: 'splice', kind: 'splice', nodeId: '0' });
       }
     }
-    this.saveTree(tree);
+    // One write of the tree and its changed nodes per result, then the messages it leads to.
+    this.persist(tree);
+    await this.dispatch(jobs);
     await this.report(tree);
   }
 
@@ -368,21 +403,31 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
   private judgeFrontier(tree: TreeMeta, search: SearchState): string[] {
     if (tree.spec.transition === 'end') return [];
     const treeFile = toTreeFile(search, tree.task);
-    const { pairs } = collectTaskPairs(treeFile, {
-      alpha: tree.spec.alpha,
-      beta: tree.spec.beta,
-      seed: tree.spec.seed,
-      maxPairsPerTask: tree.spec.maxPairsPerTask,
-    });
-    return nodesAwaitingJudgement(treeFile, uniqueBadPaths(pairs)).map((n) => n.id);
+    if (!this.badPathsCache) {
+      const { pairs } = collectTaskPairs(treeFile, {
+        alpha: tree.spec.alpha,
+        beta: tree.spec.beta,
+        seed: tree.spec.seed,
+        maxPairsPerTask: tree.spec.maxPairsPerTask,
+      });
+      this.badPathsCache = uniqueBadPaths(pairs).map((path) => path.nodes.map((n) => ({ id: n.id })));
+    }
+    // Specs stored before judgeLookahead existed judge one step at a time.
+    const block = tree.spec.judgeLookahead ?? 1;
+    return nodesAwaitingJudgement(treeFile, this.badPathsCache, block).map((n) => n.id);
   }
 
   private async dispatch(jobs: { id: string; kind: JobKind; nodeId: string }[]): Promise<void> {
     const deadline = Date.now() + this.retry.timeoutMs;
+    let added = 0;
     for (const job of jobs) {
-      if (this.jobs.add(job.id, job.kind, job.nodeId, deadline)) await this.send(job.id, job.kind, 1, 0);
+      if (this.jobs.add(job.id, job.kind, job.nodeId, deadline)) {
+        added += 1;
+        await this.send(job.id, job.kind, 1, 0);
+      }
     }
-    if (jobs.length) await this.scheduleAlarm();
+    // New deadlines are the latest ones: an alarm already set for an earlier one covers them.
+    if (added && (this.alarmAt === null || this.alarmAt > deadline)) await this.scheduleAlarm();
   }
 
   private async send(jobId: string, kind: JobKind, attempt: number, delayMs: number): Promise<void> {
@@ -395,21 +440,40 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
           ? { type: 'splice', ...base }
           : { type: 'expand', ...base };
     const queue =
-      kind === 'judge' ? this.env.CRITIQUE : kind === 'splice' ? this.env.SPLICE : this.env.EXPAND;
+      kind === 'splice' ? this.env.SPLICE : this.shardedQueue(kind === 'judge' ? 'critique' : 'expand');
     const delaySeconds = Math.ceil(Math.max(0, delayMs) / 1000);
     await queue.send(message, delaySeconds > 0 ? { delaySeconds } : undefined);
   }
 
-  private async scheduleAlarm(): Promise<void> {
-    const next = this.jobs.nextDeadline();
-    if (next !== null) await this.ctx.storage.setAlarm(next);
+  /** Jobs go round the bound shards of their kind, so no single local queue limits throughput. */
+  private shardedQueue(kind: 'expand' | 'critique'): Queue<JobMessage> {
+    const queues = jobQueues(this.env, kind);
+    this.sent += 1;
+    return queues[this.sent % queues.length]!;
   }
 
+  private async scheduleAlarm(): Promise<void> {
+    const next = this.jobs.nextDeadline();
+    if (next !== null && (this.alarmAt === null || next < this.alarmAt)) {
+      await this.ctx.storage.setAlarm(next);
+      this.alarmAt = next;
+    }
+  }
+
+  /**
+   * Tells the RunLedger how the task stands: at once when the status changes, otherwise at most
+   * once per REPORT_INTERVAL_MS (counters of a searching tree change with every result).
+   */
   private async report(tree: TreeMeta): Promise<void> {
+    const now = Date.now();
+    if (tree.status === this.lastReport.status && now - this.lastReport.at < REPORT_INTERVAL_MS) return;
+    this.lastReport = { at: now, status: tree.status };
     const progress = await this.progress();
     if (progress) await runLedgerStub(this.env, tree.runId).reportTask(tree.task, progress);
   }
 }
+
+const REPORT_INTERVAL_MS = 1000;
 
 const expectedResult: Record<JobKind, JobResult['kind']> = {
   root: 'root',
