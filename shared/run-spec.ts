@@ -72,6 +72,11 @@ export const runSpecSchema = z
     contextTokens: z.number().int().min(512).max(1_000_000).default(8192),
     preset: z.enum(['agent-r', 'agentgym']).default('agent-r'),
     maxPairsPerTask: z.number().int().min(1).max(100_000).optional(),
+    /**
+     * Steps of a bad path judged in one round (1 = one at a time, as the reference). The records
+     * are the same for any value; a larger one trades a few extra judge calls for fewer rounds.
+     */
+    judgeLookahead: z.number().int().min(1).max(100).default(4),
     revisionSentences: z.array(z.string().min(1).max(500)).min(1).max(100).optional(),
     label: z.string().max(200).optional(),
     /** A job with no result after this long is re-sent (attempts and backoff in the TaskTree). */

@@ -64,24 +64,33 @@ export function uniqueBadPaths(pairs: readonly PathPair[]): LeafPath[] {
 }
 
 /**
- * The next node to judge on each unresolved bad path: its first unjudged step, provided all
- * earlier steps are judged and none is 'bad'. De-duplicated, in first-seen order. Judgements
- * are read from `tree` (the current state), so the paths may come from an older copy.
- * An empty result means every bad path is resolved and splicing can run.
+ * The nodes to judge next on each unresolved bad path. Steps are judged in blocks of `block`
+ * consecutive steps (block 1 = one step at a time, as the reference does): a path waits on the
+ * unjudged steps of its first block that is not fully judged, unless an earlier block already
+ * holds a 'bad' step. Blocks are fixed by step number, so which nodes get judged never depends
+ * on the order in which answers arrive; a larger block only trades extra calls for fewer rounds.
+ * De-duplicated, in first-seen order. Judgements are read from `tree` (the current state), so the
+ * paths may come from an older copy. An empty result means every bad path is resolved.
  */
-export function nodesAwaitingJudgement(tree: TreeFile, badPaths: readonly PathLike[]): TreeNode[] {
+export function nodesAwaitingJudgement(tree: TreeFile, badPaths: readonly PathLike[], block = 1): TreeNode[] {
+  if (!Number.isInteger(block) || block < 1) throw new RangeError(`block must be >= 1, got ${block}`);
   const byId = indexTree(tree);
   const awaiting = new Map<string, TreeNode>();
   for (const path of badPaths) {
     const ids = pathIds(path);
-    for (let step = 1; step < ids.length; step++) {
-      const node = byId.get(ids[step] as string);
-      if (!node) throw new Error(`node "${ids[step]}" of a bad path is not in the tree`);
-      if (node.judgement === 'bad') break;
-      if (node.judgement === null) {
-        awaiting.set(node.id, node);
+    for (let start = 1; start < ids.length; start += block) {
+      const nodes = ids.slice(start, start + block).map((id) => {
+        const node = byId.get(id as string);
+        if (!node) throw new Error(`node "${id}" of a bad path is not in the tree`);
+        return node;
+      });
+      const unjudged = nodes.filter((node) => node.judgement === null);
+      if (unjudged.length > 0) {
+        // The whole block, even past a 'bad' step in it: its judgements are already on their way.
+        for (const node of unjudged) awaiting.set(node.id, node);
         break;
       }
+      if (nodes.some((node) => node.judgement === 'bad')) break;
     }
   }
   return [...awaiting.values()];

@@ -76,6 +76,23 @@ describe('judgement frontier', () => {
     expect(() => nodesAwaitingJudgement(tree, [[{ id: 'root' }, { id: 'nope' }]])).toThrow(/not in the tree/);
   });
 
+  it('judges blocks of steps at once, the same nodes whatever order the answers come in', () => {
+    const tree = frontierTree();
+    const badIds = [['root', 'a', 'x', 'y'].map((id) => ({ id }))];
+    // Block 2: steps 1-2 (a, x) together, then step 3 (y) only if neither was Bad.
+    expect(nodesAwaitingJudgement(tree, badIds, 2).map((n) => n.id)).toEqual(['a', 'x']);
+    judge(tree, { x: 'bad' });
+    // a is still on its way: the block is not done, so nothing new and not resolved either.
+    expect(nodesAwaitingJudgement(tree, badIds, 2).map((n) => n.id)).toEqual(['a']);
+    judge(tree, { a: 'good' });
+    expect(nodesAwaitingJudgement(tree, badIds, 2)).toEqual([]);
+
+    const other = frontierTree();
+    judge(other, { a: 'good', x: 'good' });
+    expect(nodesAwaitingJudgement(other, badIds, 2).map((n) => n.id)).toEqual(['y']);
+    expect(() => nodesAwaitingJudgement(other, badIds, 0)).toThrow(RangeError);
+  });
+
   it('counts the reference judge calls (per pair, re-judged) against ours (per node)', () => {
     const tree = frontierTree();
     judge(tree, { a: 'good', v: 'uncertain', x: 'bad' });
