@@ -2,8 +2,8 @@ import { z } from 'zod';
 
 /**
  * The pure logic of an endpoint's concurrency gate (the EndpointGate Durable Object keeps one
- * per endpoint): at most `capacity` leases at once, waiting callers served strictly in arrival
- * order, leases that outlive their TTL (the holder died) reclaimed. Time is passed in, never read,
+ * per endpoint): at most `capacity` leases at once, waiting callers served by priority and then
+ * in arrival order, leases that outlive their TTL (the holder died) reclaimed. Time is passed in, never read,
  * and the state is plain JSON so the DO can store it as is.
  */
 
@@ -21,6 +21,8 @@ export const slotWaiterSchema = z.object({
   enqueuedAt: z.number(),
   /** Last time the caller asked about it; used to drop waiters whose caller went away. */
   lastSeenAt: z.number(),
+  /** Higher is served first (e.g. judge calls that hold up a task's end); 0 when absent. */
+  priority: z.number().int().optional(),
 });
 export type SlotWaiter = z.infer<typeof slotWaiterSchema>;
 
@@ -85,13 +87,15 @@ export class SlotGate {
    * A slot now, or a place at the back of the queue. Call `expire(now)` first (and on an alarm at
    * `nextDeadline()`) so dead holders are reclaimed; its grants must be delivered to their waiters.
    */
-  acquire(holderId: string, now: number): AcquireResult {
+  acquire(holderId: string, now: number, priority = 0): AcquireResult {
     const leaseId = `L${this.state.nextId++}`;
     // Never overtake someone already waiting, even if a slot happens to be free.
     if (this.state.waiting.length === 0 && this.state.leases.length < this.state.capacity) {
       return { status: 'granted', lease: this.grant(leaseId, holderId, now) };
     }
-    this.state.waiting.push({ leaseId, holderId, enqueuedAt: now, lastSeenAt: now });
+    const waiter: SlotWaiter = { leaseId, holderId, enqueuedAt: now, lastSeenAt: now };
+    if (priority !== 0) waiter.priority = priority;
+    this.state.waiting.push(waiter);
     return { status: 'queued', leaseId, position: this.state.waiting.length - 1 };
   }
 
@@ -160,13 +164,26 @@ export class SlotGate {
     return { ...lease };
   }
 
-  /** Serves waiters in arrival order while there is room. */
+  /** Serves waiters while there is room: the highest priority first, then in arrival order. */
   private fill(now: number): SlotLease[] {
     const granted: SlotLease[] = [];
     while (this.state.leases.length < this.state.capacity && this.state.waiting.length > 0) {
-      const next = this.state.waiting.shift()!;
-      granted.push(this.grant(next.leaseId, next.holderId, now));
+      const [next] = this.state.waiting.splice(this.nextWaiter(), 1);
+      granted.push(this.grant(next!.leaseId, next!.holderId, now));
     }
     return granted;
+  }
+
+  private nextWaiter(): number {
+    let best = 0;
+    let bestPriority = this.state.waiting[0]!.priority ?? 0;
+    for (let i = 1; i < this.state.waiting.length; i++) {
+      const priority = this.state.waiting[i]!.priority ?? 0;
+      if (priority > bestPriority) {
+        best = i;
+        bestPriority = priority;
+      }
+    }
+    return best;
   }
 }

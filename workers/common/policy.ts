@@ -24,6 +24,8 @@ export interface SampleOptions {
   temperature: number;
   maxTokens: number;
   seed: number;
+  /** Gate priority: higher is served first when the endpoint is busy (default 0). */
+  priority?: number;
 }
 
 /**
@@ -41,10 +43,13 @@ export async function sampleThroughGate(
   // Without `n` support the client sends n requests at once: each needs its own slot.
   const slots = client.endpoint.supportsN ? 1 : options.n;
   const leases = await Promise.all(
-    Array.from({ length: slots }, (_, i) => gate.acquire(`${holderId}#${i}`, client.endpoint.maxConcurrency)),
+    Array.from({ length: slots }, (_, i) =>
+      gate.acquire(`${holderId}#${i}`, client.endpoint.maxConcurrency, options.priority ?? 0),
+    ),
   );
   try {
-    return await client.sample({ ...options, stop: client.endpoint.defaults.stop });
+    const { priority: _priority, ...request } = options;
+    return await client.sample({ ...request, stop: client.endpoint.defaults.stop });
   } finally {
     await Promise.all(leases.map((lease) => gate.release(lease.leaseId)));
   }

@@ -36,6 +36,24 @@ describe('SlotGate', () => {
     expect(gate.release(current, 10)[0]?.holderId).toBe('late');
   });
 
+  it('serves a higher priority first, arrival order within a priority', () => {
+    const gate = SlotGate.create({ capacity: 1 });
+    const first = gate.acquire('h0', 0);
+    if (first.status !== 'granted') throw new Error('expected a grant');
+    gate.acquire('low-1', 1);
+    gate.acquire('high-1', 2, 1);
+    gate.acquire('low-2', 3);
+    gate.acquire('high-2', 4, 1);
+    const served: string[] = [];
+    let current = first.lease.leaseId;
+    for (let i = 0; i < 4; i++) {
+      const [granted] = gate.release(current, 5 + i);
+      served.push(granted!.holderId);
+      current = granted!.leaseId;
+    }
+    expect(served).toEqual(['high-1', 'high-2', 'low-1', 'low-2']);
+  });
+
   it('reclaims leases whose holder died and gives them to waiters', () => {
     const gate = SlotGate.create({ capacity: 1, leaseTtlMs: 100 });
     const dead = gate.acquire('dead', 0);

@@ -1,7 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { SlotGate, type SlotLease } from '../../../shared/inference/slot-gate';
 import type { CoordinatorBindings } from '../../common/env';
-import { MetaStore } from './sql';
 import { Waiters } from './waiters';
 
 const LEASE_TTL_MS = 5 * 60_000;
@@ -9,33 +8,31 @@ const MAX_WAIT_MS = 10 * 60_000;
 
 /**
  * One per inference endpoint, shared by every run and worker: never more requests in flight than
- * the endpoint's maxConcurrency; waiting callers are served in arrival order; a holder that dies
- * does not leak its slot (leases expire and the alarm takes them back).
+ * the endpoint's maxConcurrency; waiting callers are served by priority, then in arrival order; a
+ * holder that dies does not leak its slot (leases expire and the alarm takes them back).
+ *
+ * The gate lives in memory: it is on the path of every model call, and a storage write per
+ * acquire and release cost more than the rest of the call's orchestration. The object is busy
+ * (never evicted) while anyone holds a slot; if it restarts anyway (a deploy), it starts empty and
+ * the calls already in flight are not counted until they end, and their releases are ignored
+ * (lease ids carry the start time, so they never match a new lease).
  */
 export class EndpointGate extends DurableObject<CoordinatorBindings> {
-  private readonly meta: MetaStore;
   private readonly waiters = new Waiters<SlotLease>();
   private gate: SlotGate | null = null;
+  /** The alarm last set (null: none); re-set only when a lease expires earlier. */
+  private alarmAt: number | null = null;
 
-  constructor(ctx: DurableObjectState, env: CoordinatorBindings) {
-    super(ctx, env);
-    this.meta = new MetaStore(ctx.storage.sql);
-    const saved = this.meta.get<ReturnType<SlotGate['toState']>>('gate');
-    // Waiters lived in memory only, so after a restart nobody is waiting any more.
-    if (saved) this.gate = SlotGate.fromState({ ...saved, waiting: [] });
-  }
-
-  /** Resolves once the caller holds a slot. */
-  async acquire(holderId: string, capacity: number): Promise<SlotLease> {
+  /** Resolves once the caller holds a slot; a higher `priority` is served first. */
+  async acquire(holderId: string, capacity: number, priority = 0): Promise<SlotLease> {
     const now = Date.now();
     const gate = this.gateWith(capacity, now);
     this.deliver(gate.expire(now).granted);
-    const answer = gate.acquire(holderId, now);
-    this.save(gate);
+    const answer = gate.acquire(holderId, now, priority);
+    this.scheduleExpiry(gate);
     if (answer.status === 'granted') return answer.lease;
     return this.waiters.wait(answer.leaseId, MAX_WAIT_MS, () => {
       this.deliver(gate.release(answer.leaseId, Date.now()));
-      this.save(gate);
     });
   }
 
@@ -43,7 +40,6 @@ export class EndpointGate extends DurableObject<CoordinatorBindings> {
     const gate = this.gate;
     if (!gate) return;
     this.deliver(gate.release(leaseId, Date.now()));
-    this.save(gate);
   }
 
   async stats(): Promise<{ capacity: number; inUse: number; queued: number }> {
@@ -52,14 +48,23 @@ export class EndpointGate extends DurableObject<CoordinatorBindings> {
   }
 
   override async alarm(): Promise<void> {
+    this.alarmAt = null;
     const gate = this.gate;
     if (!gate) return;
     this.deliver(gate.expire(Date.now()).granted);
-    this.save(gate);
+    this.scheduleExpiry(gate);
   }
 
   private gateWith(capacity: number, now: number): SlotGate {
-    if (!this.gate) this.gate = SlotGate.create({ capacity, leaseTtlMs: LEASE_TTL_MS });
+    if (!this.gate)
+      this.gate = SlotGate.fromState({
+        capacity,
+        leaseTtlMs: LEASE_TTL_MS,
+        queueTtlMs: null,
+        nextId: now,
+        leases: [],
+        waiting: [],
+      });
     else if (this.gate.capacity !== capacity) this.deliver(this.gate.setCapacity(capacity, now));
     return this.gate;
   }
@@ -77,9 +82,11 @@ export class EndpointGate extends DurableObject<CoordinatorBindings> {
     }
   }
 
-  private save(gate: SlotGate): void {
-    this.meta.set('gate', gate.toState());
+  /** Leases expire LEASE_TTL_MS after their grant: one alarm covers all that are newer. */
+  private scheduleExpiry(gate: SlotGate): void {
     const next = gate.nextDeadline();
-    if (next !== null) void this.ctx.storage.setAlarm(next);
+    if (next === null || (this.alarmAt !== null && this.alarmAt <= next)) return;
+    this.alarmAt = next;
+    void this.ctx.storage.setAlarm(next);
   }
 }

@@ -25,6 +25,8 @@ export async function judgeStep(env: CoreBindings, job: JudgeJob): Promise<JobRe
       temperature: spec.temperature,
       maxTokens: spec.maxTokens,
       seed: hashToSeed(spec.seed, 'judge', job.task, job.nodeId),
+      // A task waits on its judgements to finish, while expansions are plentiful: judge first.
+      priority: 1,
     },
   );
   const feedback = sampled.texts[0] ?? '';
