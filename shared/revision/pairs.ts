@@ -71,9 +71,21 @@ export function pairLeafPaths(
   const config = pairingConfigSchema.parse(configInput);
   const sorted = byRewardDescending(leafPaths);
   const pairs: PathPair[] = [];
+  // Same pairs, same order as checking every (good, bad) in sorted order: for a good path the
+  // valid bad ones are a suffix of the sorted list (a lower reward never makes a pair invalid),
+  // so a binary search finds where it starts and the loop is linear in the pairs it yields.
   for (const good of sorted) {
-    for (const bad of sorted) {
-      if (good !== bad && isValidPair(good.reward, bad.reward, config)) pairs.push({ good, bad });
+    if (!passesAlpha(good.reward, config.alpha)) continue;
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (isValidPair(good.reward, sorted[mid]!.reward, config)) hi = mid;
+      else lo = mid + 1;
+    }
+    for (let i = lo; i < sorted.length; i++) {
+      const bad = sorted[i]!;
+      if (bad !== good) pairs.push({ good, bad });
     }
   }
   createSeededRandom(deriveSeed(config.seed, 'pairs', task)).shuffle(pairs);

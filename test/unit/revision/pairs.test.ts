@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { findLeafPaths } from '../../../shared/revision/leaf-paths';
+import { findLeafPaths, type LeafPath } from '../../../shared/revision/leaf-paths';
+import { createSeededRandom, deriveSeed } from '../../../shared/revision/seeded-random';
 import {
   collectTaskPairs,
   goodLeafPaths,
@@ -80,6 +81,38 @@ describe('pairing', () => {
     const orders = new Set([0, 1, 2, 3, 4, 5].map((s) => order(s).join(',')));
     expect(orders.size).toBeGreaterThan(1);
     expect(order(1, 2)).toEqual(order(1).slice(0, 2));
+  });
+
+  it('yields exactly the pairs, in the order, of checking every (good, bad) in reward order', () => {
+    const rng = createSeededRandom(7);
+    const random = () => rng.next();
+    const rewards = [0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1, 0.30000000000000004, 0.7 - 0.2];
+    for (let trial = 0; trial < 200; trial++) {
+      const paths: LeafPath[] = Array.from({ length: 1 + Math.floor(random() * 30) }, (_, i) => ({
+        nodes: [],
+        leafId: `l${i}`,
+        reward: random() < 0.5 ? rewards[Math.floor(random() * rewards.length)]! : random(),
+      }));
+      const config = {
+        alpha: [0, 0.5, 1][trial % 3]!,
+        beta: [0, 0.2, 0.5][Math.floor(trial / 3) % 3]!,
+        rule: trial % 2 ? ('gap' as const) : ('band' as const),
+        seed: trial,
+      };
+      // The definition: every ordered pair of the reward-sorted list that passes, then the shuffle.
+      const sorted = paths
+        .map((path, order) => ({ path, order }))
+        .sort((a, b) => b.path.reward - a.path.reward || a.order - b.order)
+        .map((e) => e.path);
+      const expected: string[] = [];
+      for (const good of sorted)
+        for (const bad of sorted)
+          if (good !== bad && isValidPair(good.reward, bad.reward, config))
+            expected.push(`${good.leafId}/${bad.leafId}`);
+      createSeededRandom(deriveSeed(config.seed, 'pairs', 3)).shuffle(expected);
+      const actual = pairLeafPaths(paths, config, 3).map((p) => `${p.good.leafId}/${p.bad.leafId}`);
+      expect(actual).toEqual(expected);
+    }
   });
 
   it('alpha = 1 keeps only full-reward good paths', () => {
