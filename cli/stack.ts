@@ -31,10 +31,27 @@ export interface LocalStack {
   token: string;
   simUrl: string | null;
   wranglerPid: number;
+  /** wrangler dev's inspector (DevTools protocol), for profiling the workers. */
+  inspectorPort: number;
   stop(): Promise<void>;
 }
 
-const wranglerEnv = { WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1' };
+/**
+ * wrangler's DevTools proxy logs every message of the runtime inspector, one per network event of
+ * every fetch the workers make, into its debug log file (megabytes per build, and a third of a
+ * build's orchestration CPU). wrangler skips the proxy when it runs in VS Code's JavaScript debug
+ * terminal, which it detects by this variable; AGENT_R_INSPECT=1 keeps the inspector for debugging.
+ */
+const inspectorOff: Record<string, string> = process.env.AGENT_R_INSPECT
+  ? {}
+  : { VSCODE_INSPECTOR_OPTIONS: 'agent-r:inspector-off' };
+
+const wranglerEnv: Record<string, string> = {
+  WRANGLER_SEND_METRICS: 'false',
+  CI: 'true',
+  NO_COLOR: '1',
+  ...inspectorOff,
+};
 
 function readOrCreateSecret(path: string): string {
   if (existsSync(path)) return readFileSync(path, 'utf8').trim();
@@ -194,5 +211,5 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     await stop();
     throw error;
   }
-  return { apiUrl, token, simUrl: sim?.url ?? null, wranglerPid: child.pid ?? 0, stop };
+  return { apiUrl, token, simUrl: sim?.url ?? null, wranglerPid: child.pid ?? 0, inspectorPort, stop };
 }

@@ -67,7 +67,8 @@ export function defaultBenchOptions(quick: boolean, log: (line: string) => void)
     parallelism: 16,
     scaling: quick ? [10, 20] : [10, 20, 40, 80],
     baselineTasks: quick ? 8 : 40,
-    baselineTasksAtOnce: quick ? 8 : 1,
+    // Tasks measured side by side, each strictly sequential; never more than the endpoint has slots.
+    baselineTasksAtOnce: quick ? 8 : benchSim.capacity,
     faults: !quick,
     skipBaseline: false,
     log,
