@@ -11,10 +11,10 @@ import {
 } from '../../shared/eval';
 import { parseTaskList } from '../../shared/run-spec';
 import { getBuiltInWorld } from '../../shared/worlds';
-import { ApiClient } from '../api-client';
+import type { ApiClient } from '../api-client';
 import { type CliCommand, type CliIo, UsageError } from '../command';
+import { connectApi } from './export';
 import { formatSeconds, ProgressBar } from '../progress';
-import { type LocalStack, startLocalStack } from '../stack';
 import { loadWorld } from '../world-store';
 
 export const evalHelp = `Usage: agent-r eval [options]
@@ -108,39 +108,17 @@ export async function readSplitOption(value: string): Promise<Split | 'heldout'>
   }
 }
 
-/** The API: --api/--token, or a local stack started for the duration of `work`. */
+/** The API: --api/--token, or a local stack (with sim-policy) started for the duration of `work`. */
 export async function withApi<T>(
   values: { api?: string; token?: string },
   io: CliIo,
   work: (api: ApiClient, local: boolean) => Promise<T>,
 ): Promise<T> {
-  let stack: LocalStack | null = null;
-  let api: ApiClient;
-  if (values.api) {
-    const token = values.token ?? process.env.AGENT_R_TOKEN;
-    if (!token) throw new UsageError('--api needs --token T (or AGENT_R_TOKEN)');
-    api = new ApiClient(values.api.replace(/\/+$/, ''), token);
-  } else {
-    io.stderr.write('starting the local stack (wrangler dev + sim-policy)...\n');
-    stack = await startLocalStack({ log: (line) => io.stderr.write(`  ${line}\n`) });
-    api = new ApiClient(stack.apiUrl, stack.token);
-  }
-  const stopStack = async () => {
-    await stack?.stop();
-    stack = null;
-  };
-  const onSignal = () => {
-    io.stderr.write('\ninterrupted: stopping the local stack\n');
-    void stopStack().then(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const connection = await connectApi(values, io, { sim: true });
   try {
-    return await work(api, stack !== null);
+    return await work(connection.api, connection.local);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await stopStack();
+    await connection.close();
   }
 }
 

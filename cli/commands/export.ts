@@ -45,6 +45,8 @@ const kinds = ['all', 'revision', 'good'] as const;
 
 export interface ApiConnection {
   api: ApiClient;
+  /** Whether a local stack was started for this command. */
+  local: boolean;
   /** Stops the local stack if one was started (safe to call twice). */
   close(): Promise<void>;
 }
@@ -56,15 +58,19 @@ export interface ApiConnection {
 export async function connectApi(
   values: { api?: string; token?: string },
   io: CliIo,
+  options: { sim?: boolean } = {},
 ): Promise<ApiConnection> {
   if (values.api) {
     const token = values.token ?? process.env.AGENT_R_TOKEN;
     if (!token) throw new UsageError('--api needs a token: --token T or AGENT_R_TOKEN');
-    return { api: new ApiClient(values.api.replace(/\/+$/, ''), token), close: async () => {} };
+    return { api: new ApiClient(values.api.replace(/\/+$/, ''), token), local: false, close: async () => {} };
   }
-  io.stderr.write('starting the local stack on the local state (wrangler dev)...\n');
+  const sim = options.sim ?? false;
+  io.stderr.write(
+    `starting the local stack on the local state (wrangler dev${sim ? ' + sim-policy' : ''})...\n`,
+  );
   let stack: LocalStack | null = await startLocalStack({
-    sim: false,
+    sim,
     log: (line) => io.stderr.write(`  ${line}\n`),
   });
   const close = async () => {
@@ -80,7 +86,7 @@ export async function connectApi(
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  return { api: new ApiClient(stack.apiUrl, stack.token), close };
+  return { api: new ApiClient(stack.apiUrl, stack.token), local: true, close };
 }
 
 async function sha256File(path: string): Promise<string> {
