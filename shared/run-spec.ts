@@ -77,6 +77,12 @@ export const runSpecSchema = z
      * are the same for any value; a larger one trades a few extra judge calls for fewer rounds.
      */
     judgeLookahead: z.number().int().min(1).max(100).default(4),
+    /**
+     * Judge a bad path's steps as soon as it pairs with a good leaf, while the search goes on,
+     * instead of after it. Same judged steps and records (without maxPairsPerTask, pairs only
+     * grow during a search); the task no longer waits for critique rounds at its end.
+     */
+    judgeDuringSearch: z.boolean().default(true),
     revisionSentences: z.array(z.string().min(1).max(500)).min(1).max(100).optional(),
     label: z.string().max(200).optional(),
     /** A job with no result after this long is re-sent (attempts and backoff in the TaskTree). */

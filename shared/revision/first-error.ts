@@ -73,27 +73,44 @@ export function uniqueBadPaths(pairs: readonly PathPair[]): LeafPath[] {
  * paths may come from an older copy. An empty result means every bad path is resolved.
  */
 export function nodesAwaitingJudgement(tree: TreeFile, badPaths: readonly PathLike[], block = 1): TreeNode[] {
-  if (!Number.isInteger(block) || block < 1) throw new RangeError(`block must be >= 1, got ${block}`);
+  assertBlock(block);
   const byId = indexTree(tree);
   const awaiting = new Map<string, TreeNode>();
   for (const path of badPaths) {
-    const ids = pathIds(path);
-    for (let start = 1; start < ids.length; start += block) {
-      const nodes = ids.slice(start, start + block).map((id) => {
-        const node = byId.get(id as string);
+    const steps = pathIds(path)
+      .slice(1)
+      .map((id) => {
+        const node = byId.get(id);
         if (!node) throw new Error(`node "${id}" of a bad path is not in the tree`);
         return node;
       });
-      const unjudged = nodes.filter((node) => node.judgement === null);
-      if (unjudged.length > 0) {
-        // The whole block, even past a 'bad' step in it: its judgements are already on their way.
-        for (const node of unjudged) awaiting.set(node.id, node);
-        break;
-      }
-      if (nodes.some((node) => node.judgement === 'bad')) break;
-    }
+    for (const node of stepsAwaitingJudgement(steps, block)) awaiting.set(node.id, node);
   }
   return [...awaiting.values()];
+}
+
+function assertBlock(block: number): void {
+  if (!Number.isInteger(block) || block < 1) throw new RangeError(`block must be >= 1, got ${block}`);
+}
+
+/**
+ * One bad path's share of `nodesAwaitingJudgement`: `steps` are its steps in order (the root
+ * left out). Returns the unjudged steps of the first block that is not fully judged, or none
+ * when an earlier block holds a 'bad' step or every step is judged.
+ */
+export function stepsAwaitingJudgement<N extends { judgement: Judgement }>(
+  steps: readonly N[],
+  block: number,
+): N[] {
+  assertBlock(block);
+  for (let start = 0; start < steps.length; start += block) {
+    const nodes = steps.slice(start, start + block);
+    const unjudged = nodes.filter((node) => node.judgement === null);
+    // The whole block, even past a 'bad' step in it: its judgements are already on their way.
+    if (unjudged.length > 0) return unjudged;
+    if (nodes.some((node) => node.judgement === 'bad')) return [];
+  }
+  return [];
 }
 
 /**
@@ -115,12 +132,21 @@ export interface JudgeInputs {
 export function judgeInputsFor(tree: TreeFile, nodeId: string, taskDescription?: string): JudgeInputs {
   const path = pathToNode(tree, nodeId);
   if (!path) throw new Error(`node "${nodeId}" is not in the tree`);
-  const node = path[path.length - 1] as TreeNode;
-  if (path.length < 2) throw new Error('the root is not a step and is never judged');
+  return judgeInputsOnPath(nodeId, path, taskDescription ?? tree.root.observation);
+}
+
+/** The same from the node's path (root first, the node last), for trees held in another shape. */
+export function judgeInputsOnPath(
+  nodeId: string,
+  path: readonly Pick<TreeNode, 'action' | 'observation'>[],
+  taskDescription: string,
+): JudgeInputs {
+  const node = path[path.length - 1];
+  if (!node || path.length < 2) throw new Error('the root is not a step and is never judged');
   return {
     nodeId,
     step: path.length - 1,
-    taskDescription: taskDescription ?? tree.root.observation,
+    taskDescription,
     history: path.slice(1, -1).map((step) => ({ action: step.action, observation: step.observation })),
     current: { action: node.action, observation: node.observation },
   };

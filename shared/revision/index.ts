@@ -1,5 +1,6 @@
 // Finished trees -> Agent-R training records (pairing, first-error frontier, splicing).
 export * from './conversation';
+export * from './early-judging';
 export * from './first-error';
 export * from './leaf-paths';
 export * from './native-record';

@@ -59,7 +59,7 @@ export function tableScript(table: Record<string, ExpansionChild[]>): Script {
   };
 }
 
-function hashString(s: string): number {
+export function hashString(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
   return h;

@@ -16,7 +16,8 @@ import {
 import type { JobMessage } from '../../../shared/messages';
 import {
   collectTaskPairs,
-  judgeInputsFor,
+  earlyJudgeFrontier,
+  judgeInputsOnPath,
   nodesAwaitingJudgement,
   uniqueBadPaths,
 } from '../../../shared/revision';
@@ -152,9 +153,13 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
         snapshot: this.store.snapshot(job.node_id),
       };
     }
-    const treeFile = toTreeFile(search, tree.task);
     if (job.kind === 'judge') {
-      const inputs = judgeInputsFor(treeFile, job.node_id);
+      // The judged step's own path is all it needs (no whole-tree copy per judge call).
+      const inputs = judgeInputsOnPath(
+        job.node_id,
+        pathSteps(search, job.node_id),
+        search.nodes[0]!.observation,
+      );
       return {
         ...base,
         kind: 'judge',
@@ -167,7 +172,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
     return {
       ...base,
       kind: 'splice',
-      tree: treeFile,
+      tree: toTreeFile(search, tree.task),
       firstObservation: search.nodes[0]!.observation,
       feedback: this.store.feedback(),
     };
@@ -373,6 +378,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
     if (tree.status === 'searching' && search) {
       const requests = nextExpansionsOf(search);
       jobs.push(...requests.map((r) => ({ id: r.jobId, kind: 'expand' as const, nodeId: r.nodeId })));
+      jobs.push(...this.earlyJudgeJobs(tree, search));
       if (isComplete(search)) {
         const rootError = search.nodes[0]!.error;
         // Nothing could be expanded at all: the task failed (the reason is the root's).
@@ -387,7 +393,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
     if (tree.status === 'critiquing' && search) {
       const frontier = this.judgeFrontier(tree, search);
       // dispatch() skips ids it has seen, so a judge already on its way is not sent twice.
-      jobs.push(...frontier.map((id) => ({ id: `judge:${id}`, kind: 'judge' as const, nodeId: id })));
+      jobs.push(...frontier.map(judgeJob));
       if (frontier.length === 0) {
         tree.status = 'splicing';
         jobs.push({ id: 'splice', kind: 'splice', nodeId: '0' });
@@ -397,6 +403,17 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
     this.persist(tree);
     await this.dispatch(jobs);
     await this.report(tree);
+  }
+
+  /**
+   * Judge jobs for the bad paths found so far, while the search runs (`judgeDuringSearch`): the
+   * same steps the critique would judge after the search, sent as soon as they are known.
+   */
+  private earlyJudgeJobs(tree: TreeMeta, search: SearchState): ReturnType<typeof judgeJob>[] {
+    const { spec } = tree;
+    if (!spec.judgeDuringSearch || spec.transition === 'end' || spec.maxPairsPerTask !== undefined) return [];
+    const thresholds = { alpha: spec.alpha, beta: spec.beta };
+    return earlyJudgeFrontier(search.nodes, thresholds, spec.judgeLookahead ?? 1).map(judgeJob);
   }
 
   /** Steps still to judge (in order along each bad path that takes part in a pair). */
@@ -474,6 +491,11 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
 }
 
 const REPORT_INTERVAL_MS = 1000;
+
+/** One judge job per node: the id makes a step judged once, whichever phase asks for it. */
+function judgeJob(nodeId: string): { id: string; kind: 'judge'; nodeId: string } {
+  return { id: `judge:${nodeId}`, kind: 'judge', nodeId };
+}
 
 const expectedResult: Record<JobKind, JobResult['kind']> = {
   root: 'root',
