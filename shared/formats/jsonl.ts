@@ -52,8 +52,15 @@ export async function* jsonlLines(
   if (pending.trim()) yield pending.replace(/\r$/, '');
 }
 
-/** Parses each line, validating it with `schema` when given; errors name the line number. */
-export async function* parseJsonl<T = unknown>(source: ByteSource, schema?: z.ZodType<T>): AsyncGenerator<T> {
+/**
+ * Parses each line, validating it with `schema` when given; errors name the line number.
+ * `decode` turns each parsed line into the value to validate (e.g. an interned-JSONL reader).
+ */
+export async function* parseJsonl<T = unknown>(
+  source: ByteSource,
+  schema?: z.ZodType<T>,
+  decode?: (line: unknown) => unknown,
+): AsyncGenerator<T> {
   let lineNumber = 0;
   for await (const line of jsonlLines(source)) {
     lineNumber++;
@@ -62,6 +69,11 @@ export async function* parseJsonl<T = unknown>(source: ByteSource, schema?: z.Zo
       value = JSON.parse(line);
     } catch (error) {
       throw new Error(`JSONL line ${lineNumber} is not JSON: ${(error as Error).message}`);
+    }
+    try {
+      if (decode) value = decode(value);
+    } catch (error) {
+      throw new Error(`JSONL line ${lineNumber} cannot be decoded: ${(error as Error).message}`);
     }
     if (!schema) {
       yield value as T;

@@ -1,10 +1,9 @@
 import { env as workerEnv } from 'cloudflare:workers';
 import { describe, expect, inject, it } from 'vitest';
 import { treeFileSchema, type TreeNode } from '../../shared/tree-file';
-import { nativeRecordSchema } from '../../shared/revision';
 import type { CoordinatorBindings } from '../../workers/common/env';
 import { taskRecordsKey, taskTreeKey } from '../../workers/common/storage-keys';
-import { api, eventually } from './helpers';
+import { api, eventually, recordLineReader } from './helpers';
 
 const env = workerEnv as unknown as CoordinatorBindings;
 
@@ -70,10 +69,7 @@ describe('a whole build inside workerd: search, critique, splice (sim-policy ove
       // Reference semantics: the root's visits equal the terminal backups, values within [0, visits].
       expect(tree.root.value).toBeLessThanOrEqual(tree.root.visits);
       const revisionText = await (await env.BUCKET.get(taskRecordsKey(id, task, 'revision')))!.text();
-      const records = revisionText
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => nativeRecordSchema.parse(JSON.parse(line)));
+      const records = revisionText.split('\n').filter(Boolean).map(recordLineReader());
       revisions += records.length;
       for (const record of records) {
         expect(record.run_id).toBe(id);

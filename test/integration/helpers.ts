@@ -1,5 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import { createInternedJsonlReader } from '../../shared/formats/interned-jsonl';
+import { type NativeRecord, nativeRecordSchema } from '../../shared/revision';
 import worker from './worker';
 
 export const ADMIN_TOKEN = 'test-admin-token';
@@ -38,4 +40,10 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, delayMs));
   }
   throw new Error(`condition not met after ${attempts} attempts`);
+}
+
+/** Decodes the lines of one records file in order (interned JSONL, as the splicer writes it). */
+export function recordLineReader(): (line: string) => NativeRecord {
+  const reader = createInternedJsonlReader();
+  return (line) => nativeRecordSchema.parse(reader.value(JSON.parse(line)));
 }

@@ -1,3 +1,4 @@
+import { createInternedJsonlReader } from '../../shared/formats/interned-jsonl';
 import { parseJsonl } from '../../shared/formats/jsonl';
 import { type NativeRecord, nativeRecordSchema } from '../../shared/revision';
 import type { CoreBindings } from './env';
@@ -19,9 +20,14 @@ export async function* readRunRecords(
     for (const kind of kinds) {
       const object = await env.BUCKET.get(taskRecordsKey(runId, task, kind));
       if (!object) continue;
-      yield* parseJsonl(object.body as ReadableStream<Uint8Array>, nativeRecordSchema);
+      yield* readRecordsFile(object.body as ReadableStream<Uint8Array>);
     }
   }
+}
+
+/** A task's records file: interned JSONL (plain JSONL from before interning reads too). */
+function readRecordsFile(body: ReadableStream<Uint8Array>): AsyncGenerator<NativeRecord> {
+  return parseJsonl(body, nativeRecordSchema, createInternedJsonlReader().value);
 }
 
 /** One record by its index row (R2 key + line). */
@@ -33,7 +39,7 @@ export async function readRecordAt(
   const object = await env.BUCKET.get(r2Key);
   if (!object) return null;
   let index = 0;
-  for await (const record of parseJsonl(object.body as ReadableStream<Uint8Array>, nativeRecordSchema)) {
+  for await (const record of readRecordsFile(object.body as ReadableStream<Uint8Array>)) {
     if (index++ === line) return record;
   }
   return null;
