@@ -29,9 +29,13 @@ export interface CoordinatorBindings extends CoreBindings {
   EXPAND_2?: Queue<JobMessage>;
   EXPAND_3?: Queue<JobMessage>;
   CRITIQUE: Queue<JobMessage>;
-  /** Optional extra critique shard (agent-r-critique-1). */
+  /** Optional extra critique shards (agent-r-critique-1..3). */
   CRITIQUE_1?: Queue<JobMessage>;
+  CRITIQUE_2?: Queue<JobMessage>;
+  CRITIQUE_3?: Queue<JobMessage>;
   SPLICE: Queue<JobMessage>;
+  /** Optional extra splice shard (agent-r-splice-1). */
+  SPLICE_1?: Queue<JobMessage>;
 }
 
 /**
@@ -39,11 +43,15 @@ export interface CoordinatorBindings extends CoreBindings {
  * queue emulator delivers one batch at a time per queue, so one queue per kind would cap a local
  * build's throughput (Cloudflare scales every queue's consumers on its own).
  */
-export function jobQueues(env: CoordinatorBindings, kind: 'expand' | 'critique'): Queue<JobMessage>[] {
-  const queues =
-    kind === 'expand'
-      ? [env.EXPAND, env.EXPAND_1, env.EXPAND_2, env.EXPAND_3]
-      : [env.CRITIQUE, env.CRITIQUE_1];
+export function jobQueues(
+  env: CoordinatorBindings,
+  kind: 'expand' | 'critique' | 'splice',
+): Queue<JobMessage>[] {
+  const queues = {
+    expand: [env.EXPAND, env.EXPAND_1, env.EXPAND_2, env.EXPAND_3],
+    critique: [env.CRITIQUE, env.CRITIQUE_1, env.CRITIQUE_2, env.CRITIQUE_3],
+    splice: [env.SPLICE, env.SPLICE_1],
+  }[kind];
   return queues.filter((queue): queue is Queue<JobMessage> => queue !== undefined);
 }
 

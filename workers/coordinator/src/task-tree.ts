@@ -456,14 +456,13 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
         : kind === 'splice'
           ? { type: 'splice', ...base }
           : { type: 'expand', ...base };
-    const queue =
-      kind === 'splice' ? this.env.SPLICE : this.shardedQueue(kind === 'judge' ? 'critique' : 'expand');
+    const queue = this.shardedQueue(kind === 'judge' ? 'critique' : kind === 'splice' ? 'splice' : 'expand');
     const delaySeconds = Math.ceil(Math.max(0, delayMs) / 1000);
     await queue.send(message, delaySeconds > 0 ? { delaySeconds } : undefined);
   }
 
   /** Jobs go round the bound shards of their kind, so no single local queue limits throughput. */
-  private shardedQueue(kind: 'expand' | 'critique'): Queue<JobMessage> {
+  private shardedQueue(kind: 'expand' | 'critique' | 'splice'): Queue<JobMessage> {
     const queues = jobQueues(this.env, kind);
     this.sent += 1;
     return queues[this.sent % queues.length]!;
