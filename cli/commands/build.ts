@@ -5,11 +5,11 @@ import { parseArgs } from 'node:util';
 import type { RunManifest } from '../../shared/run-manifest';
 import { parseTaskList, type RunSpecInput, runSpecSchema, searchDefaults } from '../../shared/run-spec';
 import { getBuiltInWorld } from '../../shared/worlds';
-import { ApiClient } from '../api-client';
+import type { ApiClient } from '../api-client';
 import { saveResponseBody } from '../download';
 import { type CliCommand, UsageError } from '../command';
 import { formatSeconds, ProgressBar } from '../progress';
-import { type LocalStack, startLocalStack } from '../stack';
+import { connectApi } from './export';
 import { loadWorld } from '../world-store';
 
 export const buildHelp = `Usage: agent-r build [options]
@@ -164,29 +164,8 @@ export const buildCommand: CliCommand = {
     specFromFlags(values, 'check'); // usage errors before starting anything
     const outDir = resolve(values.out ?? 'out/latest');
     const started = Date.now();
-    let stack: LocalStack | null = null;
-    let api: ApiClient;
-    if (values.api) {
-      const token = values.token ?? process.env.AGENT_R_TOKEN;
-      if (!token) throw new UsageError('--api needs --token T (or AGENT_R_TOKEN)');
-      api = new ApiClient(values.api.replace(/\/+$/, ''), token);
-    } else {
-      io.stderr.write('starting the local stack (wrangler dev + sim-policy)...\n');
-      stack = await startLocalStack({ log: (line) => io.stderr.write(`  ${line}\n`) });
-      api = new ApiClient(stack.apiUrl, stack.token);
-    }
-    const stopStack = async () => {
-      await stack?.stop();
-      stack = null;
-    };
-    const onSignal = () => {
-      io.stderr.write(
-        '\ninterrupted: stopping the local stack (the run resumes when the stack starts again)\n',
-      );
-      void stopStack().then(() => process.exit(130));
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    const connection = await connectApi(values, io, { sim: true, resumable: true });
+    const { api } = connection;
     try {
       const policy = await registerPolicy(api, values);
       const spec = specFromFlags(values, policy);
@@ -252,7 +231,7 @@ export const buildCommand: CliCommand = {
           `  tasks ${c.tasks} (${c.tasks_failed} failed)  nodes ${c.nodes}  revision ${c.revision}  good ${c.good}`,
           `  policy calls ${c.policy_calls}  judge calls ${c.judge_calls} (the reference would make ${c.reference_judge_calls})  failed jobs ${c.failed_jobs}`,
           `  files: ${outDir}`,
-          stack
+          connection.local
             ? '  dashboard: run `npx agent-r serve` and open the printed URL'
             : `  dashboard: ${api.baseUrl}/`,
           ...manifest.failures.slice(0, 5).map((f) => `  task ${f.task} failed: ${f.reason}`),
@@ -262,9 +241,7 @@ export const buildCommand: CliCommand = {
       if (values.json) io.stdout.write(`${JSON.stringify({ ...manifest, wall_s: wallSeconds })}\n`);
       return manifest.status === 'completed' ? 0 : 1;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      await stopStack();
+      await connection.close();
     }
   },
 };

@@ -53,12 +53,13 @@ export interface ApiConnection {
 
 /**
  * The API to talk to: --api (with --token or AGENT_R_TOKEN), or a local stack started on the
- * local state for the duration of the command (stopped on close, Ctrl-C or SIGTERM).
+ * local state for the duration of the command (stopped on close, Ctrl-C or SIGTERM; `resumable`
+ * says on interruption that the command's run goes on when the stack starts again).
  */
 export async function connectApi(
   values: { api?: string; token?: string },
   io: CliIo,
-  options: { sim?: boolean } = {},
+  options: { sim?: boolean; resumable?: boolean } = {},
 ): Promise<ApiConnection> {
   if (values.api) {
     const token = values.token ?? process.env.AGENT_R_TOKEN;
@@ -81,7 +82,8 @@ export async function connectApi(
     await running?.stop();
   };
   const onSignal = () => {
-    io.stderr.write('\ninterrupted: stopping the local stack\n');
+    const resumes = options.resumable ? ' (the run resumes when the stack starts again)' : '';
+    io.stderr.write(`\ninterrupted: stopping the local stack${resumes}\n`);
     void close().then(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
