@@ -1,4 +1,6 @@
 import type { ChatMessage } from './chat';
+import { cleanTextCraftAction } from './env/agentgym/textcraft-action';
+import { parseAction } from './inference/parse-action';
 import type { PathStep } from './mcts';
 import { instructionFor } from './prompts/instructions';
 import { buildPolicyMessages } from './prompts/policy-messages';
@@ -34,4 +36,10 @@ export function policyMessagesForRun(spec: RunSpec, path: readonly PathStep[]): 
  */
 export function normalizeResponse(text: string): string {
   return text.trim().replace(/\b(Thought|Action)\s+\d+\s*:/g, '$1:');
+}
+
+/** The action the environment receives for a policy response (reference parsing, then the env's). */
+export function actionForRun(spec: Pick<RunSpec, 'env'>, response: string): string {
+  const action = parseAction(response);
+  return spec.env === 'crafting' ? cleanTextCraftAction(action) : action;
 }

@@ -19,6 +19,7 @@ export {
   runSearchLocally,
 } from './local-driver';
 export {
+  childOfStep,
   type ExpansionChild,
   type ExpansionRequest,
   expansionChildSchema,

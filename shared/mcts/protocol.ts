@@ -40,3 +40,19 @@ export const expansionChildSchema = z.object({
   failed: z.boolean().optional(),
 });
 export type ExpansionChild = z.infer<typeof expansionChildSchema>;
+
+/** The child one environment step makes: reward clamped to [0, 1], a disaster marked `failed`. */
+export function childOfStep(
+  response: string,
+  action: string,
+  step: { observation: string; reward: number; done: boolean; failed?: boolean },
+): ExpansionChild {
+  return {
+    response,
+    action,
+    observation: step.observation,
+    reward: Math.min(1, Math.max(0, step.reward)),
+    done: step.done,
+    ...(step.failed ? { failed: true } : {}),
+  };
+}

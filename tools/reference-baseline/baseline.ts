@@ -1,12 +1,11 @@
-import { cleanTextCraftAction } from '../../shared/env/agentgym/textcraft-action';
 import { createCraftingSession } from '../../shared/env/crafting/engine';
 import type { World } from '../../shared/env/crafting/world';
 import type { EnvSession } from '../../shared/env/types';
 import { type ChatClient, createChatClient } from '../../shared/inference/chat-client';
 import type { EndpointInput } from '../../shared/inference/endpoint';
-import { parseAction } from '../../shared/inference/parse-action';
 import { hashToSeed } from '../../shared/inference/seeded-random';
 import {
+  childOfStep,
   type ExpansionChild,
   type ExpansionRequest,
   runReferenceSearch,
@@ -14,7 +13,12 @@ import {
 } from '../../shared/mcts';
 import { buildVerifierMessages, parseJudgement } from '../../shared/prompts/verifier';
 import { collectTaskPairs, judgeInputsFor, spliceTask } from '../../shared/revision';
-import { normalizeResponse, policyMessagesForRun, rootPrefixForRun } from '../../shared/run-conversation';
+import {
+  actionForRun,
+  normalizeResponse,
+  policyMessagesForRun,
+  rootPrefixForRun,
+} from '../../shared/run-conversation';
 import { type RunSpec, type RunSpecInput, runSpecSchema } from '../../shared/run-spec';
 import type { TreeFile, TreeNode } from '../../shared/tree-file';
 import { getBuiltInWorld } from '../../shared/worlds';
@@ -104,11 +108,6 @@ export interface BaselineResult {
   judgeRepeats: 'call' | 'replay-timing';
 }
 
-/** The environment action for a policy response: the expander's `actionFor` for crafting. */
-export function craftingActionFor(response: string): string {
-  return cleanTextCraftAction(parseAction(response));
-}
-
 interface TaskContext {
   spec: RunSpec;
   client: ChatClient;
@@ -152,17 +151,10 @@ async function runTask(ctx: TaskContext, task: number): Promise<BaselineTaskResu
         await session.step(action);
         envSteps += 1;
       }
-      const action = craftingActionFor(response);
+      const action = actionForRun(spec, response);
       const result = await session.step(action);
       envSteps += 1;
-      children.push({
-        response,
-        action,
-        observation: result.observation,
-        reward: Math.min(1, Math.max(0, result.reward)),
-        done: result.done,
-        ...(result.failed ? { failed: true } : {}),
-      });
+      children.push(childOfStep(response, action, result));
     }
     return children;
   };

@@ -4,7 +4,8 @@ import type { World } from '../../../shared/env/crafting/world';
 import type { EnvSession } from '../../../shared/env/types';
 import { collectTaskPairs, referenceJudgeCalls } from '../../../shared/revision';
 import type { TreeNode } from '../../../shared/tree-file';
-import { craftingActionFor, runReferenceBaseline } from '../../../tools/reference-baseline/baseline';
+import { runReferenceBaseline } from '../../../tools/reference-baseline/baseline';
+import { actionForRun } from '../../../shared/run-conversation';
 import { type SimPolicyServer, startSimPolicy } from '../../../tools/sim-policy/server';
 
 let sim: SimPolicyServer;
@@ -124,8 +125,10 @@ describe('reference baseline: the reference call pattern', () => {
   });
 
   it('parses actions like the expander does for crafting', () => {
-    expect(craftingActionFor('Thought: I need sticks.\nAction: get 2 oak planks!')).toBe('get 2 oak planks');
-    expect(craftingActionFor('Thought: x\nAction: 1. craft 4 stick using 2 oak planks')).toBe(
+    expect(actionForRun({ env: 'crafting' }, 'Thought: I need sticks.\nAction: get 2 oak planks!')).toBe(
+      'get 2 oak planks',
+    );
+    expect(actionForRun({ env: 'crafting' }, 'Thought: x\nAction: 1. craft 4 stick using 2 oak planks')).toBe(
       'craft 4 stick using 2 oak planks',
     );
   });

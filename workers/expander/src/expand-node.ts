@@ -1,19 +1,11 @@
-import { cleanTextCraftAction } from '../../../shared/env/agentgym/textcraft-action';
 import { hashToSeed } from '../../../shared/inference/seeded-random';
-import { parseAction } from '../../../shared/inference/parse-action';
 import type { ExpandJob, ExpandedChild, JobResult } from '../../../shared/jobs';
-import type { PathStep } from '../../../shared/mcts';
+import { childOfStep, type PathStep } from '../../../shared/mcts';
 import type { RunSpec } from '../../../shared/run-spec';
-import { normalizeResponse, policyMessagesForRun } from '../../../shared/run-conversation';
+import { actionForRun, normalizeResponse, policyMessagesForRun } from '../../../shared/run-conversation';
 import type { CoreBindings } from '../../common/env';
 import { openEnvironment, releaseOutcomeFor, restoreToNode } from '../../common/environments';
 import { sampleThroughGate } from '../../common/policy';
-
-/** The action the environment receives for a policy response (reference parsing, then the env's). */
-export function actionFor(spec: RunSpec, response: string): string {
-  const action = parseAction(response);
-  return spec.env === 'crafting' ? cleanTextCraftAction(action) : action;
-}
 
 /** Resets the environment to the task (and replays the run's `startFrom` steps): the tree's root. */
 export async function expandRoot(env: CoreBindings, job: ExpandJob): Promise<JobResult> {
@@ -22,7 +14,7 @@ export async function expandRoot(env: CoreBindings, job: ExpandJob): Promise<Job
     const first = await leased.session.reset(job.task);
     const prefix: PathStep[] = [];
     for (const response of job.spec.startFrom?.[String(job.task)] ?? []) {
-      const action = actionFor(job.spec, normalizeResponse(response));
+      const action = actionForRun(job.spec, normalizeResponse(response));
       const result = await leased.session.step(action);
       prefix.push({ response: normalizeResponse(response), action, observation: result.observation });
       if (result.done) break;
@@ -58,17 +50,9 @@ export async function expandNode(env: CoreBindings, job: ExpandJob): Promise<Job
   try {
     for (const response of responses) {
       await restoreToNode(leased.session, job.task, replay, job.snapshot);
-      const action = actionFor(spec, response);
+      const action = actionForRun(spec, response);
       const result = await leased.session.step(action);
-      children.push({
-        response,
-        action,
-        observation: result.observation,
-        reward: Math.min(1, Math.max(0, result.reward)),
-        done: result.done,
-        ...(result.failed ? { failed: true } : {}),
-        snapshot: await leased.session.snapshot(),
-      });
+      children.push({ ...childOfStep(response, action, result), snapshot: await leased.session.snapshot() });
     }
     await leased.release('ok');
   } catch (error) {
