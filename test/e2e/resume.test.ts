@@ -20,32 +20,20 @@ function killPoint(low: number, high: number): number {
   return Number.isInteger(pinned) && pinned > 0 ? pinned : low + Math.floor(Math.random() * (high - low + 1));
 }
 
+/** The long form kills the same build early and late. */
+const longSpec: RunSpecInput = {
+  tasks: [0, 1, 2, 3, 4, 5],
+  iterations: 5,
+  width: 4,
+  depth: 12,
+  parallelism: 1,
+  jobTimeoutMs: 5000,
+};
+
 const cases: { name: string; spec: RunSpecInput; kill: [number, number] }[] = full
   ? [
-      {
-        name: 'early',
-        spec: {
-          tasks: [0, 1, 2, 3, 4, 5],
-          iterations: 5,
-          width: 4,
-          depth: 12,
-          parallelism: 1,
-          jobTimeoutMs: 5000,
-        },
-        kill: [2, 10],
-      },
-      {
-        name: 'late',
-        spec: {
-          tasks: [0, 1, 2, 3, 4, 5],
-          iterations: 5,
-          width: 4,
-          depth: 12,
-          parallelism: 1,
-          jobTimeoutMs: 5000,
-        },
-        kill: [40, 90],
-      },
+      { name: 'early', spec: longSpec, kill: [2, 10] },
+      { name: 'late', spec: longSpec, kill: [40, 90] },
     ]
   : [
       {
