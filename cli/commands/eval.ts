@@ -291,7 +291,8 @@ export const evalCommand: CliCommand = {
   async run(args, io) {
     const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
     await evalRequestFromFlags(values, 'check'); // usage errors before starting anything
-    if (values.out) await checkOutputFile(resolve(values.out), values.overwrite === true, { isOurs: isEvalJson });
+    if (values.out)
+      await checkOutputFile(resolve(values.out), values.overwrite === true, { isOurs: isEvalJson });
     const started = Date.now();
     return withApi(values, io, async (api) => {
       const policy = await registerPolicyOption(api, values.policy ?? 'sim', values.model, values['api-key']);
