@@ -10,7 +10,7 @@ import {
   type StackHandle,
   startScenarioStack,
   tempDir,
-} from '../../tools/bench/fault-scenarios';
+} from '../../cli/bench/fault-scenarios';
 import { startFakeTextCraft } from '../fakes/agentgym-textcraft';
 
 // Fault tolerance of a build against real processes (wrangler dev with every worker, sim-policy).

@@ -4,9 +4,9 @@ import type { World } from '../../../shared/env/crafting/world';
 import type { EnvSession } from '../../../shared/env/types';
 import { collectTaskPairs, referenceJudgeCalls } from '../../../shared/revision';
 import type { TreeNode } from '../../../shared/tree-file';
-import { runReferenceBaseline } from '../../../tools/reference-baseline/baseline';
+import { runReferenceBaseline } from '../../../cli/bench/reference-baseline/baseline';
 import { actionForRun } from '../../../shared/run-conversation';
-import { type SimPolicyServer, startSimPolicy } from '../../../tools/sim-policy/server';
+import { type SimPolicyServer, startSimPolicy } from '../../../cli/sim-policy/server';
 
 let sim: SimPolicyServer;
 beforeAll(async () => {

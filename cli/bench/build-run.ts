@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
-import type { ApiClient } from '../../cli/api-client';
+import type { ApiClient } from '../api-client';
 import type { RunManifest } from '../../shared/run-manifest';
 import type { RunSpecInput } from '../../shared/run-spec';
 

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiClient } from '../../cli/api-client';
-import { type LocalStack, startLocalStack } from '../../cli/stack';
+import { ApiClient } from '../api-client';
+import { type LocalStack, startLocalStack } from '../stack';
 import type { RunManifest } from '../../shared/run-manifest';
 import type { RunSpecInput } from '../../shared/run-spec';
 import type { FaultRates } from '../sim-policy/faults';
