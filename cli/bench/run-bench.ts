@@ -2,8 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ApiClient } from '../api-client';
 import { type LocalStack, startLocalStack } from '../stack';
-import type { RunManifest } from '../../shared/run-manifest';
-import type { RunSpecInput } from '../../shared/run-spec';
+import type { RunManifest } from '../../shared/contracts/manifest';
+import type { RunSpecInput } from '../../shared/contracts/run-spec';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import {

@@ -2,8 +2,13 @@ import { createHash } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { RunManifest } from '../../shared/run-manifest';
-import { parseTaskList, type RunSpecInput, runSpecSchema, searchDefaults } from '../../shared/run-spec';
+import type { RunManifest } from '../../shared/contracts/manifest';
+import {
+  parseTaskList,
+  type RunSpecInput,
+  runSpecSchema,
+  searchDefaults,
+} from '../../shared/contracts/run-spec';
 import { getBuiltInWorld } from '../../shared/worlds';
 import type { ApiClient } from '../api-client';
 import { saveResponseBody } from '../download';

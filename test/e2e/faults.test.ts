@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunSpecInput } from '../../shared/run-spec';
+import type { RunSpecInput } from '../../shared/contracts/run-spec';
 import {
   deadEnvSummary,
   inferenceFaultSummary,

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RunSpecInput } from '../../shared/run-spec';
+import type { RunSpecInput } from '../../shared/contracts/run-spec';
 import { removeDir, resumeSummary, runResume, tempDir } from '../../cli/bench/fault-scenarios';
 
 // The whole local stack (wrangler and every workerd: one process group) SIGKILLed at a random

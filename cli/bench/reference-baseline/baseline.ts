@@ -19,8 +19,8 @@ import {
   policyMessagesForRun,
   rootPrefixForRun,
 } from '../../../shared/run-conversation';
-import { type RunSpec, type RunSpecInput, runSpecSchema } from '../../../shared/run-spec';
-import type { TreeFile, TreeNode } from '../../../shared/tree-file';
+import { type RunSpec, type RunSpecInput, runSpecSchema } from '../../../shared/contracts/run-spec';
+import type { TreeFile, TreeNode } from '../../../shared/contracts/tree-file';
 import { getBuiltInWorld } from '../../../shared/worlds';
 
 /**

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { parseTaskList } from '../../../shared/run-spec';
+import { parseTaskList } from '../../../shared/contracts/run-spec';
 import { startSimPolicy } from '../../sim-policy/server';
 import { runReferenceBaseline } from './baseline';
 
