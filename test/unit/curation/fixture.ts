@@ -1,6 +1,6 @@
 import type { NativeRecord } from '../../../shared/revision/native-record';
 import { spliceTask } from '../../../shared/revision/splice-task';
-import type { TreeNode } from '../../../shared/tree-file';
+import type { TreeNode } from '../../../shared/contracts/tree-file';
 import { judge, rootPrefix, step, treeOf } from '../revision/tree-builder';
 
 // A crafting task whose records show every problem the `clean` curation handles, built by the
