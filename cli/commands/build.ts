@@ -10,6 +10,8 @@ import {
 import { getBuiltInWorld } from '../../shared/worlds';
 import type { ApiClient } from '../api-client';
 import { writeBuildFolder } from '../build-output';
+import type { Curation } from '../../shared/contracts/datacard';
+import { dataSummaryLine } from '../../shared/datacard';
 import { type CliCommand, UsageError } from '../command';
 import { checkOutputDir, writeDirAtomically } from '../output-guard';
 import { formatSeconds, ProgressBar } from '../progress';
@@ -37,6 +39,12 @@ Search (defaults are the reference's):
   --iterations N (8)  --width N (4)  --depth N (20)  --parallelism N (1: reference-exact)
   --alpha X (0.5)  --beta X (0.2)  --transition model|end (model)  --seed N (0)
   --temperature X (1)
+Data:
+  --curation reference|clean   reference (default): every record the reference writes; clean: no
+                               exact duplicates, no trained repeat of a rejected action, no
+                               revision that retakes the judged error first, the shortest good
+                               partner per bad path, at most 32 records of a kind per task
+                               (seeded). The data card shows each rule's effect
 Output:
   --out DIR                    output folder (default out/latest). Written to a temporary sibling
                                and renamed into place when complete: an interrupted build leaves
@@ -47,7 +55,8 @@ Output:
   --api URL                    use a running stack (agent-r serve) instead of starting one
   --token T                    its API token (or AGENT_R_TOKEN)
 
-Writes DIR/manifest.json, revision.native.jsonl, good.native.jsonl, dataset.openai.jsonl and
+Writes DIR/manifest.json, datacard.json, datacard.md (the data card: what the records hold,
+before and after curation), revision.native.jsonl, good.native.jsonl, dataset.openai.jsonl and
 trees/<task>.json. Exit code 0 when every task finished, 1 when the run failed or some tasks
 failed (see manifest.failures), 2 on bad usage.`;
 
@@ -75,6 +84,7 @@ const options = {
   json: { type: 'boolean' },
   overwrite: { type: 'boolean' },
   label: { type: 'string' },
+  curation: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
@@ -114,6 +124,7 @@ export function specFromFlags(values: Values, policyName: string): RunSpecInput 
     transition: (values.transition ?? searchDefaults.transition) as 'model' | 'end',
     ...(values.temperature !== undefined ? { temperature: numberFlag(values, 'temperature') } : {}),
     ...(values.label ? { label: values.label } : {}),
+    ...(values.curation ? { curation: values.curation as Curation } : {}),
   };
   if (env === 'agentgym') {
     if (!values['env-url']) throw new UsageError('--env agentgym needs --env-url URL (the AgentGym server)');
@@ -200,6 +211,7 @@ export const buildCommand: CliCommand = {
           `run ${manifest.run_id}: ${manifest.status} in ${formatSeconds(wallSeconds)}`,
           `  tasks ${c.tasks} (${c.tasks_failed} failed)  nodes ${c.nodes}  revision ${c.revision}  good ${c.good}`,
           `  policy calls ${c.policy_calls}  judge calls ${c.judge_calls} (the reference would make ${c.reference_judge_calls})  failed jobs ${c.failed_jobs}`,
+          `  ${dataSummaryLine({ curation: manifest.curation, after: manifest.data })} (datacard.md)`,
           `  files: ${outDir}`,
           connection.local
             ? '  dashboard: run `npx agent-r serve` and open the printed URL'
