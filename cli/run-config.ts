@@ -3,7 +3,7 @@ import { extname, resolve } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { z } from 'zod';
 import { endpointSchema } from '../shared/inference/endpoint';
-import { parseTaskList, type RunSpecInput, runSpecSchema } from '../shared/run-spec';
+import { parseTaskList, type RunSpecInput, runSpecSchema } from '../shared/contracts/run-spec';
 import { UsageError } from './command';
 import { closest, describeIssue } from './flag-errors';
 

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { RunSpecInput } from '../../shared/contracts/run-spec';
 import type { World } from '../../shared/env/crafting/world';
-import type { RunSpecInput } from '../../shared/run-spec';
 import { getBuiltInWorld } from '../../shared/worlds';
 import type { ApiClient } from '../api-client';
 import { writeBuildFolder } from '../build-output';

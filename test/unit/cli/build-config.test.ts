@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSpecSchema } from '../../../shared/run-spec';
+import { runSpecSchema } from '../../../shared/contracts/run-spec';
 import { planFromConfig, printConfig, specFields } from '../../../cli/run-config';
 import { main } from '../../../cli/main';
 import { projectRoot, runCli } from '../../helpers/cli-process';
