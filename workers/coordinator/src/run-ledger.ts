@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { RunSpec } from '../../../shared/run-spec';
+import type { RunSpec } from '../../../shared/contracts/run-spec';
 import { type CoordinatorBindings, taskTreeStub } from '../../common/env';
 import { emitRunCompleted } from '../../common/events';
 import { onRunFinished } from '../../common/iterations';
