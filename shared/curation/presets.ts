@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Curation, CurationRuleName, CurationStep } from '../contracts/datacard';
 import type { RecordFeatures } from './features';
 import {
   capPerTask,
@@ -8,14 +9,6 @@ import {
   removeDuplicates,
 } from './rules';
 
-/**
- * Named curation presets. `reference` (the default) keeps every record the reference would
- * write; `clean` applies the rules below in this order. The wire field is `curation` in run
- * specs, dataset requests and manifests.
- */
-export const curationSchema = z.enum(['reference', 'clean']);
-export type Curation = z.infer<typeof curationSchema>;
-
 export const curationOptionsSchema = z.object({
   /** Records of each kind kept per task by `cap-per-task`. */
   maxPerTask: z.number().int().min(1).default(32),
@@ -24,23 +17,6 @@ export const curationOptionsSchema = z.object({
   seed: z.number().int().default(0),
 });
 export type CurationOptionsInput = z.input<typeof curationOptionsSchema>;
-
-export const curationRuleNames = [
-  'dedupe',
-  'no-failure-loops',
-  'no-error-repeat',
-  'shortest-partner',
-  'cap-per-task',
-] as const;
-export type CurationRuleName = (typeof curationRuleNames)[number];
-
-export const curationStepSchema = z.object({
-  rule: z.enum(curationRuleNames),
-  before: z.number().int().nonnegative(),
-  after: z.number().int().nonnegative(),
-  removed: z.number().int().nonnegative(),
-});
-export type CurationStep = z.infer<typeof curationStepSchema>;
 
 export interface CurationResult {
   kept: RecordFeatures[];

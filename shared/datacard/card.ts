@@ -1,6 +1,6 @@
 import type { RecordFeatures } from '../curation/features';
-import { type Curation, type CurationOptionsInput, curate } from '../curation/presets';
-import type { DataCard, DataCardSettings, DataSummary, Distribution } from './schema';
+import { type CurationOptionsInput, curate } from '../curation/presets';
+import type { Curation, DataCard, DataCardSettings, DataSummary, Distribution } from '../contracts/datacard';
 
 /** Summary statistics and a histogram; `width` is the bucket width (values bucketed by floor(v / width)). */
 export function distribution(values: readonly number[], width: number): Distribution {

@@ -1,3 +1,2 @@
 export * from './card';
 export * from './markdown';
-export * from './schema';

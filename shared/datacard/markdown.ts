@@ -1,4 +1,4 @@
-import type { DataCard, Distribution } from './schema';
+import type { DataCard, Distribution } from '../contracts/datacard';
 
 // `datacard.md`: the data card for people, the same numbers as `datacard.json`.
 

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { dataCardSchema } from '../../../shared/contracts/datacard';
 import { recordFeatures } from '../../../shared/curation/features';
-import {
-  buildDataCard,
-  dataCardMarkdown,
-  dataCardSchema,
-  dataSummaryLine,
-  distribution,
-} from '../../../shared/datacard';
+import { buildDataCard, dataCardMarkdown, dataSummaryLine, distribution } from '../../../shared/datacard';
 import { craftingRecords } from './fixture';
 
 const settings = {

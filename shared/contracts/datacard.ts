@@ -1,5 +1,32 @@
 import { z } from 'zod';
-import { curationSchema, curationStepSchema } from '../curation/presets';
+
+// Curation presets and the data card (`datacard.json`) as they travel: run specs, dataset
+// requests, manifests and API responses.
+
+/**
+ * Named curation presets. `reference` (the default) keeps every record the reference would
+ * write; `clean` applies the rules below in this order. The wire field is `curation` in run
+ * specs, dataset requests and manifests.
+ */
+export const curationSchema = z.enum(['reference', 'clean']);
+export type Curation = z.infer<typeof curationSchema>;
+
+export const curationRuleNames = [
+  'dedupe',
+  'no-failure-loops',
+  'no-error-repeat',
+  'shortest-partner',
+  'cap-per-task',
+] as const;
+export type CurationRuleName = (typeof curationRuleNames)[number];
+
+export const curationStepSchema = z.object({
+  rule: z.enum(curationRuleNames),
+  before: z.number().int().nonnegative(),
+  after: z.number().int().nonnegative(),
+  removed: z.number().int().nonnegative(),
+});
+export type CurationStep = z.infer<typeof curationStepSchema>;
 
 // The data card (`datacard.json`): what a set of training records holds, computed from the
 // records themselves. One shape for a run and for an assembled dataset.
