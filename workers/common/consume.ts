@@ -2,9 +2,11 @@ import type { AnyJob, JobResult } from '../../shared/contracts/jobs';
 import { jobMessageSchema } from '../../shared/contracts/messages';
 import { isEnvError } from '../../shared/env/agentgym/errors';
 import { isInferenceError } from '../../shared/inference/inference-error';
+import { envFailureReason } from '../../shared/outbound/reasons';
 import { type CoreBindings, taskTreeStub } from './env';
 import { JobInputError } from './environments';
 import { type JobContext, JobSuperseded } from './job-context';
+import { assertProductionSecrets } from './secrets';
 
 /** How often a working consumer tells the TaskTree it is alive (a fraction of the job deadline). */
 const HEARTBEATS_PER_DEADLINE = 3;
@@ -14,8 +16,10 @@ function isPermanent(error: unknown): boolean {
   return error instanceof JobInputError;
 }
 
+/** The reason recorded for API users: our own words, never a server's body (see reasons.ts). */
 function describe(error: unknown): string {
-  if (isInferenceError(error) || isEnvError(error)) return error.message;
+  if (isEnvError(error)) return envFailureReason(error);
+  if (isInferenceError(error)) return error.message;
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
@@ -33,6 +37,8 @@ export async function consumeJobs<J extends AnyJob>(
   /** Called when the TaskTree refused a finished job's result (e.g. its task was cancelled). */
   onRefused?: (job: J, status: string | null) => Promise<void>,
 ): Promise<void> {
+  // Production without SECRETS_KEY does no work at all (the queue retries the batch later).
+  assertProductionSecrets(env, ['SECRETS_KEY']);
   await Promise.all(
     batch.messages.map(async (message) => {
       const parsed = jobMessageSchema.safeParse(message.body);
