@@ -77,6 +77,11 @@ export async function emitEvent(
   env: CoreBindings,
   event: EventName,
   payload: Record<string, unknown>,
+  /**
+   * Makes the emit idempotent: delivery ids derive from it, so an emit repeated after a failure
+   * (an outbox retry) records each delivery once and re-queues it (the consumer skips finished ones).
+   */
+  onceKey?: string,
 ): Promise<string[]> {
   const db = drizzle(env.DB);
   const subscribed = (await db.select().from(webhooks).where(eq(webhooks.active, true)).all()).filter(
@@ -85,7 +90,7 @@ export async function emitEvent(
   if (subscribed.length === 0) return [];
   const now = Date.now();
   const rows = subscribed.map((hook) => ({
-    id: randomId('dlv'),
+    id: onceKey ? `dlv_${onceKey}_${hook.id}` : randomId('dlv'),
     webhookId: hook.id,
     event,
     payload,
@@ -94,7 +99,7 @@ export async function emitEvent(
     createdAt: now,
     updatedAt: now,
   }));
-  for (const row of rows) await db.insert(webhookDeliveries).values(row);
+  for (const row of rows) await db.insert(webhookDeliveries).values(row).onConflictDoNothing();
   const messages: EventMessage[] = rows.map((row) => ({
     type: 'event',
     event,
@@ -177,8 +182,9 @@ export function runCompletedPayload(env: CoreBindings, run: RunCompletion): Reco
 }
 
 /** Called by the RunLedger once, when the run reaches its final status. Never throws. */
-export function emitRunCompleted(env: CoreBindings, run: RunCompletion): Promise<void> {
-  return emitEventSafely(env, 'run.completed', runCompletedPayload(env, run));
+/** Throws when it could not record or queue the deliveries (the RunLedger's outbox retries it). */
+export async function emitRunCompleted(env: CoreBindings, run: RunCompletion): Promise<void> {
+  await emitEvent(env, 'run.completed', runCompletedPayload(env, run), `run-completed-${run.runId}`);
 }
 
 export function backoffSeconds(env: CoreBindings, attempts: number): number {
