@@ -2,7 +2,7 @@ import { env as workerEnv } from 'cloudflare:workers';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { signatureHeader, SIGNATURE_HEADER, unixNow, verifySignature } from '../../shared/webhooks/signing';
 import type { CoreBindings } from '../../workers/common/env';
-import { emitEvent, MAX_DELIVERY_ATTEMPTS } from '../../workers/common/events';
+import { emitEvent, MAX_DELIVERY_ATTEMPTS } from '../../workers/gateway/src/services/webhooks';
 import { api, eventually } from './helpers';
 
 const env = workerEnv as unknown as CoreBindings & { HOOK_SECRET: string };

@@ -4,8 +4,8 @@ import { drizzle } from 'drizzle-orm/d1';
 import { runTasks, runs } from '../../../shared/db/schema';
 import type { RunSpec } from '../../../shared/contracts/run-spec';
 import { type CoordinatorBindings, taskTreeStub } from '../../common/env';
-import { emitRunCompleted } from '../../common/events';
-import { onRunFinished } from '../../common/iterations';
+import { emitRunCompleted } from '../../gateway/src/services/webhooks';
+import { onRunFinished } from '../../gateway/src/services/loops';
 import { all, MetaStore, one } from './sql';
 
 export type TaskStatus =

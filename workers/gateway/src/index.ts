@@ -1,4 +1,4 @@
-import { deliverEventBatch } from '../../common/events';
+import { deliverEventBatch } from './services/webhooks';
 import { buildApp } from './app';
 import type { GatewayBindings } from './context';
 

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { runs } from '../../../../shared/db/schema';
 import { type RunSpec, runSpecSchema, parseTaskList } from '../../../../shared/contracts/run-spec';
 import { runLedgerStub } from '../../../common/env';
-import { runReferenceProblem, startRun } from '../../../common/runs';
+import { runReferenceProblem, startRun } from '../services/runs';
 import type { GatewayContext } from '../context';
 import { ApiError, errorEnvelopeSchema, notFound } from '../errors';
 import { jsonBody, jsonResponse, errorResponses } from '../openapi';
@@ -48,7 +48,7 @@ export const runViewSchema = z.object({
   counters: runCountersSchema.nullable(),
 });
 
-export { newId } from '../../../common/runs';
+export { newId } from '../services/runs';
 
 const idParam = z.object({ id: z.string().min(1).max(100) });
 

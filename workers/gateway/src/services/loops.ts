@@ -8,9 +8,9 @@ import {
   trajectories,
   webhookDeliveries,
   webhooks,
-} from '../../shared/db/schema';
-import { type EvalCreate, evalCreateSchema, type EvalMetrics, trainingTasks } from '../../shared/eval';
-import { exportFormatSchema } from '../../shared/formats/export';
+} from '../../../../shared/db/schema';
+import { type EvalCreate, evalCreateSchema, type EvalMetrics, trainingTasks } from '../../../../shared/eval';
+import { exportFormatSchema } from '../../../../shared/formats/export';
 import {
   alphaFor,
   type CallbackBody,
@@ -21,12 +21,12 @@ import {
   type ModelEndpoint,
   signDownloadPath,
   type TrainerPayload,
-} from '../../shared/iterations';
-import type { EventMessage } from '../../shared/contracts/messages';
-import { type RunManifest, runManifestSchema } from '../../shared/contracts/manifest';
-import { type RunSpec, runSpecSchema } from '../../shared/contracts/run-spec';
-import { loadEndpoint, saveEndpoint } from './endpoints';
-import { type CoreBindings, runLedgerStub } from './env';
+} from '../../../../shared/iterations';
+import type { EventMessage } from '../../../../shared/contracts/messages';
+import { type RunManifest, runManifestSchema } from '../../../../shared/contracts/manifest';
+import { type RunSpec, runSpecSchema } from '../../../../shared/contracts/run-spec';
+import { loadEndpoint, saveEndpoint } from '../../../common/endpoints';
+import { type CoreBindings, runLedgerStub } from '../../../common/env';
 import {
   advanceEval,
   advanceEvalsOfRun,
@@ -37,9 +37,9 @@ import {
   publicLink,
   RequestError,
 } from './evals';
-import { emitEventSafely, openWebhookSecret, sealWebhookSecret } from './events';
+import { emitEventSafely, openWebhookSecret, sealWebhookSecret } from './webhooks';
 import { newId, runReferenceProblem, startRun } from './runs';
-import { loadWorld } from './worlds';
+import { loadWorld } from '../../../common/worlds';
 
 // The iterate-train-evaluate loop. Each iteration is a small state machine:
 //   building  -- its build run finished (completed/partial) -->  training

@@ -1,12 +1,16 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { decryptSecret, encryptSecret } from '../../shared/crypto/secret-box';
-import { webhookDeliveries, webhooks } from '../../shared/db/schema';
-import { exportFormatSchema } from '../../shared/formats/export';
-import { type EventMessage, eventMessageSchema, type eventNames } from '../../shared/contracts/messages';
-import { SIGNATURE_HEADER, signatureHeader } from '../../shared/webhooks/signing';
-import type { CoreBindings } from './env';
-import { secretsKey } from './endpoints';
+import { decryptSecret, encryptSecret } from '../../../../shared/crypto/secret-box';
+import { webhookDeliveries, webhooks } from '../../../../shared/db/schema';
+import { exportFormatSchema } from '../../../../shared/formats/export';
+import {
+  type EventMessage,
+  eventMessageSchema,
+  type eventNames,
+} from '../../../../shared/contracts/messages';
+import { SIGNATURE_HEADER, signatureHeader } from '../../../../shared/webhooks/signing';
+import type { CoreBindings } from '../../../common/env';
+import { secretsKey } from '../../../common/endpoints';
 
 // Outbound webhooks. emitEvent() records one pending delivery per subscribed webhook and queues
 // it; the gateway's queue consumer (deliverEventBatch) POSTs the signed body, records every

@@ -1,6 +1,6 @@
 import { and, desc, eq, isNull, or } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { evals, iterations, runs } from '../../shared/db/schema';
+import { evals, iterations, runs } from '../../../../shared/db/schema';
 import {
   computeEvalMetrics,
   type EvalCreate,
@@ -12,14 +12,14 @@ import {
   recoveryRunSpec,
   recoveryStarts,
   resolveEvalSpec,
-} from '../../shared/eval';
-import type { RunSpec } from '../../shared/contracts/run-spec';
-import type { TreeFile } from '../../shared/contracts/tree-file';
-import { type CoreBindings, runLedgerStub, taskTreeStub } from './env';
-import { type EventBindings, emitEventSafely } from './events';
+} from '../../../../shared/eval';
+import type { RunSpec } from '../../../../shared/contracts/run-spec';
+import type { TreeFile } from '../../../../shared/contracts/tree-file';
+import { type CoreBindings, runLedgerStub, taskTreeStub } from '../../../common/env';
+import { type EventBindings, emitEventSafely } from './webhooks';
 import { newId, runReferenceProblem, startRun } from './runs';
-import { taskTreeKey } from './storage-keys';
-import { loadWorld } from './worlds';
+import { taskTreeKey } from '../../../common/storage-keys';
+import { loadWorld } from '../../../common/worlds';
 
 // Evaluations (agent-r.md s.6): a greedy run of a policy over a task set, optionally followed by
 // the recovery test (a second greedy run started from cut failed trajectories), then metrics from
