@@ -2,52 +2,19 @@ import { DurableObject } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { runTasks, runs } from '../../../shared/db/schema';
+import type { RunFinishedMessage } from '../../../shared/contracts/messages';
 import type { RunSpec } from '../../../shared/contracts/run-spec';
+import type {
+  LedgerStatus,
+  RunCounters,
+  RunStatus,
+  TaskProgress,
+  TaskStatus,
+} from '../../../shared/contracts/run-view';
 import { type CoordinatorBindings, taskTreeStub } from '../../common/env';
-import { emitRunCompleted } from '../../gateway/src/services/webhooks';
-import { onRunFinished } from '../../gateway/src/services/loops';
 import { all, MetaStore, one } from './sql';
 
-export type TaskStatus =
-  | 'pending'
-  | 'searching'
-  | 'critiquing'
-  | 'splicing'
-  | 'done'
-  | 'failed'
-  | 'cancelled';
-
-/** What a TaskTree reports about itself; counters are totals, so a repeated report is harmless. */
-export interface TaskProgress {
-  status: TaskStatus;
-  nodes: number;
-  policyCalls: number;
-  judgeCalls: number;
-  promptTokens: number;
-  completionTokens: number;
-  revision: number;
-  good: number;
-  failedJobs: number;
-  referenceJudgeCalls?: number;
-  error?: string | null;
-}
-
-export interface RunCounters {
-  tasks: number;
-  tasksDone: number;
-  tasksFailed: number;
-  nodes: number;
-  policyCalls: number;
-  judgeCalls: number;
-  promptTokens: number;
-  completionTokens: number;
-  revision: number;
-  good: number;
-  failedJobs: number;
-  referenceJudgeCalls: number;
-}
-
-export type RunStatus = 'queued' | 'running' | 'completed' | 'partial' | 'failed' | 'cancelled';
+export type { RunCounters, RunStatus, TaskProgress, TaskStatus } from '../../../shared/contracts/run-view';
 
 interface RunMeta {
   runId: string;
@@ -55,9 +22,13 @@ interface RunMeta {
   status: RunStatus;
   startedAt: number;
   completedAt: number | null;
+  /** false: the run finished and its run.finished message is still to be sent (the alarm retries). */
+  finishedSent?: boolean;
 }
 
 const TREES_STARTED_PER_ALARM = 50;
+/** When a run.finished message could not be sent, the alarm tries again after this long. */
+const FINISHED_RESEND_MS = 5_000;
 const FINAL: TaskStatus[] = ['done', 'failed', 'cancelled'];
 
 /** One per run: which tasks exist, how far each is, the run's counters and status. */
@@ -106,6 +77,7 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
 
   override async alarm(): Promise<void> {
     const run = this.meta.get<RunMeta>('run');
+    if (run?.finishedSent === false) await this.sendFinished(run);
     if (!run || run.status === 'cancelled') return;
     const pending = all<{ task: number }>(
       this.sql,
@@ -181,7 +153,8 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
     const error = clean
       ? null
       : `${counters.tasksFailed} of ${counters.tasks} tasks failed, ${counters.failedJobs} jobs failed (see the run's failures)`;
-    this.meta.set('run', { ...run, status, completedAt: now } satisfies RunMeta);
+    const finished = { ...run, status, completedAt: now, finishedSent: false } satisfies RunMeta;
+    this.meta.set('run', finished);
     await drizzle(this.env.DB)
       .update(runs)
       .set({ status, error, updatedAt: now, completedAt: now })
@@ -195,9 +168,27 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
           .catch(() => []),
       );
     }
-    await emitRunCompleted(this.env, { runId: run.runId, status, counters, completedAt: now });
-    // Evals and iteration loops waiting on this run move on (never throws).
-    await onRunFinished(this.env, run.runId);
+    // A failed send is not this report's failure: the alarm set by sendFinished tries again.
+    await this.sendFinished(finished).catch((error) => console.error(`run.finished of ${run.runId}`, error));
+  }
+
+  /**
+   * Tells the gateway (one run.finished message on the events queue) so that webhooks, iteration
+   * loops and evals react; the coordinator knows nothing of them. The intent was recorded with the
+   * status (finishedSent: false) and an alarm is set first, so a crash or a failed send before the
+   * message is marked sent is retried by the alarm; the gateway's handling is idempotent.
+   */
+  private async sendFinished(run: RunMeta): Promise<void> {
+    await this.ctx.storage.setAlarm(Date.now() + FINISHED_RESEND_MS);
+    const message: RunFinishedMessage = {
+      type: 'run.finished',
+      runId: run.runId,
+      status: run.status,
+      counters: this.counters(),
+      completedAt: run.completedAt ?? Date.now(),
+    };
+    await this.env.EVENTS.send(message, { contentType: 'json' });
+    this.meta.set('run', { ...run, finishedSent: true } satisfies RunMeta);
   }
 
   /** Stops every unfinished task; their records so far stay. Idempotent. */
@@ -251,11 +242,7 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
     };
   }
 
-  async status(): Promise<{
-    status: RunStatus;
-    counters: RunCounters;
-    tasks: { task: number; status: string; error: string | null }[];
-  } | null> {
+  async status(): Promise<LedgerStatus | null> {
     const run = this.meta.get<RunMeta>('run');
     if (!run) return null;
     const tasks = all<{ task: number; status: string; error: string | null }>(

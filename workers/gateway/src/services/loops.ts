@@ -623,21 +623,18 @@ export async function trainerSecretOf(env: CoreBindings, iterationId: string): P
 }
 
 /**
- * The RunLedger's completion hook: moves on the iteration whose build this was and every eval
- * waiting on it. Never throws (a failure here must not disturb the run; GETs retry the advance).
+ * A run finished (the run.finished message): moves on the iteration whose build this was and
+ * every eval waiting on it. Both only move forward, so a repeated call changes nothing; a failure
+ * throws, and the queue retries the message (GETs of the iteration or eval retry the advance too).
  */
 export async function onRunFinished(env: CoreBindings, runId: string): Promise<void> {
-  try {
-    const owners = await drizzle(env.DB)
-      .select({ id: iterations.id })
-      .from(iterations)
-      .where(eq(iterations.runId, runId))
-      .all();
-    for (const { id } of owners) await advanceIteration(env, id);
-    await advanceEvalsOfRun(env, runId);
-  } catch (error) {
-    console.error(`after run ${runId}: could not advance its iteration or evals`, error);
-  }
+  const owners = await drizzle(env.DB)
+    .select({ id: iterations.id })
+    .from(iterations)
+    .where(eq(iterations.runId, runId))
+    .all();
+  for (const { id } of owners) await advanceIteration(env, id);
+  await advanceEvalsOfRun(env, runId);
 }
 
 // ---------------------------------------------------------------------------------------------

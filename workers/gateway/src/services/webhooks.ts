@@ -1,19 +1,15 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { decryptSecret, encryptSecret } from '../../../../shared/crypto/secret-box';
 import { webhookDeliveries, webhooks } from '../../../../shared/db/schema';
 import { exportFormatSchema } from '../../../../shared/formats/export';
-import {
-  type EventMessage,
-  eventMessageSchema,
-  type eventNames,
-} from '../../../../shared/contracts/messages';
+import type { EventMessage, eventNames, RunFinishedMessage } from '../../../../shared/contracts/messages';
 import { SIGNATURE_HEADER, signatureHeader } from '../../../../shared/webhooks/signing';
 import type { CoreBindings } from '../../../common/env';
 import { secretsKey } from '../../../common/endpoints';
 
 // Outbound webhooks. emitEvent() records one pending delivery per subscribed webhook and queues
-// it; the gateway's queue consumer (deliverEventBatch) POSTs the signed body, records every
+// it; the gateway's queue consumer (events-consumer.ts) POSTs the signed body, records every
 // attempt, and retries with exponential backoff until the delivery succeeds or runs out of
 // attempts. Queues deliver at least once, so a delivery already delivered/failed is skipped.
 
@@ -65,12 +61,15 @@ export function deliveryBody(delivery: {
 
 /**
  * Records and queues one delivery of `event` per active webhook subscribed to it. Returns the
- * delivery ids (empty when nobody listens).
+ * delivery ids (empty when nobody listens). With a `key` (e.g. the run id of a run.completed
+ * event) the delivery ids are derived from it, so a repeated call (a redelivered queue message)
+ * records nothing twice and only re-queues deliveries that are still pending.
  */
 export async function emitEvent(
   env: CoreBindings,
   event: EventName,
   payload: Record<string, unknown>,
+  options: { key?: string } = {},
 ): Promise<string[]> {
   const db = drizzle(env.DB);
   const subscribed = (await db.select().from(webhooks).where(eq(webhooks.active, true)).all()).filter(
@@ -78,29 +77,53 @@ export async function emitEvent(
   );
   if (subscribed.length === 0) return [];
   const now = Date.now();
-  const rows = subscribed.map((hook) => ({
-    id: randomId('dlv'),
-    webhookId: hook.id,
-    event,
-    payload,
-    status: 'pending' as const,
-    attempts: 0,
-    createdAt: now,
-    updatedAt: now,
-  }));
-  for (const row of rows) await db.insert(webhookDeliveries).values(row);
-  const messages: EventMessage[] = rows.map((row) => ({
-    type: 'event',
-    event,
-    deliveryId: row.id,
-    webhookId: row.webhookId,
-    payload,
-  }));
+  const rows = await Promise.all(
+    subscribed.map(async (hook) => ({
+      id: options.key ? await keyedId('dlv', event, options.key, hook.id) : randomId('dlv'),
+      webhookId: hook.id,
+      event,
+      payload,
+      status: 'pending' as const,
+      attempts: 0,
+      createdAt: now,
+      updatedAt: now,
+    })),
+  );
+  for (const row of rows) await db.insert(webhookDeliveries).values(row).onConflictDoNothing();
+  const pending = options.key
+    ? new Set(
+        (
+          await db
+            .select({ id: webhookDeliveries.id })
+            .from(webhookDeliveries)
+            .where(
+              and(
+                inArray(
+                  webhookDeliveries.id,
+                  rows.map((r) => r.id),
+                ),
+                eq(webhookDeliveries.status, 'pending'),
+              ),
+            )
+            .all()
+        ).map((r) => r.id),
+      )
+    : null;
+  const messages: EventMessage[] = rows
+    .filter((row) => pending === null || pending.has(row.id))
+    .map((row) => ({ type: 'event', event, deliveryId: row.id, webhookId: row.webhookId, payload }));
   // sendBatch takes at most 100 messages.
   for (let i = 0; i < messages.length; i += 100) {
     await env.EVENTS.sendBatch(messages.slice(i, i + 100).map((body) => ({ body, contentType: 'json' })));
   }
   return rows.map((r) => r.id);
+}
+
+/** A delivery id derived from what it delivers (SHA-256 of the parts, hex, 20 bytes). */
+async function keyedId(prefix: string, ...parts: string[]): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(parts.join('\u0000')));
+  const hex = [...new Uint8Array(digest).slice(0, 20)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return `${prefix}_${hex}`;
 }
 
 /** emitEvent for callers that must not fail because of webhooks (e.g. the RunLedger). */
@@ -121,25 +144,8 @@ function link(env: CoreBindings, path: string): string {
   return `${base}${path}`;
 }
 
-export interface RunCompletion {
-  runId: string;
-  status: string;
-  counters: {
-    tasks: number;
-    tasksDone: number;
-    tasksFailed: number;
-    nodes: number;
-    policyCalls: number;
-    judgeCalls: number;
-    revision: number;
-    good: number;
-    failedJobs: number;
-  };
-  completedAt: number;
-}
-
 /** The `run.completed` payload: status, counts and where to download the data. */
-export function runCompletedPayload(env: CoreBindings, run: RunCompletion): Record<string, unknown> {
+export function runCompletedPayload(env: CoreBindings, run: RunFinishedMessage): Record<string, unknown> {
   const k = run.counters;
   const id = encodeURIComponent(run.runId);
   return {
@@ -170,9 +176,9 @@ export function runCompletedPayload(env: CoreBindings, run: RunCompletion): Reco
   };
 }
 
-/** Called by the RunLedger once, when the run reaches its final status. Never throws. */
-export function emitRunCompleted(env: CoreBindings, run: RunCompletion): Promise<void> {
-  return emitEventSafely(env, 'run.completed', runCompletedPayload(env, run));
+/** Reacting to a run.finished message: one run.completed delivery per webhook, at most once. */
+export async function emitRunCompleted(env: CoreBindings, run: RunFinishedMessage): Promise<void> {
+  await emitEvent(env, 'run.completed', runCompletedPayload(env, run), { key: run.runId });
 }
 
 export function backoffSeconds(env: CoreBindings, attempts: number): number {
@@ -212,7 +218,10 @@ async function post(
 }
 
 /** One delivery attempt; returns how the queue message should be settled. */
-async function deliver(env: CoreBindings, message: EventMessage): Promise<'done' | { retryIn: number }> {
+export async function deliverWebhook(
+  env: CoreBindings,
+  message: EventMessage,
+): Promise<'done' | { retryIn: number }> {
   const db = drizzle(env.DB);
   const delivery = await db
     .select()
@@ -290,27 +299,4 @@ async function deliver(env: CoreBindings, message: EventMessage): Promise<'done'
     })
     .where(eq(webhookDeliveries.id, delivery.id));
   return { retryIn };
-}
-
-/** The events queue consumer (the gateway's `queue` handler). */
-export async function deliverEventBatch(batch: MessageBatch<unknown>, env: CoreBindings): Promise<void> {
-  await Promise.all(
-    batch.messages.map(async (message) => {
-      const parsed = eventMessageSchema.safeParse(message.body);
-      if (!parsed.success) {
-        console.error('dropping a malformed events message', parsed.error.message);
-        message.ack();
-        return;
-      }
-      try {
-        const result = await deliver(env, parsed.data);
-        if (result === 'done') message.ack();
-        else message.retry({ delaySeconds: result.retryIn });
-      } catch (error) {
-        // D1 hiccup or similar: let the queue try again later; attempts are counted in D1.
-        console.error(`webhook delivery ${parsed.data.deliveryId} failed unexpectedly`, error);
-        message.retry({ delaySeconds: backoffSeconds(env, message.attempts) });
-      }
-    }),
-  );
 }
