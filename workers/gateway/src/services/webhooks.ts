@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { webhookSecretContext } from '../../../../shared/crypto/bindings';
 import { decryptSecret, encryptSecret } from '../../../../shared/crypto/secret-box';
@@ -79,7 +79,11 @@ export async function emitEvent(
   env: CoreBindings,
   event: EventName,
   payload: Record<string, unknown>,
-  options: { key?: string } = {},
+  /**
+   * Makes the emit idempotent: delivery ids derive from it, so an emit repeated after a failure
+   * (an outbox retry) records each delivery once and re-queues it (the consumer skips finished ones).
+   */
+  onceKey?: string,
 ): Promise<string[]> {
   const db = drizzle(env.DB);
   const subscribed = (await db.select().from(webhooks).where(eq(webhooks.active, true)).all()).filter(
@@ -87,53 +91,29 @@ export async function emitEvent(
   );
   if (subscribed.length === 0) return [];
   const now = Date.now();
-  const rows = await Promise.all(
-    subscribed.map(async (hook) => ({
-      id: options.key ? await keyedId('dlv', event, options.key, hook.id) : randomId('dlv'),
-      webhookId: hook.id,
-      event,
-      payload,
-      status: 'pending' as const,
-      attempts: 0,
-      createdAt: now,
-      updatedAt: now,
-    })),
-  );
+  const rows = subscribed.map((hook) => ({
+    id: onceKey ? `dlv_${onceKey}_${hook.id}` : randomId('dlv'),
+    webhookId: hook.id,
+    event,
+    payload,
+    status: 'pending' as const,
+    attempts: 0,
+    createdAt: now,
+    updatedAt: now,
+  }));
   for (const row of rows) await db.insert(webhookDeliveries).values(row).onConflictDoNothing();
-  const pending = options.key
-    ? new Set(
-        (
-          await db
-            .select({ id: webhookDeliveries.id })
-            .from(webhookDeliveries)
-            .where(
-              and(
-                inArray(
-                  webhookDeliveries.id,
-                  rows.map((r) => r.id),
-                ),
-                eq(webhookDeliveries.status, 'pending'),
-              ),
-            )
-            .all()
-        ).map((r) => r.id),
-      )
-    : null;
-  const messages: EventMessage[] = rows
-    .filter((row) => pending === null || pending.has(row.id))
-    .map((row) => ({ type: 'event', event, deliveryId: row.id, webhookId: row.webhookId, payload }));
+  const messages: EventMessage[] = rows.map((row) => ({
+    type: 'event',
+    event,
+    deliveryId: row.id,
+    webhookId: row.webhookId,
+    payload,
+  }));
   // sendBatch takes at most 100 messages.
   for (let i = 0; i < messages.length; i += 100) {
     await env.EVENTS.sendBatch(messages.slice(i, i + 100).map((body) => ({ body, contentType: 'json' })));
   }
   return rows.map((r) => r.id);
-}
-
-/** A delivery id derived from what it delivers (SHA-256 of the parts, hex, 20 bytes). */
-async function keyedId(prefix: string, ...parts: string[]): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(parts.join('\u0000')));
-  const hex = [...new Uint8Array(digest).slice(0, 20)].map((b) => b.toString(16).padStart(2, '0')).join('');
-  return `${prefix}_${hex}`;
 }
 
 /** emitEvent for callers that must not fail because of webhooks (e.g. the RunLedger). */
@@ -188,7 +168,7 @@ export function runCompletedPayload(env: CoreBindings, run: RunFinishedMessage):
 
 /** Reacting to a run.finished message: one run.completed delivery per webhook, at most once. */
 export async function emitRunCompleted(env: CoreBindings, run: RunFinishedMessage): Promise<void> {
-  await emitEvent(env, 'run.completed', runCompletedPayload(env, run), { key: run.runId });
+  await emitEvent(env, 'run.completed', runCompletedPayload(env, run), `run-completed-${run.runId}`);
 }
 
 export function backoffSeconds(env: CoreBindings, attempts: number): number {
