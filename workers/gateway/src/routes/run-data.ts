@@ -9,6 +9,7 @@ import { nativeRecordSchema } from '../../../../shared/revision';
 import { curationSchema } from '../../../../shared/contracts/datacard';
 import { runManifestSchema } from '../../../../shared/contracts/manifest';
 import type { RunSpec } from '../../../../shared/contracts/run-spec';
+import { taskProgressViewSchema, taskViewSchema } from '../../../../shared/contracts/run-view';
 import { treeFileSchema } from '../../../../shared/contracts/tree-file';
 import { runLedgerStub, taskTreeStub } from '../../../common/env';
 import { curatedRunRecords } from '../../../common/datacard';
@@ -35,8 +36,6 @@ async function requireTask(env: GatewayBindings, id: string, task: number) {
 
 export const runDataApp = new OpenAPIHono<GatewayContext>();
 
-const taskViewSchema = z.object({ task: z.number(), status: z.string(), error: z.string().nullable() });
-
 runDataApp.openapi(
   createRoute({
     method: 'get',
@@ -62,7 +61,7 @@ runDataApp.openapi(
     path: '/{id}/tasks/{task}',
     summary: "One task's progress, counters and failures",
     request: { params: taskParam },
-    responses: { 200: jsonResponse(z.record(z.string(), z.unknown()), 'Task progress'), ...errorResponses },
+    responses: { 200: jsonResponse(taskProgressViewSchema, 'Task progress'), ...errorResponses },
   }),
   async (c) => {
     const { id, task } = c.req.valid('param');
