@@ -67,9 +67,11 @@ function envIdOf(url: URL, body: Buffer): string | null {
 export async function startFaultProxy(targets: { llm: string; env: string }): Promise<FaultProxy> {
   const spaces = new Map<string, Namespace>();
   const space = (ns: string) => {
-    let s = spaces.get(ns);
-    if (!s) spaces.set(ns, (s = fresh()));
-    return s;
+    const known = spaces.get(ns);
+    if (known) return known;
+    const created = fresh();
+    spaces.set(ns, created);
+    return created;
   };
 
   const server: Server = createServer(async (req, res) => {
