@@ -4,6 +4,7 @@ import type { CoreBindings } from './env';
 import { loadEndpoint } from './endpoints';
 import { JobInputError } from './environments';
 import { ensureCurrent, type JobContext } from './job-context';
+import { endpointGateStub } from './durable-objects';
 
 const clients = new Map<string, { client: ChatClient; loadedAt: number }>();
 const CLIENT_TTL_MS = 30_000;
@@ -42,7 +43,7 @@ export async function sampleThroughGate(
   options: SampleOptions,
 ): Promise<SampleResult> {
   const client = await clientFor(env, endpointName);
-  const gate = env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(endpointName));
+  const gate = endpointGateStub(env, endpointName);
   // Without `n` support the client sends n requests at once: each needs its own slot.
   const slots = client.endpoint.supportsN ? 1 : options.n;
   const leases = await Promise.all(
