@@ -5,6 +5,7 @@ import { loadEndpoint } from './endpoints';
 import { JobInputError } from './environments';
 import { capText, DEFAULT_MAX_TEXT_CHARS } from '../../shared/text-cap';
 import { ensureCurrent, type JobContext } from './job-context';
+import { endpointGateStub } from './durable-objects';
 
 const clients = new Map<string, { client: ChatClient; loadedAt: number }>();
 const CLIENT_TTL_MS = 30_000;
@@ -45,7 +46,7 @@ export async function sampleThroughGate(
   options: SampleOptions,
 ): Promise<SampleResult> {
   const client = await clientFor(env, endpointName);
-  const gate = env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(endpointName));
+  const gate = endpointGateStub(env, endpointName);
   // Without `n` support the client sends n requests at once: each needs its own slot.
   const slots = client.endpoint.supportsN ? 1 : options.n;
   const leases = await Promise.all(
