@@ -5,6 +5,7 @@ import { decryptSecret, encryptSecret } from '../../shared/crypto/secret-box';
 import { webhookDeliveries, webhooks } from '../../shared/db/schema';
 import { exportFormatSchema } from '../../shared/formats/export';
 import { type EventMessage, eventMessageSchema, type eventNames } from '../../shared/contracts/messages';
+import { redactSignedLinks } from '../../shared/iterations/download-links';
 import { httpFailureReason, networkFailureReason } from '../../shared/outbound/reasons';
 import { SIGNATURE_HEADER, signatureHeader } from '../../shared/webhooks/signing';
 import type { CoreBindings } from './env';
@@ -231,6 +232,7 @@ async function deliver(env: CoreBindings, message: EventMessage): Promise<'done'
       .update(webhookDeliveries)
       .set({
         status: 'failed',
+        payload: redactSignedLinks(delivery.payload),
         lastError: error,
         lastStatusCode: status,
         nextAttemptAt: null,
@@ -276,6 +278,8 @@ async function deliver(env: CoreBindings, message: EventMessage): Promise<'done'
       .update(webhookDeliveries)
       .set({
         status: 'delivered',
+        // The signed links were for the receiver: once it has them, they are not kept in plain text.
+        payload: redactSignedLinks(delivery.payload),
         lastStatusCode: outcome.status,
         lastError: null,
         nextAttemptAt: null,
