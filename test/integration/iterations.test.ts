@@ -163,7 +163,7 @@ describe('iteration loops: build -> signed dataset webhook -> trainer callback -
       trainerDelivery: { status: 'delivered' },
     });
     // Once delivered, the stored payload keeps no working signed link (the trainer has them).
-    const stored = await workerEnv.DB.prepare(
+    const stored = await (workerEnv as unknown as { DB: D1Database }).DB.prepare(
       "SELECT payload FROM webhook_deliveries WHERE event = 'dataset.ready'",
     ).all<{
       payload: string;

@@ -4,7 +4,7 @@ import { signDownloadPath } from '../../shared/iterations/download-links';
 import { signBuildHook } from '../../shared/webhooks/build-hook';
 import { SIGNATURE_HEADER, signatureHeader, unixNow } from '../../shared/webhooks/signing';
 import type { CoreBindings } from '../../workers/common/env';
-import { startOncePerKey } from '../../workers/common/hook-claims';
+import { startOncePerKey } from '../../workers/gateway/src/services/hook-claims';
 import { api } from './helpers';
 
 // Issue 16: a signed request works once. The build hook's signature covers
@@ -166,7 +166,7 @@ describe('trainer callback and signed file links', () => {
   });
 
   it('a link signed by the server opens a file only for its iteration, and it expires', async () => {
-    const { iterationLinkKey } = await import('../../workers/common/iterations');
+    const { iterationLinkKey } = await import('../../workers/gateway/src/services/loops');
     const key = await iterationLinkKey(env);
     const path = '/v1/iterations/itr_missing/files/manifest.json';
     // A valid link for an iteration that does not exist gets past the link check (then 404).

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { RunSpec } from '../../../../shared/contracts/run-spec';
 import { verifyBuildHook } from '../../../../shared/webhooks/build-hook';
 import { DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER } from '../../../../shared/webhooks/signing';
-import { firstUseOfSignature, startOncePerKey } from '../../../common/hook-claims';
+import { firstUseOfSignature, startOncePerKey } from '../services/hook-claims';
 import type { GatewayBindings, GatewayContext } from '../context';
 import { errorEnvelopeSchema, errorResponse } from '../errors';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi';

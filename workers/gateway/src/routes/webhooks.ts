@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { webhookDeliveries, webhooks } from '../../../../shared/db/schema';
 import { redactSignedLinks } from '../../../../shared/iterations/download-links';
 import { eventNames } from '../../../../shared/contracts/messages';
-import { sealWebhookSecret } from '../../../common/events';
+import { sealWebhookSecret } from '../services/webhooks';
 import { requireOutboundUrl } from '../../../common/outbound';
 import type { GatewayBindings, GatewayContext } from '../context';
 import { notFound } from '../errors';

@@ -1,8 +1,8 @@
 import { and, eq, isNull, lt } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { hookSignatures, inboundHooks, runs } from '../../shared/db/schema';
-import type { CoreBindings } from './env';
-import { RequestError } from './request-error';
+import { hookSignatures, inboundHooks, runs } from '../../../../shared/db/schema';
+import type { CoreBindings } from '../../../common/env';
+import { RequestError } from '../../../common/request-error';
 import { newId } from './runs';
 
 // The inbound build hook's bookkeeping: each accepted signature once (replays are refused), and
