@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RunManifest } from '../shared/run-manifest';
+import type { RunManifest } from '../shared/contracts/manifest';
 import type { ApiClient } from './api-client';
 import { saveResponseBody } from './download';
 

@@ -6,7 +6,7 @@ import { instructionFor } from './prompts/instructions';
 import type { ShrinkablePrompt } from './prompts/fit-prompt';
 import { buildPolicyMessages, maxDropSteps } from './prompts/policy-messages';
 import { buildRootPrefix } from './prompts/presets';
-import type { RunSpec } from './run-spec';
+import type { RunSpec } from './contracts/run-spec';
 
 // The conversation of a run's policy, built the same way by the expander (prompts) and the
 // splicer (training records), so the data matches what the model saw.

@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseTaskList, type RunSpecInput, runSpecSchema, searchDefaults } from '../../shared/run-spec';
+import {
+  parseTaskList,
+  type RunSpecInput,
+  runSpecSchema,
+  searchDefaults,
+} from '../../shared/contracts/run-spec';
 import { getBuiltInWorld } from '../../shared/worlds';
 import type { ApiClient } from '../api-client';
 import { writeBuildFolder } from '../build-output';

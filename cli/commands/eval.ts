@@ -9,7 +9,7 @@ import {
   parseSplit,
   type Split,
 } from '../../shared/eval';
-import { parseTaskList } from '../../shared/run-spec';
+import { parseTaskList } from '../../shared/contracts/run-spec';
 import { getBuiltInWorld } from '../../shared/worlds';
 import type { ApiClient } from '../api-client';
 import { type CliCommand, type CliIo, UsageError } from '../command';

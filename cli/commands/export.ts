@@ -11,7 +11,7 @@ import {
   exportWarnings,
   sharegptDatasetInfo,
 } from '../../shared/formats';
-import type { RunManifest } from '../../shared/run-manifest';
+import type { RunManifest } from '../../shared/contracts/manifest';
 import { ApiClient, ApiError } from '../api-client';
 import { type CliCommand, type CliIo, UsageError } from '../command';
 import { saveResponseBody } from '../download';

@@ -1,6 +1,6 @@
 import { findLeafPaths } from '../revision/leaf-paths';
 import { createSeededRandom, deriveSeed } from '../revision/seeded-random';
-import type { TreeFile } from '../tree-file';
+import type { TreeFile } from '../contracts/tree-file';
 
 // The paper's recovery test (agent-r.md s.6): take failed trajectories, cut each at a random step,
 // and let the model continue (up to 50 rounds). The cut prefixes become a run's `startFrom`

@@ -3,7 +3,7 @@ import { isEnvError } from '../../shared/env/agentgym/errors';
 import { createCraftingSession } from '../../shared/env/crafting/engine';
 import { restoreSession } from '../../shared/env/replay';
 import type { EnvSession } from '../../shared/env/types';
-import type { RunSpec } from '../../shared/run-spec';
+import type { RunSpec } from '../../shared/contracts/run-spec';
 import type { CoreBindings } from './env';
 import { loadWorld } from './worlds';
 

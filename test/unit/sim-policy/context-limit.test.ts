@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseContextLengthError } from '../../../shared/inference/context-errors';
 import { estimateTokens } from '../../../shared/prompts/policy-messages';
-import { type SimPolicyServer, startSimPolicy } from '../../../tools/sim-policy/server';
-import { simPromptTokens, simTokenCount } from '../../../tools/sim-policy/tokenizer';
+import { type SimPolicyServer, startSimPolicy } from '../../../cli/sim-policy/server';
+import { simPromptTokens, simTokenCount } from '../../../cli/sim-policy/tokenizer';
 
 let limited: SimPolicyServer;
 let plain: SimPolicyServer;

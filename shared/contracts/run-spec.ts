@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { judgeTemplateProblem } from './prompts/judge-template';
+import { judgeTemplateProblem } from '../prompts/judge-template';
 
 /** Task ids as the CLI writes them: `0-19`, `0,3,7`, `0-4,10`. */
 export function parseTaskList(text: string): number[] {

@@ -3,7 +3,7 @@ import { type FaultKind, faultKinds } from './faults';
 import { type MistakeKind, mistakeKindSchema } from './mistakes';
 import { type SimPolicyOptionsInput, simPolicyOptionsSchema } from './options';
 
-/** Command-line flags of tools/sim-policy/main.ts. */
+/** Command-line flags of cli/sim-policy/main.ts. */
 
 export const HELP = `sim-policy: a simulated OpenAI-compatible policy endpoint (not a language model)
 
