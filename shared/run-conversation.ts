@@ -43,7 +43,10 @@ export function policyPromptForRun(spec: RunSpec, path: readonly PathStep[]): Sh
     firstObservation: root?.observation ?? '',
     steps: steps.map((s) => ({ response: s.response, observation: s.observation })),
   };
-  return { maxDrop: maxDropSteps(steps.length), build: (drop) => buildPolicyMessages({ ...input, dropSteps: drop }) };
+  return {
+    maxDrop: maxDropSteps(steps.length),
+    build: (drop) => buildPolicyMessages({ ...input, dropSteps: drop }),
+  };
 }
 
 /**

@@ -84,7 +84,12 @@ async function tokenizeCount(
 async function probe(endpoint: ProbeEndpoint, fetchFn: typeof fetch): Promise<ServerInfo> {
   const timeout = Math.min(endpoint.timeoutMs, PROBE_TIMEOUT_MS);
   const [models, count] = await Promise.all([
-    fetchJson(fetchFn, `${endpoint.baseUrl.replace(/\/+$/, '')}/models`, { headers: headers(endpoint) }, timeout),
+    fetchJson(
+      fetchFn,
+      `${endpoint.baseUrl.replace(/\/+$/, '')}/models`,
+      { headers: headers(endpoint) },
+      timeout,
+    ),
     tokenizeCount(endpoint, fetchFn, [{ role: 'user', content: 'probe' }]),
   ]);
   const cards = (models as { data?: unknown } | null)?.data;

@@ -51,7 +51,8 @@ export function formatVerifierHistory(history: readonly VerifierStep[], omitted 
   const lines = history.map(
     (s, i) => `Action ${omitted + i + 1}: ${s.action}\nObservation ${omitted + i + 1}: ${s.observation}`,
   );
-  if (omitted > 0) lines.unshift(`(${omitted} earlier step${omitted === 1 ? '' : 's'} left out to fit the context)`);
+  if (omitted > 0)
+    lines.unshift(`(${omitted} earlier step${omitted === 1 ? '' : 's'} left out to fit the context)`);
   return lines.join('\n');
 }
 

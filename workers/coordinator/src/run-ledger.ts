@@ -30,6 +30,12 @@ export interface TaskProgress {
   failedJobs: number;
   referenceJudgeCalls?: number;
   error?: string | null;
+  /** Judge jobs that failed for good (their steps are marked `failed`). */
+  judgeFailures?: number;
+  /** Context-length refusals answered by shrinking a prompt. */
+  contextRetries?: number;
+  /** How prompts were counted: server | library | estimate. */
+  tokenizer?: string | null;
 }
 
 export interface RunCounters {
@@ -45,6 +51,10 @@ export interface RunCounters {
   good: number;
   failedJobs: number;
   referenceJudgeCalls: number;
+  judgeFailures: number;
+  contextRetries: number;
+  /** How prompts were counted; several when tasks differ (e.g. "server,estimate"). */
+  tokenizer: string | null;
 }
 
 export type RunStatus = 'queued' | 'running' | 'completed' | 'partial' | 'failed' | 'cancelled';
@@ -76,6 +86,15 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       completion_tokens INTEGER NOT NULL DEFAULT 0, revision INTEGER NOT NULL DEFAULT 0,
       good INTEGER NOT NULL DEFAULT 0, failed_jobs INTEGER NOT NULL DEFAULT 0, reference_judge_calls INTEGER NOT NULL DEFAULT 0, error TEXT,
       updated_at INTEGER NOT NULL)`);
+    // Columns added later: created on ledgers that predate them.
+    const columns = new Set(all<{ name: string }>(this.sql, 'PRAGMA table_info(tasks)').map((c) => c.name));
+    for (const [name, type] of [
+      ['judge_failures', 'INTEGER NOT NULL DEFAULT 0'],
+      ['context_retries', 'INTEGER NOT NULL DEFAULT 0'],
+      ['tokenizer', 'TEXT'],
+    ] as const) {
+      if (!columns.has(name)) this.sql.exec(`ALTER TABLE tasks ADD COLUMN ${name} ${type}`);
+    }
   }
 
   /** Idempotent: a second start of the same run changes nothing. */
@@ -129,7 +148,8 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
     if (!run) return;
     this.sql.exec(
       `UPDATE tasks SET status = ?, nodes = ?, policy_calls = ?, judge_calls = ?, prompt_tokens = ?,
-       completion_tokens = ?, revision = ?, good = ?, failed_jobs = ?, reference_judge_calls = ?, error = ?, updated_at = ? WHERE task = ?`,
+       completion_tokens = ?, revision = ?, good = ?, failed_jobs = ?, reference_judge_calls = ?, error = ?, updated_at = ?,
+       judge_failures = ?, context_retries = ?, tokenizer = COALESCE(?, tokenizer) WHERE task = ?`,
       progress.status,
       progress.nodes,
       progress.policyCalls,
@@ -142,6 +162,9 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       progress.referenceJudgeCalls ?? 0,
       progress.error ?? null,
       Date.now(),
+      progress.judgeFailures ?? 0,
+      progress.contextRetries ?? 0,
+      progress.tokenizer ?? null,
       task,
     );
     if (FINAL.includes(progress.status)) {
@@ -232,7 +255,10 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       `SELECT COUNT(*) AS tasks, SUM(status = 'done') AS tasksDone, SUM(status IN ('failed', 'cancelled')) AS tasksFailed,
        SUM(nodes) AS nodes, SUM(policy_calls) AS policyCalls, SUM(judge_calls) AS judgeCalls,
        SUM(prompt_tokens) AS promptTokens, SUM(completion_tokens) AS completionTokens, SUM(revision) AS revision,
-       SUM(good) AS good, SUM(failed_jobs) AS failedJobs, SUM(reference_judge_calls) AS referenceJudgeCalls FROM tasks`,
+       SUM(good) AS good, SUM(failed_jobs) AS failedJobs, SUM(reference_judge_calls) AS referenceJudgeCalls,
+       SUM(judge_failures) AS judgeFailures, SUM(context_retries) AS contextRetries,
+       (SELECT GROUP_CONCAT(tokenizer) FROM (SELECT DISTINCT tokenizer FROM tasks WHERE tokenizer IS NOT NULL ORDER BY tokenizer)) AS tokenizer
+       FROM tasks`,
     );
     const n = (k: string) => Number(row?.[k] ?? 0);
     return {
@@ -248,6 +274,9 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       good: n('good'),
       failedJobs: n('failedJobs'),
       referenceJudgeCalls: n('referenceJudgeCalls'),
+      judgeFailures: n('judgeFailures'),
+      contextRetries: n('contextRetries'),
+      tokenizer: typeof row?.tokenizer === 'string' ? (row.tokenizer as string) : null,
     };
   }
 

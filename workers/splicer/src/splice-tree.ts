@@ -111,7 +111,14 @@ export async function spliceTree(env: CoreBindings, job: SpliceJob): Promise<Job
     job.tree,
     {
       runId: job.runId,
-      rootPrefix: rootPrefixForRun(spec, job.firstObservation),
+      // Replayed `startFrom` steps belong to every record's conversation (not trained).
+      rootPrefix: [
+        ...rootPrefixForRun(spec, job.firstObservation),
+        ...(job.prefix ?? []).flatMap((step) => [
+          { role: 'assistant' as const, content: step.response },
+          { role: 'user' as const, content: step.observation },
+        ]),
+      ],
       env: envLabel(job),
       model: spec.policy,
     },
@@ -125,6 +132,7 @@ export async function spliceTree(env: CoreBindings, job: SpliceJob): Promise<Job
       unjudged: 'uncertain',
     },
     (nodeId) => job.feedback[nodeId],
+    job.pairJudgements,
   );
   const files = [
     { kind: 'revision' as const, records: result.revision },
