@@ -2,6 +2,7 @@ import type { JobResult, JudgeJob } from '../../../shared/contracts/jobs';
 import { hashToSeed } from '../../../shared/inference/seeded-random';
 import { parseJudgement, verifierPrompt } from '../../../shared/prompts/verifier';
 import type { CoreBindings } from '../../common/env';
+import type { JobContext } from '../../common/job-context';
 import { sampleFitted } from '../../common/policy';
 
 /**
@@ -13,14 +14,16 @@ import { sampleFitted } from '../../common/policy';
  * asks the same; per-pair sampling (`judgeSampling`), as the reference, samples at temperature 1
  * with a seed of its own per pair.
  */
-export async function judgeStep(env: CoreBindings, job: JudgeJob): Promise<JobResult> {
+export async function judgeStep(env: CoreBindings, job: JudgeJob, context?: JobContext): Promise<JobResult> {
   const { spec } = job;
   const perPair = job.pairKey !== undefined;
   const sampled = await sampleFitted(
     env,
     spec.judge ?? spec.policy,
-    `${job.runId}:${job.task}:${job.jobId}`,
+    `${job.runId}:${job.task}:${job.jobId}#${job.attempt}`,
     {
+      ...(context ? { context } : {}),
+      ...(spec.maxResponseChars ? { maxChars: spec.maxResponseChars } : {}),
       prompt: verifierPrompt(
         { taskDescription: job.taskDescription, history: job.history, current: job.current },
         spec.judgePrompt,

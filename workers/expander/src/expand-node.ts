@@ -1,7 +1,6 @@
 import { hashToSeed } from '../../../shared/inference/seeded-random';
 import type { ExpandJob, ExpandedChild, JobResult } from '../../../shared/contracts/jobs';
 import { childOfStep, type PathStep } from '../../../shared/mcts';
-import type { RunSpec } from '../../../shared/contracts/run-spec';
 import {
   actionForRun,
   normalizeResponse,
@@ -10,11 +9,17 @@ import {
 } from '../../../shared/run-conversation';
 import type { CoreBindings } from '../../common/env';
 import { openEnvironment, releaseOutcomeFor, restoreToNode } from '../../common/environments';
+import { alwaysCurrent, ensureCurrent, type JobContext } from '../../common/job-context';
 import { sampleFitted } from '../../common/policy';
 
 /** Resets the environment to the task (and replays the run's `startFrom` steps): the tree's root. */
-export async function expandRoot(env: CoreBindings, job: ExpandJob): Promise<JobResult> {
-  const leased = await openEnvironment(env, job.spec, `${job.runId}:${job.task}:${job.jobId}`);
+export async function expandRoot(
+  env: CoreBindings,
+  job: ExpandJob,
+  context: JobContext = alwaysCurrent,
+): Promise<JobResult> {
+  await ensureCurrent(context, 'environment reset');
+  const leased = await openEnvironment(env, job.spec, leaseHolder(job));
   try {
     const first = await leased.session.reset(job.task);
     const prefix: PathStep[] = [];
@@ -42,10 +47,16 @@ export async function expandRoot(env: CoreBindings, job: ExpandJob): Promise<Job
  * de-duplicated by normalised text, then each distinct action stepped from the node's state.
  * The sampling seed depends only on (run seed, task, node), so a retried job samples the same.
  */
-export async function expandNode(env: CoreBindings, job: ExpandJob): Promise<JobResult> {
+export async function expandNode(
+  env: CoreBindings,
+  job: ExpandJob,
+  context: JobContext = alwaysCurrent,
+): Promise<JobResult> {
   const { spec } = job;
-  const holder = `${job.runId}:${job.task}:${job.jobId}`;
+  const holder = leaseHolder(job);
   const sampled = await sampleFitted(env, spec.policy, holder, {
+    context,
+    ...(spec.maxResponseChars ? { maxChars: spec.maxResponseChars } : {}),
     prompt: policyPromptForRun(spec, job.path),
     contextTokens: spec.contextTokens,
     n: spec.width,
@@ -55,6 +66,8 @@ export async function expandNode(env: CoreBindings, job: ExpandJob): Promise<Job
   });
   const responses = [...new Set(sampled.texts.map(normalizeResponse))];
   const replay = job.path.slice(1).map((step) => step.action);
+  // A superseded attempt (re-sent while this one waited) stops before touching the environment.
+  await ensureCurrent(context, 'environment steps');
   const leased = await openEnvironment(env, spec, holder);
   const children: ExpandedChild[] = [];
   try {
@@ -78,4 +91,12 @@ export async function expandNode(env: CoreBindings, job: ExpandJob): Promise<Job
     contextRetries: sampled.contextRetries,
     tokenizer: sampled.tokenizer,
   };
+}
+
+/**
+ * Env leases and gate slots are held per attempt: two attempts of one job (a re-send while the
+ * first still runs) never share an env id.
+ */
+function leaseHolder(job: ExpandJob): string {
+  return `${job.runId}:${job.task}:${job.jobId}#${job.attempt}`;
 }

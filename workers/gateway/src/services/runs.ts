@@ -1,9 +1,10 @@
 import { drizzle } from 'drizzle-orm/d1';
-import { runs } from '../../shared/db/schema';
-import type { RunSpec } from '../../shared/contracts/run-spec';
-import { loadEndpoint } from './endpoints';
-import { type CoreBindings, runLedgerStub } from './env';
-import { loadWorld } from './worlds';
+import { runs } from '../../../../shared/db/schema';
+import type { RunSpec } from '../../../../shared/contracts/run-spec';
+import { endpointExists } from '../../../common/endpoints';
+import { type CoreBindings, runLedgerStub } from '../../../common/env';
+import { outboundRefusal } from '../../../common/outbound';
+import { loadWorld } from '../../../common/worlds';
 
 // Starting a run, shared by POST /v1/runs, the signed build hook, evaluations and iteration loops
 // (the last two also start runs from the RunLedger's completion hook, outside any request).
@@ -18,7 +19,7 @@ export function newId(prefix: string): string {
 }
 
 export interface RunReferenceProblem {
-  code: 'unknown_endpoint' | 'unknown_world';
+  code: 'unknown_endpoint' | 'unknown_world' | 'outbound_refused';
   message: string;
 }
 
@@ -28,13 +29,15 @@ export async function runReferenceProblem(
   spec: RunSpec,
 ): Promise<RunReferenceProblem | null> {
   for (const name of new Set([spec.policy, spec.judge ?? spec.policy])) {
-    if (!(await loadEndpoint(env, name))) {
+    if (!(await endpointExists(env, name))) {
       return {
         code: 'unknown_endpoint',
         message: `unknown endpoint "${name}": register it first with PUT /v1/endpoints/${name}`,
       };
     }
   }
+  const envRefusal = spec.envServer ? outboundRefusal(env, spec.envServer, 'envServer') : null;
+  if (envRefusal) return { code: 'outbound_refused', message: envRefusal };
   if (spec.env === 'crafting' && !(await loadWorld(env, spec.world))) {
     return {
       code: 'unknown_world',
