@@ -4,44 +4,8 @@ import { api, errorText } from '../api';
 import { type BarGroup, barChart } from '../charts';
 import { h, notice, replace } from '../dom';
 import { int, percent } from '../format';
-
-const rows: [string, keyof DataCard['after']][] = [
-  ['records', 'records'],
-  ['revision', 'revision'],
-  ['good', 'good'],
-  ['distinct conversations', 'distinct'],
-  ['exact duplicates', 'duplicates'],
-  ['records training a repeat of a rejected action (loops)', 'loop_records'],
-  ['first trained action repeats the judged error', 'first_action_repeats_error'],
-];
-
-function table(caption: string, head: string[], body: (string | number)[][]): HTMLTableElement {
-  return h(
-    'table',
-    { class: 'table' },
-    h('caption', null, caption),
-    h(
-      'thead',
-      null,
-      h(
-        'tr',
-        null,
-        head.map((c) => h('th', { scope: 'col' }, c)),
-      ),
-    ),
-    h(
-      'tbody',
-      null,
-      body.map((r) =>
-        h(
-          'tr',
-          null,
-          r.map((c) => h('td', null, typeof c === 'number' ? int(c) : c)),
-        ),
-      ),
-    ),
-  );
-}
+import { summaryRows } from '../../../shared/datacard/markdown';
+import { table } from './eval-metrics';
 
 const one = (name: string, value: number, cls = 'bar-revision') => [{ name, value, cls }];
 
@@ -68,13 +32,13 @@ export function dataCardBody(card: DataCard): HTMLElement {
     table(
       'Before and after curation',
       ['', 'before', 'after'],
-      rows.map(([label, key]) => [label, card.before[key], card.after[key]]),
+      summaryRows.map(([label, key]) => [label, int(card.before[key]), int(card.after[key])]),
     ),
     card.curation_steps.length
       ? table(
           'Curation rules, in order',
           ['rule', 'before', 'after', 'removed'],
-          card.curation_steps.map((s) => [s.rule, s.before, s.after, s.removed]),
+          card.curation_steps.map((s) => [s.rule, int(s.before), int(s.after), int(s.removed)]),
         )
       : null,
     barChart(
