@@ -17,7 +17,13 @@ export const runManifestSchema = z.object({
     prompt_tokens: z.number().int(),
     completion_tokens: z.number().int(),
     reference_judge_calls: z.number().int(),
+    /** Env resets and steps (replays included) of every job, and the number of expansions. */
+    env_resets: z.number().int().default(0),
+    env_steps: z.number().int().default(0),
+    expansions: z.number().int().default(0),
   }),
+  /** Env cost per expansion (root jobs included in the totals); null before the first expansion. */
+  env_per_expansion: z.object({ resets: z.number(), steps: z.number() }).nullable().default(null),
   model: z.string(),
   thresholds: z.object({ alpha: z.number(), beta: z.number(), transition: z.enum(['model', 'end']) }),
   seed: z.number().int(),

@@ -1,13 +1,15 @@
 import type { AnyJob, JobResult } from '../../shared/jobs';
 import { jobMessageSchema } from '../../shared/messages';
 import { isEnvError } from '../../shared/env/agentgym/errors';
+import { ReplayDivergedError } from '../../shared/env/replay';
 import { isInferenceError } from '../../shared/inference/inference-error';
 import { type CoreBindings, taskTreeStub } from './env';
 import { JobInputError } from './environments';
 
 /** Failures that a retry cannot fix (bad input): the job fails at once with the reason. */
 function isPermanent(error: unknown): boolean {
-  return error instanceof JobInputError;
+  // A replay that observed something else: the server is not deterministic for the task.
+  return error instanceof JobInputError || error instanceof ReplayDivergedError;
 }
 
 function describe(error: unknown): string {

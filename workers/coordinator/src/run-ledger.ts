@@ -30,6 +30,10 @@ export interface TaskProgress {
   failedJobs: number;
   referenceJudgeCalls?: number;
   error?: string | null;
+  /** Env resets and steps of the task's jobs, and its expansions (0 from older trees). */
+  envResets?: number;
+  envSteps?: number;
+  expansions?: number;
 }
 
 export interface RunCounters {
@@ -45,6 +49,9 @@ export interface RunCounters {
   good: number;
   failedJobs: number;
   referenceJudgeCalls: number;
+  envResets: number;
+  envSteps: number;
+  expansions: number;
 }
 
 export type RunStatus = 'queued' | 'running' | 'completed' | 'partial' | 'failed' | 'cancelled';
@@ -76,6 +83,14 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       completion_tokens INTEGER NOT NULL DEFAULT 0, revision INTEGER NOT NULL DEFAULT 0,
       good INTEGER NOT NULL DEFAULT 0, failed_jobs INTEGER NOT NULL DEFAULT 0, reference_judge_calls INTEGER NOT NULL DEFAULT 0, error TEXT,
       updated_at INTEGER NOT NULL)`);
+    // Columns added after the table's first version (a ledger made earlier lacks them).
+    for (const column of ['env_resets', 'env_steps', 'expansions']) {
+      const known = this.sql
+        .exec('SELECT 1 FROM pragma_table_info(?) WHERE name = ?', 'tasks', column)
+        .toArray();
+      if (known.length === 0)
+        this.sql.exec(`ALTER TABLE tasks ADD COLUMN ${column} INTEGER NOT NULL DEFAULT 0`);
+    }
   }
 
   /** Idempotent: a second start of the same run changes nothing. */
@@ -129,7 +144,8 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
     if (!run) return;
     this.sql.exec(
       `UPDATE tasks SET status = ?, nodes = ?, policy_calls = ?, judge_calls = ?, prompt_tokens = ?,
-       completion_tokens = ?, revision = ?, good = ?, failed_jobs = ?, reference_judge_calls = ?, error = ?, updated_at = ? WHERE task = ?`,
+       completion_tokens = ?, revision = ?, good = ?, failed_jobs = ?, reference_judge_calls = ?, error = ?, updated_at = ?,
+       env_resets = ?, env_steps = ?, expansions = ? WHERE task = ?`,
       progress.status,
       progress.nodes,
       progress.policyCalls,
@@ -142,6 +158,9 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       progress.referenceJudgeCalls ?? 0,
       progress.error ?? null,
       Date.now(),
+      progress.envResets ?? 0,
+      progress.envSteps ?? 0,
+      progress.expansions ?? 0,
       task,
     );
     if (FINAL.includes(progress.status)) {
@@ -232,7 +251,8 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       `SELECT COUNT(*) AS tasks, SUM(status = 'done') AS tasksDone, SUM(status IN ('failed', 'cancelled')) AS tasksFailed,
        SUM(nodes) AS nodes, SUM(policy_calls) AS policyCalls, SUM(judge_calls) AS judgeCalls,
        SUM(prompt_tokens) AS promptTokens, SUM(completion_tokens) AS completionTokens, SUM(revision) AS revision,
-       SUM(good) AS good, SUM(failed_jobs) AS failedJobs, SUM(reference_judge_calls) AS referenceJudgeCalls FROM tasks`,
+       SUM(good) AS good, SUM(failed_jobs) AS failedJobs, SUM(reference_judge_calls) AS referenceJudgeCalls,
+       SUM(env_resets) AS envResets, SUM(env_steps) AS envSteps, SUM(expansions) AS expansions FROM tasks`,
     );
     const n = (k: string) => Number(row?.[k] ?? 0);
     return {
@@ -248,6 +268,9 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       good: n('good'),
       failedJobs: n('failedJobs'),
       referenceJudgeCalls: n('referenceJudgeCalls'),
+      envResets: n('envResets'),
+      envSteps: n('envSteps'),
+      expansions: n('expansions'),
     };
   }
 

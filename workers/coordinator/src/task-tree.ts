@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { AnyJob, JobResult, JobResultOf } from '../../../shared/jobs';
+import type { AnyJob, EnvCostCounts, JobResult, JobResultOf } from '../../../shared/jobs';
 import { jobResultSchema } from '../../../shared/jobs';
 import {
   applyExpansion,
@@ -46,6 +46,10 @@ interface TreeMeta {
   pairs: number;
   /** Steps replayed before the search (`startFrom`); prepended to every expansion's path. */
   prefix: PathStep[];
+  /** Env resets and steps of the root and expand jobs, and how many expansions (absent in old trees). */
+  envResets?: number;
+  envSteps?: number;
+  expansions?: number;
 }
 
 type JobKind = JobRow['kind'];
@@ -321,6 +325,9 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
       referenceJudgeCalls: tree.referenceJudgeCalls,
       pairs: tree.pairs,
       failures: this.jobs.failures().map((f) => ({ id: f.id, reason: f.reason })),
+      envResets: tree.envResets ?? 0,
+      envSteps: tree.envSteps ?? 0,
+      expansions: tree.expansions ?? 0,
     };
   }
 
@@ -349,12 +356,15 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
     );
     if (result.snapshot !== null) this.store.putSnapshot('0', result.snapshot);
     tree.prefix = result.prefix;
+    addEnvCost(tree, result.envCost);
   }
 
   private onExpanded(tree: TreeMeta, jobId: string, result: JobResultOf<'expand'>): void {
     const search = this.search!;
     const before = search.nodes.length;
     tree.policyCalls += result.policyCalls;
+    addEnvCost(tree, result.envCost);
+    tree.expansions = (tree.expansions ?? 0) + 1;
     tree.promptTokens += result.usage.promptTokens;
     tree.completionTokens += result.usage.completionTokens;
     applyExpansion(search, jobId, result.children);
@@ -502,3 +512,8 @@ const expectedResult: Record<JobKind, JobResult['kind']> = {
   judge: 'judge',
   splice: 'splice',
 };
+
+function addEnvCost(tree: TreeMeta, cost: EnvCostCounts | undefined): void {
+  tree.envResets = (tree.envResets ?? 0) + (cost?.resets ?? 0);
+  tree.envSteps = (tree.envSteps ?? 0) + (cost?.steps ?? 0);
+}

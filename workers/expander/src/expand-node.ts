@@ -1,10 +1,11 @@
+import { type EnvCost, moveAlongPath, pathKeys, stepKey } from '../../../shared/env/replay';
 import { hashToSeed } from '../../../shared/inference/seeded-random';
 import type { ExpandJob, ExpandedChild, JobResult } from '../../../shared/jobs';
 import { childOfStep, type PathStep } from '../../../shared/mcts';
 import type { RunSpec } from '../../../shared/run-spec';
 import { actionForRun, normalizeResponse, policyMessagesForRun } from '../../../shared/run-conversation';
 import type { CoreBindings } from '../../common/env';
-import { openEnvironment, releaseOutcomeFor, restoreToNode } from '../../common/environments';
+import { openEnvironment, releaseOutcomeFor } from '../../common/environments';
 import { sampleThroughGate } from '../../common/policy';
 
 /** Resets the environment to the task (and replays the run's `startFrom` steps): the tree's root. */
@@ -20,8 +21,13 @@ export async function expandRoot(env: CoreBindings, job: ExpandJob): Promise<Job
       if (result.done) break;
     }
     const snapshot = await leased.session.snapshot();
-    await leased.release('ok');
-    return { kind: 'root', observation: first.observation, snapshot, prefix };
+    // The env stays where the root is: the first expansion steps on from here.
+    await leased.release(
+      'ok',
+      pathKeys(job.task, [{ action: '', observation: first.observation }, ...prefix]),
+    );
+    const envCost = { resets: 1, steps: prefix.length };
+    return { kind: 'root', observation: first.observation, snapshot, prefix, envCost };
   } catch (error) {
     await leased.release(releaseOutcomeFor(error));
     throw error;
@@ -44,17 +50,30 @@ export async function expandNode(env: CoreBindings, job: ExpandJob): Promise<Job
     seed: hashToSeed(spec.seed, job.task, job.nodeId),
   });
   const responses = [...new Set(sampled.texts.map(normalizeResponse))];
-  const replay = job.path.slice(1).map((step) => step.action);
-  const leased = await openEnvironment(env, spec, holder);
+  const nodeKeys = job.snapshot === null ? pathKeys(job.task, job.path) : [];
+  const leased = await openEnvironment(env, spec, holder, { task: job.task, keys: nodeKeys });
   const children: ExpandedChild[] = [];
+  const envCost: EnvCost = { resets: 0, steps: 0 };
+  // Where the env is (its step keys); null while unknown (mid-call, or after a failure).
+  let position = leased.position;
   try {
     for (const response of responses) {
-      await restoreToNode(leased.session, job.task, replay, job.snapshot);
+      if (job.snapshot !== null) {
+        await leased.session.restore(job.snapshot);
+      } else {
+        const from = position;
+        position = null;
+        position = await moveAlongPath(leased.session, job.task, job.path, from, envCost);
+      }
       const action = actionForRun(spec, response);
+      const before = position;
+      position = null;
       const result = await leased.session.step(action);
+      envCost.steps++;
+      if (before) position = [...before, stepKey({ action, observation: result.observation })];
       children.push({ ...childOfStep(response, action, result), snapshot: await leased.session.snapshot() });
     }
-    await leased.release('ok');
+    await leased.release('ok', position);
   } catch (error) {
     await leased.release(releaseOutcomeFor(error));
     throw error;
@@ -64,5 +83,6 @@ export async function expandNode(env: CoreBindings, job: ExpandJob): Promise<Job
     children,
     usage: sampled.usage,
     policyCalls: spec.width > 0 ? 1 : 0,
+    envCost,
   };
 }
