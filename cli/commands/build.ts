@@ -1,13 +1,17 @@
 import { createHash } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { RunManifest } from '../../shared/run-manifest';
-import { parseTaskList, type RunSpecInput, runSpecSchema, searchDefaults } from '../../shared/run-spec';
+import {
+  parseTaskList,
+  type RunSpecInput,
+  runSpecSchema,
+  searchDefaults,
+} from '../../shared/contracts/run-spec';
 import { getBuiltInWorld } from '../../shared/worlds';
 import type { ApiClient } from '../api-client';
-import { saveResponseBody } from '../download';
+import { writeBuildFolder } from '../build-output';
 import { type CliCommand, UsageError } from '../command';
+import { checkOutputDir, writeDirAtomically } from '../output-guard';
 import { formatSeconds, ProgressBar } from '../progress';
 import { connectApi } from './export';
 import { loadWorld } from '../world-store';
@@ -34,7 +38,11 @@ Search (defaults are the reference's):
   --alpha X (0.5)  --beta X (0.2)  --transition model|end (model)  --seed N (0)
   --temperature X (1)
 Output:
-  --out DIR                    output directory (default out/latest)
+  --out DIR                    output folder (default out/latest). Written to a temporary sibling
+                               and renamed into place when complete: an interrupted build leaves
+                               the previous output as it was. A non-empty DIR that is not an
+                               earlier agent-r output (no manifest.json) is refused
+  --overwrite                  replace such a DIR anyway (never the current folder, home or /)
   --json                       print the manifest as one JSON line last on stdout
   --api URL                    use a running stack (agent-r serve) instead of starting one
   --token T                    its API token (or AGENT_R_TOKEN)
@@ -65,6 +73,7 @@ const options = {
   api: { type: 'string' },
   token: { type: 'string' },
   json: { type: 'boolean' },
+  overwrite: { type: 'boolean' },
   label: { type: 'string' },
 } as const;
 
@@ -139,17 +148,6 @@ async function uploadWorldIfNeeded(api: ApiClient, name: string): Promise<void> 
   await api.json('PUT', `/v1/worlds/${name}`, world);
 }
 
-async function download(api: ApiClient, path: string, file: string, expectedLines?: number): Promise<void> {
-  const response = await api.request('GET', path, undefined, 0);
-  const { lines } = await saveResponseBody(response, file);
-  // A stream cut short must never pass as a complete dataset.
-  if (expectedLines !== undefined && lines !== expectedLines) {
-    throw new Error(
-      `download of ${path} ended early: ${lines} of ${expectedLines} records; run the build's export again`,
-    );
-  }
-}
-
 interface RunView {
   status: string;
   counters: Record<string, number> | null;
@@ -163,6 +161,7 @@ export const buildCommand: CliCommand = {
     const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
     specFromFlags(values, 'check'); // usage errors before starting anything
     const outDir = resolve(values.out ?? 'out/latest');
+    await checkOutputDir(outDir, values.overwrite === true);
     const started = Date.now();
     const connection = await connectApi(values, io, { sim: true, resumable: true });
     const { api } = connection;
@@ -191,39 +190,10 @@ export const buildCommand: CliCommand = {
       }
       bar.finish();
 
-      await rm(outDir, { recursive: true, force: true });
-      await mkdir(join(outDir, 'trees'), { recursive: true });
-      for (const task of spec.tasks) {
-        await download(
-          api,
-          `/v1/runs/${run.id}/tasks/${task}/tree`,
-          join(outDir, 'trees', `${task}.json`),
-        ).catch(() => {});
-      }
-      const manifest = await api.json<RunManifest>('GET', `/v1/runs/${run.id}/manifest`);
-      await download(
-        api,
-        `/v1/runs/${run.id}/dataset?format=native&kind=revision`,
-        join(outDir, 'revision.native.jsonl'),
-        manifest.counts.revision,
+      const manifest = await writeDirAtomically(outDir, (dir) =>
+        writeBuildFolder(api, run.id, spec.tasks, dir, { wall_s: (Date.now() - started) / 1000 }),
       );
-      await download(
-        api,
-        `/v1/runs/${run.id}/dataset?format=native&kind=good`,
-        join(outDir, 'good.native.jsonl'),
-        manifest.counts.good,
-      );
-      await download(
-        api,
-        `/v1/runs/${run.id}/dataset?format=openai&kind=all`,
-        join(outDir, 'dataset.openai.jsonl'),
-      );
-      const wallSeconds = (Date.now() - started) / 1000;
-      await writeFile(
-        join(outDir, 'manifest.json'),
-        `${JSON.stringify({ ...manifest, wall_s: wallSeconds }, null, 2)}\n`,
-      );
-
+      const wallSeconds = manifest.wall_s;
       const c = manifest.counts;
       io.stderr.write(
         [
@@ -238,7 +208,7 @@ export const buildCommand: CliCommand = {
           '',
         ].join('\n'),
       );
-      if (values.json) io.stdout.write(`${JSON.stringify({ ...manifest, wall_s: wallSeconds })}\n`);
+      if (values.json) io.stdout.write(`${JSON.stringify(manifest)}\n`);
       return manifest.status === 'completed' ? 0 : 1;
     } finally {
       await connection.close();

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { type LoopCreateInput, loopCreateSchema } from '../../shared/iterations';
-import { parseTaskList } from '../../shared/run-spec';
+import { parseTaskList } from '../../shared/contracts/run-spec';
 import type { ApiClient } from '../api-client';
 import { type CliCommand, type CliIo, UsageError } from '../command';
 import { numberOption, readSplitOption, registerPolicyOption, uploadWorldIfNeeded, withApi } from './eval';

@@ -2,6 +2,7 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { APICallError, generateText, InvalidArgumentError, InvalidPromptError } from 'ai';
 import type { ChatMessage } from '../chat';
 import { readCompletionBody } from './completion-body';
+import { parseContextLengthError } from './context-errors';
 import { type Endpoint, type EndpointInput, endpointSchema } from './endpoint';
 import { InferenceError } from './inference-error';
 import { abortableSleep, parseRetryAfter, retryDelay } from './retry-delay';
@@ -243,6 +244,17 @@ function classifyError(error: unknown, endpointName: string, label: string): Inf
         kind: 'server',
         retryAfterMs: retryAfter,
       });
+    }
+    const context = parseContextLengthError(status, error.responseBody);
+    if (context) {
+      return new InferenceError(
+        `${label}: prompt over the model's context (HTTP ${status}): ${context.message}`,
+        {
+          ...base,
+          kind: 'context-length',
+          context,
+        },
+      );
     }
     if (status === 408)
       return new InferenceError(`${label}: HTTP 408 request timeout`, { ...base, kind: 'timeout' });

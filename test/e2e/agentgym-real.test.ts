@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunManifest } from '../../shared/run-manifest';
-import type { RunSpecInput } from '../../shared/run-spec';
-import { submitRun, waitForRun } from '../../tools/bench/build-run';
-import { removeDir, type StackHandle, startScenarioStack, tempDir } from '../../tools/bench/fault-scenarios';
+import type { RunManifest } from '../../shared/contracts/manifest';
+import type { RunSpecInput } from '../../shared/contracts/run-spec';
+import { submitRun, waitForRun } from '../../cli/bench/build-run';
+import { removeDir, type StackHandle, startScenarioStack, tempDir } from '../../cli/bench/fault-scenarios';
 import {
   type CountingProxy,
   countingProxy,

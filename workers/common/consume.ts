@@ -1,5 +1,5 @@
-import type { AnyJob, JobResult } from '../../shared/jobs';
-import { jobMessageSchema } from '../../shared/messages';
+import type { AnyJob, JobResult } from '../../shared/contracts/jobs';
+import { jobMessageSchema } from '../../shared/contracts/messages';
 import { isEnvError } from '../../shared/env/agentgym/errors';
 import { ReplayDivergedError } from '../../shared/env/replay';
 import { isInferenceError } from '../../shared/inference/inference-error';

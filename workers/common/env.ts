@@ -2,7 +2,7 @@ import type { EndpointGate } from '../coordinator/src/endpoint-gate';
 import type { EnvPool } from '../coordinator/src/env-pool';
 import type { RunLedger } from '../coordinator/src/run-ledger';
 import type { TaskTree } from '../coordinator/src/task-tree';
-import type { EventMessage, JobMessage } from '../../shared/messages';
+import type { EventMessage, JobMessage } from '../../shared/contracts/messages';
 
 /**
  * The bindings the workers share, with the Durable Object namespaces typed for RPC.

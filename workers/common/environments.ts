@@ -2,7 +2,7 @@ import { createAgentGymSession } from '../../shared/env/agentgym';
 import { isEnvError } from '../../shared/env/agentgym/errors';
 import { createCraftingSession } from '../../shared/env/crafting/engine';
 import type { EnvSession } from '../../shared/env/types';
-import type { RunSpec } from '../../shared/run-spec';
+import type { RunSpec } from '../../shared/contracts/run-spec';
 import type { CoreBindings } from './env';
 import { loadWorld } from './worlds';
 

@@ -13,8 +13,8 @@ import {
   recoveryStarts,
   resolveEvalSpec,
 } from '../../shared/eval';
-import type { RunSpec } from '../../shared/run-spec';
-import type { TreeFile } from '../../shared/tree-file';
+import type { RunSpec } from '../../shared/contracts/run-spec';
+import type { TreeFile } from '../../shared/contracts/tree-file';
 import { type CoreBindings, runLedgerStub, taskTreeStub } from './env';
 import { type EventBindings, emitEventSafely } from './events';
 import { newId, runReferenceProblem, startRun } from './runs';

@@ -3,7 +3,7 @@ import { drizzle } from 'drizzle-orm/d1';
 import { decryptSecret, encryptSecret } from '../../shared/crypto/secret-box';
 import { webhookDeliveries, webhooks } from '../../shared/db/schema';
 import { exportFormatSchema } from '../../shared/formats/export';
-import { type EventMessage, eventMessageSchema, type eventNames } from '../../shared/messages';
+import { type EventMessage, eventMessageSchema, type eventNames } from '../../shared/contracts/messages';
 import { SIGNATURE_HEADER, signatureHeader } from '../../shared/webhooks/signing';
 import type { CoreBindings } from './env';
 import { secretsKey } from './endpoints';

@@ -22,9 +22,9 @@ import {
   signDownloadPath,
   type TrainerPayload,
 } from '../../shared/iterations';
-import type { EventMessage } from '../../shared/messages';
-import { type RunManifest, runManifestSchema } from '../../shared/run-manifest';
-import { type RunSpec, runSpecSchema } from '../../shared/run-spec';
+import type { EventMessage } from '../../shared/contracts/messages';
+import { type RunManifest, runManifestSchema } from '../../shared/contracts/manifest';
+import { type RunSpec, runSpecSchema } from '../../shared/contracts/run-spec';
 import { loadEndpoint, saveEndpoint } from './endpoints';
 import { type CoreBindings, runLedgerStub } from './env';
 import {

@@ -1,6 +1,6 @@
 import { drizzle } from 'drizzle-orm/d1';
 import { runs } from '../../shared/db/schema';
-import type { RunSpec } from '../../shared/run-spec';
+import type { RunSpec } from '../../shared/contracts/run-spec';
 import { loadEndpoint } from './endpoints';
 import { type CoreBindings, runLedgerStub } from './env';
 import { loadWorld } from './worlds';

@@ -3,7 +3,7 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { z } from 'zod';
 import { webhookDeliveries, webhooks } from '../../../../shared/db/schema';
-import { eventNames } from '../../../../shared/messages';
+import { eventNames } from '../../../../shared/contracts/messages';
 import { sealWebhookSecret } from '../../../common/events';
 import type { GatewayBindings, GatewayContext } from '../context';
 import { notFound } from '../errors';
