@@ -112,9 +112,11 @@ async function walk(
   let last: StepResult | null = null;
   let index = from;
   if (index === 0) {
+    // The reset's observation is not compared: the real TextCraft server lists a task's crafting
+    // commands in an order that changes with each server process (same goal, same game; seen on
+    // AgentGym 3ef9235 across a restart), so only what the actions observe must match.
     last = await session.reset(task);
     cost.resets++;
-    expectObservation(task, 'the reset', path[0]?.observation, last.observation, 0);
     index = 1;
   }
   for (; index < path.length; index++) {
