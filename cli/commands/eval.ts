@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +13,7 @@ import { getBuiltInWorld } from '../../shared/worlds';
 import type { ApiClient } from '../api-client';
 import { type CliCommand, type CliIo, UsageError } from '../command';
 import { connectApi } from './export';
+import { registerEndpoint } from '../endpoints';
 import { checkOutputFile, writeFileAtomically } from '../output-guard';
 import { formatSeconds, ProgressBar } from '../progress';
 import { loadWorld } from '../world-store';
@@ -145,9 +145,7 @@ export async function registerPolicyOption(
 ): Promise<string> {
   if (!/^https?:\/\//.test(policy)) return policy;
   if (!model) throw new UsageError('--policy URL needs --model NAME (the model name the server serves)');
-  const name = `url-${createHash('sha256').update(`${policy} ${model}`).digest('hex').slice(0, 10)}`;
-  await api.json('PUT', `/v1/endpoints/${name}`, { baseUrl: policy, model, ...(apiKey ? { apiKey } : {}) });
-  return name;
+  return registerEndpoint(api, { endpoint: { baseUrl: policy, model, ...(apiKey ? { apiKey } : {}) } });
 }
 
 export async function uploadWorldIfNeeded(api: ApiClient, name: string): Promise<void> {

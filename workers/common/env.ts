@@ -20,6 +20,10 @@ export interface CoreBindings {
   SECRETS_KEY?: string;
   /** Bootstrap admin token (a secret in production; `agent-r serve` generates one locally). */
   ADMIN_TOKEN?: string;
+  /** `production` turns on the strict checks: required secrets, the outbound policy. */
+  ENVIRONMENT?: string;
+  /** Comma-separated hosts (or host:port) production may call despite a private address. */
+  OUTBOUND_ALLOW?: string;
 }
 
 export interface CoordinatorBindings extends CoreBindings {

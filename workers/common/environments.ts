@@ -4,6 +4,8 @@ import { createCraftingSession } from '../../shared/env/crafting/engine';
 import type { EnvSession } from '../../shared/env/types';
 import type { RunSpec } from '../../shared/contracts/run-spec';
 import type { CoreBindings } from './env';
+import { JobInputError } from './job-input-error';
+import { outboundRefusal } from './outbound';
 import { loadWorld } from './worlds';
 
 /** An environment session for one job, and how to give it back when the job is done. */
@@ -31,7 +33,7 @@ function onTheWay(path: readonly string[] | null, want: WantedPosition | undefin
   );
 }
 
-export class JobInputError extends Error {}
+export { JobInputError } from './job-input-error';
 
 /** Opens the run's environment: the built-in crafting engine, or a pooled AgentGym session. */
 export async function openEnvironment(
@@ -49,6 +51,8 @@ export async function openEnvironment(
   }
   const server = spec.envServer!;
   const flavor = spec.flavor!;
+  const refusal = outboundRefusal(env, server, 'envServer');
+  if (refusal) throw new JobInputError(refusal);
   const pool = env.ENV_POOL.get(env.ENV_POOL.idFromName(server));
   const grant = await pool.lease(server, flavor, holderId, undefined, want?.keys);
   const position = grant.kind === 'use' && onTheWay(grant.path, want) ? grant.path : null;

@@ -1,12 +1,15 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
+import { webhookSecretContext } from '../../shared/crypto/bindings';
 import { decryptSecret, encryptSecret } from '../../shared/crypto/secret-box';
 import { webhookDeliveries, webhooks } from '../../shared/db/schema';
 import { exportFormatSchema } from '../../shared/formats/export';
 import { type EventMessage, eventMessageSchema, type eventNames } from '../../shared/contracts/messages';
+import { httpFailureReason, networkFailureReason } from '../../shared/outbound/reasons';
 import { SIGNATURE_HEADER, signatureHeader } from '../../shared/webhooks/signing';
 import type { CoreBindings } from './env';
-import { secretsKey } from './endpoints';
+import { outboundRefusal } from './outbound';
+import { secretsKey } from './secrets';
 
 // Outbound webhooks. emitEvent() records one pending delivery per subscribed webhook and queues
 // it; the gateway's queue consumer (deliverEventBatch) POSTs the signed body, records every
@@ -34,14 +37,21 @@ function randomId(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
-const webhookContext = (id: string) => `webhook:${id}`;
-
-export function sealWebhookSecret(env: CoreBindings, webhookId: string, secret: string): Promise<string> {
-  return encryptSecret(secret, secretsKey(env), { context: webhookContext(webhookId) });
+/** Seals a webhook's signing secret for its id and URL origin (shared/crypto/bindings.ts). */
+export function sealWebhookSecret(
+  env: CoreBindings,
+  webhook: { id: string; url: string },
+  secret: string,
+): Promise<string> {
+  return encryptSecret(secret, secretsKey(env), { context: webhookSecretContext(webhook) });
 }
 
-export function openWebhookSecret(env: CoreBindings, webhookId: string, sealed: string): Promise<string> {
-  return decryptSecret(sealed, secretsKey(env), { context: webhookContext(webhookId) });
+/** Opens it again; throws when the row's id or URL origin is not what it was sealed for. */
+export function openWebhookSecret(
+  env: CoreBindings,
+  webhook: { id: string; url: string; secretCiphertext: string },
+): Promise<string> {
+  return decryptSecret(webhook.secretCiphertext, secretsKey(env), { context: webhookSecretContext(webhook) });
 }
 
 /** The JSON body a receiver gets; fixed per delivery, so retries send the same bytes. */
@@ -67,6 +77,11 @@ export async function emitEvent(
   env: CoreBindings,
   event: EventName,
   payload: Record<string, unknown>,
+  /**
+   * Makes the emit idempotent: delivery ids derive from it, so an emit repeated after a failure
+   * (an outbox retry) records each delivery once and re-queues it (the consumer skips finished ones).
+   */
+  onceKey?: string,
 ): Promise<string[]> {
   const db = drizzle(env.DB);
   const subscribed = (await db.select().from(webhooks).where(eq(webhooks.active, true)).all()).filter(
@@ -75,7 +90,7 @@ export async function emitEvent(
   if (subscribed.length === 0) return [];
   const now = Date.now();
   const rows = subscribed.map((hook) => ({
-    id: randomId('dlv'),
+    id: onceKey ? `dlv_${onceKey}_${hook.id}` : randomId('dlv'),
     webhookId: hook.id,
     event,
     payload,
@@ -84,7 +99,7 @@ export async function emitEvent(
     createdAt: now,
     updatedAt: now,
   }));
-  for (const row of rows) await db.insert(webhookDeliveries).values(row);
+  for (const row of rows) await db.insert(webhookDeliveries).values(row).onConflictDoNothing();
   const messages: EventMessage[] = rows.map((row) => ({
     type: 'event',
     event,
@@ -167,8 +182,9 @@ export function runCompletedPayload(env: CoreBindings, run: RunCompletion): Reco
 }
 
 /** Called by the RunLedger once, when the run reaches its final status. Never throws. */
-export function emitRunCompleted(env: CoreBindings, run: RunCompletion): Promise<void> {
-  return emitEventSafely(env, 'run.completed', runCompletedPayload(env, run));
+/** Throws when it could not record or queue the deliveries (the RunLedger's outbox retries it). */
+export async function emitRunCompleted(env: CoreBindings, run: RunCompletion): Promise<void> {
+  await emitEvent(env, 'run.completed', runCompletedPayload(env, run), `run-completed-${run.runId}`);
 }
 
 export function backoffSeconds(env: CoreBindings, attempts: number): number {
@@ -199,11 +215,11 @@ async function post(
       await response.body?.cancel();
       return { ok: true, status: response.status };
     }
-    const text = (await response.text().catch(() => '')).slice(0, 300).replace(/\s+/g, ' ').trim();
-    return { ok: false, status: response.status, error: `HTTP ${response.status}${text ? `: ${text}` : ''}` };
+    // The receiver's body and headers are never recorded: the delivery log shows status + reason.
+    await response.body?.cancel();
+    return { ok: false, status: response.status, error: httpFailureReason(response.status) };
   } catch (error) {
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return { ok: false, status: null, error: message.slice(0, 300) };
+    return { ok: false, status: null, error: networkFailureReason(error) };
   }
 }
 
@@ -233,10 +249,12 @@ async function deliver(env: CoreBindings, message: EventMessage): Promise<'done'
   if (!hook?.active) return fail('the webhook was deleted or disabled');
   let secret: string;
   try {
-    secret = await openWebhookSecret(env, hook.id, hook.secretCiphertext);
+    secret = await openWebhookSecret(env, hook);
   } catch {
-    return fail('cannot decrypt the webhook secret (was SECRETS_KEY changed?)');
+    return fail('cannot open the webhook secret for this webhook and URL (was SECRETS_KEY changed?)');
   }
+  const refusal = outboundRefusal(env, hook.url, 'the webhook url');
+  if (refusal) return fail(refusal);
   const claimed = await db
     .update(webhookDeliveries)
     .set({ attempts: sql`${webhookDeliveries.attempts} + 1`, updatedAt: Date.now() })

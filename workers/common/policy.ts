@@ -3,6 +3,7 @@ import { createChatClient, type ChatClient, type SampleResult } from '../../shar
 import type { CoreBindings } from './env';
 import { loadEndpoint } from './endpoints';
 import { JobInputError } from './environments';
+import { ensureCurrent, type JobContext } from './job-context';
 
 const clients = new Map<string, { client: ChatClient; loadedAt: number }>();
 const CLIENT_TTL_MS = 30_000;
@@ -26,6 +27,8 @@ export interface SampleOptions {
   seed: number;
   /** Gate priority: higher is served first when the endpoint is busy (default 0). */
   priority?: number;
+  /** Checked once the slots are granted: a superseded or cancelled job makes no call. */
+  context?: JobContext;
 }
 
 /**
@@ -48,7 +51,8 @@ export async function sampleThroughGate(
     ),
   );
   try {
-    const { priority: _priority, ...request } = options;
+    await ensureCurrent(options.context, 'inference call');
+    const { priority: _priority, context: _context, ...request } = options;
     return await client.sample({ ...request, stop: client.endpoint.defaults.stop });
   } finally {
     await Promise.all(leases.map((lease) => gate.release(lease.leaseId)));
