@@ -2,7 +2,7 @@ import type { EndpointGate } from '../coordinator/src/endpoint-gate';
 import type { EnvPool } from '../coordinator/src/env-pool';
 import type { RunLedger } from '../coordinator/src/run-ledger';
 import type { TaskTree } from '../coordinator/src/task-tree';
-import type { EventMessage, JobMessage } from '../../shared/contracts/messages';
+import type { EventsQueueMessage, JobMessage } from '../../shared/contracts/messages';
 
 /**
  * The bindings the workers share, with the Durable Object namespaces typed for RPC.
@@ -15,7 +15,7 @@ export interface CoreBindings {
   RUN_LEDGER: DurableObjectNamespace<RunLedger>;
   ENDPOINT_GATE: DurableObjectNamespace<EndpointGate>;
   ENV_POOL: DurableObjectNamespace<EnvPool>;
-  EVENTS: Queue<EventMessage>;
+  EVENTS: Queue<EventsQueueMessage>;
   /** Passphrase that encrypts endpoint keys and webhook secrets at rest. */
   SECRETS_KEY?: string;
   /** Bootstrap admin token (a secret in production; `agent-r serve` generates one locally). */

@@ -1,58 +1,18 @@
 import { DurableObject } from 'cloudflare:workers';
+import type { RunFinishedMessage } from '../../../shared/contracts/messages';
 import type { RunSpec } from '../../../shared/contracts/run-spec';
+import type {
+  LedgerStatus,
+  RunCounters,
+  RunStatus,
+  TaskProgress,
+  TaskStatus,
+} from '../../../shared/contracts/run-view';
 import { type CoordinatorBindings, taskTreeStub } from '../../common/env';
-import { emitRunCompleted } from '../../common/events';
-import { onRunFinished } from '../../common/iterations';
 import { copyRunToD1, copyTaskToD1, type TaskRowCopy } from './ledger-d1';
 import { all, MetaStore, one } from './sql';
 
-export type TaskStatus =
-  | 'pending'
-  | 'searching'
-  | 'critiquing'
-  | 'splicing'
-  | 'done'
-  | 'failed'
-  | 'cancelled';
-
-/** What a TaskTree reports about itself; counters are totals, so a repeated report is harmless. */
-export interface TaskProgress {
-  status: TaskStatus;
-  nodes: number;
-  policyCalls: number;
-  judgeCalls: number;
-  promptTokens: number;
-  completionTokens: number;
-  revision: number;
-  good: number;
-  failedJobs: number;
-  referenceJudgeCalls?: number;
-  error?: string | null;
-  /** Env resets and steps of the task's jobs, and its expansions (0 from older trees). */
-  envResets?: number;
-  envSteps?: number;
-  expansions?: number;
-}
-
-export interface RunCounters {
-  tasks: number;
-  tasksDone: number;
-  tasksFailed: number;
-  nodes: number;
-  policyCalls: number;
-  judgeCalls: number;
-  promptTokens: number;
-  completionTokens: number;
-  revision: number;
-  good: number;
-  failedJobs: number;
-  referenceJudgeCalls: number;
-  envResets: number;
-  envSteps: number;
-  expansions: number;
-}
-
-export type RunStatus = 'queued' | 'running' | 'completed' | 'partial' | 'failed' | 'cancelled';
+export type { RunCounters, RunStatus, TaskProgress, TaskStatus } from '../../../shared/contracts/run-view';
 
 interface RunMeta {
   runId: string;
@@ -71,7 +31,12 @@ interface RunMeta {
   d1Synced?: boolean;
 }
 
-type RunEffect = 'drain' | 'event' | 'loops';
+/**
+ * 'finished': the run.finished message to the gateway (which runs the webhooks, loops and evals;
+ * the coordinator knows nothing of them). 'event' and 'loops' are what ledgers made before that
+ * message existed may still owe: both send it (the gateway's handling is idempotent).
+ */
+type RunEffect = 'drain' | 'finished' | 'event' | 'loops';
 
 const TREES_STARTED_PER_ALARM = 50;
 const FINAL: TaskStatus[] = ['done', 'failed', 'cancelled'];
@@ -264,7 +229,7 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
     const error = clean
       ? null
       : `${counters.tasksFailed} of ${counters.tasks} tasks failed, ${counters.failedJobs} jobs failed (see the run's failures)`;
-    const outbox: RunEffect[] = ['event', 'loops'];
+    const outbox: RunEffect[] = ['finished'];
     if (run.spec.env === 'agentgym' && run.spec.envServer) outbox.unshift('drain');
     this.saveRun({ ...run, status, error, completedAt: Date.now(), outbox, d1Synced: false });
   }
@@ -309,16 +274,15 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
           .drain(server)
           .catch(() => []),
       );
-    } else if (effect === 'event') {
-      await emitRunCompleted(this.env, {
+    } else {
+      const message: RunFinishedMessage = {
+        type: 'run.finished',
         runId: run.runId,
         status: run.status,
         counters: this.counters(),
         completedAt: run.completedAt ?? Date.now(),
-      });
-    } else {
-      // Evals and iteration loops waiting on this run move on (never throws).
-      await onRunFinished(this.env, run.runId);
+      };
+      await this.env.EVENTS.send(message, { contentType: 'json' });
     }
   }
 
@@ -400,11 +364,7 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
     };
   }
 
-  async status(): Promise<{
-    status: RunStatus;
-    counters: RunCounters;
-    tasks: { task: number; status: string; error: string | null }[];
-  } | null> {
+  async status(): Promise<LedgerStatus | null> {
     const run = this.meta.get<RunMeta>('run');
     if (!run) return null;
     const tasks = all<{ task: number; status: string; error: string | null }>(
