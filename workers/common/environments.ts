@@ -3,10 +3,12 @@ import { isEnvError } from '../../shared/env/agentgym/errors';
 import { createCraftingSession } from '../../shared/env/crafting/engine';
 import type { EnvSession } from '../../shared/env/types';
 import type { RunSpec } from '../../shared/contracts/run-spec';
+import { capText, DEFAULT_MAX_TEXT_CHARS } from '../../shared/text-cap';
 import type { CoreBindings } from './env';
 import { JobInputError } from './job-input-error';
 import { outboundRefusal } from './outbound';
 import { loadWorld } from './worlds';
+import { envPoolStub } from './durable-objects';
 
 /** An environment session for one job, and how to give it back when the job is done. */
 export interface LeasedEnv {
@@ -42,29 +44,31 @@ export async function openEnvironment(
   holderId: string,
   want?: WantedPosition,
 ): Promise<LeasedEnv> {
+  const cap = spec.maxObservationChars ?? DEFAULT_MAX_TEXT_CHARS;
   if (spec.env === 'crafting') {
     const world = await loadWorld(env, spec.world);
     if (!world)
       throw new JobInputError(`unknown world "${spec.world}" (import it with agent-r world import)`);
-    const session = createCraftingSession(world);
+    const session = capObservations(createCraftingSession(world), cap);
     return { session, position: null, release: async () => {} };
   }
   const server = spec.envServer!;
   const flavor = spec.flavor!;
   const refusal = outboundRefusal(env, server, 'envServer');
   if (refusal) throw new JobInputError(refusal);
-  const pool = env.ENV_POOL.get(env.ENV_POOL.idFromName(server));
+  const pool = envPoolStub(env, server);
   const grant = await pool.lease(server, flavor, holderId, undefined, want?.keys);
   const position = grant.kind === 'use' && onTheWay(grant.path, want) ? grant.path : null;
-  const session = createAgentGymSession({
+  const gym = createAgentGymSession({
     baseUrl: server,
     flavor,
     ...(grant.kind === 'use' ? { envId: grant.envId } : {}),
     ...(position && want ? { positionedAt: want.task } : {}),
   });
+  const session = capObservations(gym, cap);
   if (grant.kind === 'create') {
     try {
-      const envId = await session.ensureCreated();
+      const envId = await gym.ensureCreated();
       await pool.registerCreated(grant.leaseId, envId);
     } catch (error) {
       await pool.release(grant.leaseId, 'broken');
@@ -77,6 +81,24 @@ export async function openEnvironment(
     release: async (outcome = 'ok', path = null) => {
       await pool.release(grant.leaseId, outcome, outcome === 'ok' ? path : null);
     },
+  };
+}
+
+/**
+ * Every observation the session returns is cut to `cap` characters with a marker (an env that
+ * answers with megabytes must not break the tree's storage); replays see the same cut text.
+ */
+function capObservations(session: EnvSession, cap: number): EnvSession {
+  const capped = <T extends { observation: string }>(result: T): T => ({
+    ...result,
+    observation: capText(result.observation, cap, 'observation'),
+  });
+  return {
+    reset: async (task) => capped(await session.reset(task)),
+    step: async (action) => capped(await session.step(action)),
+    snapshot: () => session.snapshot(),
+    restore: (snapshot) => session.restore(snapshot),
+    close: () => session.close(),
   };
 }
 

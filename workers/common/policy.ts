@@ -3,7 +3,9 @@ import { createChatClient, type ChatClient, type SampleResult } from '../../shar
 import type { CoreBindings } from './env';
 import { loadEndpoint } from './endpoints';
 import { JobInputError } from './environments';
+import { capText, DEFAULT_MAX_TEXT_CHARS } from '../../shared/text-cap';
 import { ensureCurrent, type JobContext } from './job-context';
+import { endpointGateStub } from './durable-objects';
 
 const clients = new Map<string, { client: ChatClient; loadedAt: number }>();
 const CLIENT_TTL_MS = 30_000;
@@ -29,6 +31,8 @@ export interface SampleOptions {
   priority?: number;
   /** Checked once the slots are granted: a superseded or cancelled job makes no call. */
   context?: JobContext;
+  /** Longest response kept (characters); a longer one is cut with a marker (default 262144). */
+  maxChars?: number;
 }
 
 /**
@@ -42,7 +46,7 @@ export async function sampleThroughGate(
   options: SampleOptions,
 ): Promise<SampleResult> {
   const client = await clientFor(env, endpointName);
-  const gate = env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(endpointName));
+  const gate = endpointGateStub(env, endpointName);
   // Without `n` support the client sends n requests at once: each needs its own slot.
   const slots = client.endpoint.supportsN ? 1 : options.n;
   const leases = await Promise.all(
@@ -52,8 +56,10 @@ export async function sampleThroughGate(
   );
   try {
     await ensureCurrent(options.context, 'inference call');
-    const { priority: _priority, context: _context, ...request } = options;
-    return await client.sample({ ...request, stop: client.endpoint.defaults.stop });
+    const { priority: _priority, context: _context, maxChars, ...request } = options;
+    const sampled = await client.sample({ ...request, stop: client.endpoint.defaults.stop });
+    const cap = maxChars ?? DEFAULT_MAX_TEXT_CHARS;
+    return { ...sampled, texts: sampled.texts.map((text) => capText(text, cap, 'completion')) };
   } finally {
     await Promise.all(leases.map((lease) => gate.release(lease.leaseId)));
   }

@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import type { RunLedgerApi } from '../../common/durable-objects';
 import type { RunFinishedMessage } from '../../../shared/contracts/messages';
 import type { RunSpec } from '../../../shared/contracts/run-spec';
 import type {
@@ -9,6 +10,7 @@ import type {
   TaskStatus,
 } from '../../../shared/contracts/run-view';
 import { type CoordinatorBindings, taskTreeStub } from '../../common/env';
+import { envPoolStub } from '../../common/durable-objects';
 import { copyRunToD1, copyTaskToD1, type TaskRowCopy } from './ledger-d1';
 import { all, MetaStore, one } from './sql';
 
@@ -53,7 +55,7 @@ const SILENT_TASK_MS = 60_000;
  * the truth; D1 copies and the run's end effects (webhook, loop hook, env drain) follow it and
  * are retried by the alarm until they land: state first, effects after, never the reverse.
  */
-export class RunLedger extends DurableObject<CoordinatorBindings> {
+export class RunLedger extends DurableObject<CoordinatorBindings> implements RunLedgerApi {
   private readonly sql: SqlStorage;
   private readonly meta: MetaStore;
 
@@ -270,7 +272,7 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       // The run's AgentGym env ids are closed (the servers never clean up by themselves).
       const server = run.spec.envServer!;
       this.ctx.waitUntil(
-        this.env.ENV_POOL.get(this.env.ENV_POOL.idFromName(server))
+        envPoolStub(this.env, server)
           .drain(server)
           .catch(() => []),
       );

@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import type { TaskTreeApi } from '../../common/durable-objects';
 import type { AnyJob, EnvCostCounts, JobResult, JobResultOf } from '../../../shared/contracts/jobs';
 import { jobResultSchema } from '../../../shared/contracts/jobs';
 import {
@@ -26,7 +27,7 @@ import type { RunSpec } from '../../../shared/contracts/run-spec';
 import type { TreeFile } from '../../../shared/contracts/tree-file';
 import { type CoordinatorBindings, jobQueues, runLedgerStub } from '../../common/env';
 import { defaultRetryPolicy, JobTable, type JobRow, type RetryPolicy } from './jobs';
-import type { TaskProgress, TaskStatus } from './run-ledger';
+import type { TaskProgress, TaskStatus } from '../../../shared/contracts/run-view';
 import { SearchStore } from './search-store';
 import { MetaStore } from './sql';
 import { TreeUpdates } from './tree-updates';
@@ -60,7 +61,7 @@ type JobKind = JobRow['kind'];
  * with deadlines and attempts. Results are accepted once per job id, so duplicated queue
  * deliveries and late results change nothing; overdue jobs are re-sent by the alarm.
  */
-export class TaskTree extends DurableObject<CoordinatorBindings> {
+export class TaskTree extends DurableObject<CoordinatorBindings> implements TaskTreeApi {
   private readonly meta: MetaStore;
   private readonly jobs: JobTable;
   private readonly store: SearchStore;
