@@ -47,6 +47,12 @@ export const runCountersSchema = z.object({
   envResets: count.default(0),
   envSteps: count.default(0),
   expansions: count.default(0),
+  /** Steps the judge could not judge (marked `failed`). */
+  judgeFailures: count.default(0),
+  /** Context-length refusals answered by shrinking a prompt and sending it again. */
+  contextRetries: count.default(0),
+  /** How prompts were counted (server | library | estimate; comma-joined when tasks differ). */
+  tokenizer: z.string().nullable().default(null),
 });
 export type RunCounters = z.infer<typeof runCountersSchema>;
 
@@ -88,6 +94,12 @@ export const taskProgressSchema = z.object({
   envResets: count.optional(),
   envSteps: count.optional(),
   expansions: count.optional(),
+  /** Judge jobs that failed for good (their steps are marked `failed`). */
+  judgeFailures: count.optional(),
+  /** Context-length refusals answered by shrinking a prompt. */
+  contextRetries: count.optional(),
+  /** How prompts were counted: server | library | estimate. */
+  tokenizer: z.string().nullable().optional(),
 });
 export type TaskProgress = z.infer<typeof taskProgressSchema>;
 

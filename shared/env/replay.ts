@@ -87,7 +87,8 @@ function isPrefixOf(prefix: readonly string[], of: readonly string[]): boolean {
  * (its keys are a prefix of the path's), only the missing actions are stepped; else it is reset and
  * the whole path replayed. Every observation is checked against the stored one: a difference means
  * the server is not deterministic for this task, and is a `ReplayDivergedError`. Returns the keys
- * of the position reached (= `pathKeys(task, path)`).
+ * of the position reached (= `pathKeys(task, path)`). `view`: how the run stores an observation
+ * (e.g. cleaned), applied before comparing.
  */
 export async function moveAlongPath(
   session: EnvSession,
@@ -95,9 +96,10 @@ export async function moveAlongPath(
   path: readonly StoredStep[],
   current: readonly string[] | null,
   cost: EnvCost,
+  view: (observation: string) => string = (observation) => observation,
 ): Promise<string[]> {
   const keys = pathKeys(task, path);
-  await walk(session, task, path, current && isPrefixOf(current, keys) ? current.length : 0, cost);
+  await walk(session, task, path, current && isPrefixOf(current, keys) ? current.length : 0, cost, view);
   return keys;
 }
 
@@ -108,6 +110,7 @@ async function walk(
   path: readonly { action: string; observation: string | undefined }[],
   from: number,
   cost: EnvCost,
+  view: (observation: string) => string = (observation) => observation,
 ): Promise<{ last: StepResult | null }> {
   let last: StepResult | null = null;
   let index = from;
@@ -130,7 +133,7 @@ async function walk(
     last = await session.step(step.action);
     cost.steps++;
     const what = `action ${index} (${JSON.stringify(step.action)})`;
-    expectObservation(task, what, step.observation, last.observation, index - 1);
+    expectObservation(task, what, step.observation, view(last.observation), index - 1);
   }
   return { last };
 }

@@ -74,10 +74,16 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
     // 1 once a final task's counters are in D1 (ledgers made before this column: all copied).
     if (!columns.includes('d1_synced'))
       this.sql.exec('ALTER TABLE tasks ADD COLUMN d1_synced INTEGER NOT NULL DEFAULT 1');
-    // Env cost counters (ledgers made before them start at 0).
-    for (const column of ['env_resets', 'env_steps', 'expansions']) {
-      if (!columns.includes(column))
-        this.sql.exec(`ALTER TABLE tasks ADD COLUMN ${column} INTEGER NOT NULL DEFAULT 0`);
+    // Prompt-fitting tallies and env cost counters, added later: created on ledgers that predate them.
+    for (const [name, type] of [
+      ['judge_failures', 'INTEGER NOT NULL DEFAULT 0'],
+      ['context_retries', 'INTEGER NOT NULL DEFAULT 0'],
+      ['tokenizer', 'TEXT'],
+      ['env_resets', 'INTEGER NOT NULL DEFAULT 0'],
+      ['env_steps', 'INTEGER NOT NULL DEFAULT 0'],
+      ['expansions', 'INTEGER NOT NULL DEFAULT 0'],
+    ] as const) {
+      if (!columns.includes(name)) this.sql.exec(`ALTER TABLE tasks ADD COLUMN ${name} ${type}`);
     }
   }
 
@@ -177,7 +183,8 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
     this.sql.exec(
       `UPDATE tasks SET status = ?, nodes = ?, policy_calls = ?, judge_calls = ?, prompt_tokens = ?,
        completion_tokens = ?, revision = ?, good = ?, failed_jobs = ?, reference_judge_calls = ?, error = ?, updated_at = ?,
-       d1_synced = ?, env_resets = ?, env_steps = ?, expansions = ? WHERE task = ?`,
+       d1_synced = ?, judge_failures = ?, context_retries = ?, tokenizer = COALESCE(?, tokenizer),
+       env_resets = ?, env_steps = ?, expansions = ? WHERE task = ?`,
       progress.status,
       progress.nodes,
       progress.policyCalls,
@@ -191,6 +198,9 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
       progress.error ?? null,
       Date.now(),
       final ? 0 : 1,
+      progress.judgeFailures ?? 0,
+      progress.contextRetries ?? 0,
+      progress.tokenizer ?? null,
       progress.envResets ?? 0,
       progress.envSteps ?? 0,
       progress.expansions ?? 0,
@@ -344,7 +354,10 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
        SUM(nodes) AS nodes, SUM(policy_calls) AS policyCalls, SUM(judge_calls) AS judgeCalls,
        SUM(prompt_tokens) AS promptTokens, SUM(completion_tokens) AS completionTokens, SUM(revision) AS revision,
        SUM(good) AS good, SUM(failed_jobs) AS failedJobs, SUM(reference_judge_calls) AS referenceJudgeCalls,
-       SUM(env_resets) AS envResets, SUM(env_steps) AS envSteps, SUM(expansions) AS expansions FROM tasks`,
+       SUM(judge_failures) AS judgeFailures, SUM(context_retries) AS contextRetries,
+       (SELECT GROUP_CONCAT(tokenizer) FROM (SELECT DISTINCT tokenizer FROM tasks WHERE tokenizer IS NOT NULL ORDER BY tokenizer)) AS tokenizer,
+       SUM(env_resets) AS envResets, SUM(env_steps) AS envSteps, SUM(expansions) AS expansions
+       FROM tasks`,
     );
     const n = (k: string) => Number(row?.[k] ?? 0);
     return {
@@ -360,6 +373,9 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
       good: n('good'),
       failedJobs: n('failedJobs'),
       referenceJudgeCalls: n('referenceJudgeCalls'),
+      judgeFailures: n('judgeFailures'),
+      contextRetries: n('contextRetries'),
+      tokenizer: typeof row?.tokenizer === 'string' ? (row.tokenizer as string) : null,
       envResets: n('envResets'),
       envSteps: n('envSteps'),
       expansions: n('expansions'),

@@ -2,12 +2,16 @@ import { type EnvCost, moveAlongPath, pathKeys, stepKey } from '../../../shared/
 import { hashToSeed } from '../../../shared/inference/seeded-random';
 import type { ExpandJob, ExpandedChild, JobResult } from '../../../shared/contracts/jobs';
 import { childOfStep, type PathStep } from '../../../shared/mcts';
-import type { RunSpec } from '../../../shared/contracts/run-spec';
-import { actionForRun, normalizeResponse, policyMessagesForRun } from '../../../shared/run-conversation';
+import {
+  actionForRun,
+  normalizeResponse,
+  observationForRun,
+  policyPromptForRun,
+} from '../../../shared/run-conversation';
 import type { CoreBindings } from '../../common/env';
 import { openEnvironment, releaseOutcomeFor } from '../../common/environments';
 import { alwaysCurrent, ensureCurrent, type JobContext } from '../../common/job-context';
-import { sampleThroughGate } from '../../common/policy';
+import { sampleFitted } from '../../common/policy';
 
 /** Resets the environment to the task (and replays the run's `startFrom` steps): the tree's root. */
 export async function expandRoot(
@@ -23,7 +27,11 @@ export async function expandRoot(
     for (const response of job.spec.startFrom?.[String(job.task)] ?? []) {
       const action = actionForRun(job.spec, normalizeResponse(response));
       const result = await leased.session.step(action);
-      prefix.push({ response: normalizeResponse(response), action, observation: result.observation });
+      prefix.push({
+        response: normalizeResponse(response),
+        action,
+        observation: observationForRun(job.spec, result.observation),
+      });
       if (result.done) break;
     }
     const snapshot = await leased.session.snapshot();
@@ -52,10 +60,11 @@ export async function expandNode(
 ): Promise<JobResult> {
   const { spec } = job;
   const holder = leaseHolder(job);
-  const sampled = await sampleThroughGate(env, spec.policy, holder, {
+  const sampled = await sampleFitted(env, spec.policy, holder, {
     context,
     ...(spec.maxResponseChars ? { maxChars: spec.maxResponseChars } : {}),
-    messages: policyMessagesForRun(spec, job.path),
+    prompt: policyPromptForRun(spec, job.path),
+    contextTokens: spec.contextTokens,
     n: spec.width,
     temperature: spec.temperature,
     maxTokens: spec.maxTokens,
@@ -77,15 +86,17 @@ export async function expandNode(
       } else {
         const from = position;
         position = null;
-        position = await moveAlongPath(leased.session, job.task, job.path, from, envCost);
+        const view = (observation: string) => observationForRun(spec, observation);
+        position = await moveAlongPath(leased.session, job.task, job.path, from, envCost, view);
       }
       const action = actionForRun(spec, response);
       const before = position;
       position = null;
       const result = await leased.session.step(action);
       envCost.steps++;
-      if (before) position = [...before, stepKey({ action, observation: result.observation })];
-      children.push({ ...childOfStep(response, action, result), snapshot: await leased.session.snapshot() });
+      const seen = { ...result, observation: observationForRun(spec, result.observation) };
+      if (before) position = [...before, stepKey({ action, observation: seen.observation })];
+      children.push({ ...childOfStep(response, action, seen), snapshot: await leased.session.snapshot() });
     }
     await leased.release('ok', position);
   } catch (error) {
@@ -98,6 +109,8 @@ export async function expandNode(
     usage: sampled.usage,
     policyCalls: spec.width > 0 ? 1 : 0,
     envCost,
+    contextRetries: sampled.contextRetries,
+    tokenizer: sampled.tokenizer,
   };
 }
 

@@ -7,7 +7,7 @@ import { exportFormatSchema, exportRecords, exportWarnings } from '../../../../s
 import { jsonlStream } from '../../../../shared/formats/jsonl';
 import { nativeRecordSchema } from '../../../../shared/revision';
 import { curationSchema } from '../../../../shared/contracts/datacard';
-import { runManifestSchema } from '../../../../shared/contracts/manifest';
+import { runManifestSchema, runWarnings } from '../../../../shared/contracts/manifest';
 import type { RunSpec } from '../../../../shared/contracts/run-spec';
 import { taskProgressViewSchema, taskViewSchema } from '../../../../shared/contracts/run-view';
 import { treeFileSchema } from '../../../../shared/contracts/tree-file';
@@ -264,8 +264,12 @@ export async function buildRunManifest(env: GatewayBindings, id: string) {
       env_resets: k?.envResets ?? 0,
       env_steps: k?.envSteps ?? 0,
       expansions: k?.expansions ?? 0,
+      judge_failures: k?.judgeFailures ?? 0,
+      context_retries: k?.contextRetries ?? 0,
     },
     env_per_expansion: envPerExpansion(k),
+    tokenizer: k?.tokenizer ?? null,
+    warnings: runWarnings({ judge_failures: k?.judgeFailures ?? 0, context_retries: k?.contextRetries ?? 0 }),
     model: row.spec.policy,
     thresholds: { alpha: row.spec.alpha, beta: row.spec.beta, transition: row.spec.transition },
     seed: row.spec.seed,
