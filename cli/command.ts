@@ -13,6 +13,8 @@ export interface CliCommand {
   summary: string;
   /** The full `--help` text of this command. */
   help: string;
+  /** `--help` texts of subcommands (e.g. `iterate start --help`), by subcommand name. */
+  subHelp?: Record<string, string>;
   /** Returns the process exit code: 0 ok, 1 failure, 2 bad usage. */
   run(args: string[], io: CliIo): Promise<number>;
 }

@@ -8,6 +8,7 @@ import { playCommand } from './commands/play';
 import { serveCommand } from './commands/serve';
 import { tokenCommand } from './commands/token';
 import { worldCommand } from './commands/world';
+import { closest, unknownFlagMessage } from './flag-errors';
 import { projectRoot } from './project';
 
 const commands: CliCommand[] = [
@@ -33,6 +34,23 @@ ${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 `;
 }
 
+/**
+ * `--depth -1` would read "-1" as a flag; a negative number after a long option is its value, so
+ * it is passed as `--depth=-1` and gets the option's own range message.
+ */
+function joinNegativeValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const next = args[i + 1];
+    if (/^--[a-z][a-z0-9-]*$/.test(arg) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 export async function main(
   argv: string[],
   io: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, cwd: projectRoot },
@@ -44,20 +62,27 @@ export async function main(
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    io.stderr.write(`agent-r: unknown command "${name}"\n\n${overview()}`);
+    const suggestion = closest(
+      name,
+      commands.map((c) => c.name),
+    );
+    const hint = suggestion ? ` (did you mean "${suggestion}"?)` : '';
+    io.stderr.write(`agent-r: unknown command "${name}"${hint}\n\n${overview()}`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(`${command.help}\n`);
+    const sub = rest[0] !== undefined ? command.subHelp?.[rest[0]] : undefined;
+    io.stdout.write(`${sub ?? command.help}\n`);
     return 0;
   }
   try {
-    return await command.run(rest, io);
+    return await command.run(joinNegativeValues(rest), io);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const code = (error as { code?: unknown }).code;
     if (error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
-      io.stderr.write(`agent-r ${name}: ${message}\n(see agent-r ${name} --help)\n`);
+      const shown = unknownFlagMessage(message, command.help) ?? message;
+      io.stderr.write(`agent-r ${name}: ${shown}\n(see agent-r ${name} --help)\n`);
       return 2;
     }
     io.stderr.write(`agent-r ${name}: ${message}\n`);

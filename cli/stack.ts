@@ -145,7 +145,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
 
   let sim: { url: string; close(): Promise<void> } | null = null;
   if (options.sim !== false) {
-    const { startSimPolicy } = await import('../tools/sim-policy/server');
+    const { startSimPolicy } = await import('./sim-policy/server');
     sim = await startSimPolicy(options.simOptions ?? {});
     log(`sim-policy listening on ${sim.url}`);
   }

@@ -5,7 +5,7 @@ import type { PathStep } from './mcts';
 import { instructionFor } from './prompts/instructions';
 import { buildPolicyMessages } from './prompts/policy-messages';
 import { buildRootPrefix } from './prompts/presets';
-import type { RunSpec } from './run-spec';
+import type { RunSpec } from './contracts/run-spec';
 
 // The conversation of a run's policy, built the same way by the expander (prompts) and the
 // splicer (training records), so the data matches what the model saw.

@@ -1,13 +1,13 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultBenchOptions, runBench } from '../../tools/bench/run-bench';
+import { defaultBenchOptions, runBench } from '../bench/run-bench';
 import { type CliCommand, UsageError } from '../command';
 
 export const benchHelp = `Usage: agent-r bench [--quick] [options]
 
 Measures a build against the embedded sim-policy set up like a GPU server (32 slots, ~150 ms
 per request) and writes out/bench.json: endpoint utilisation during a build of 40 default-world
-tasks, the speedup over the reference implementation's call pattern (tools/reference-baseline:
+tasks, the speedup over the reference implementation's call pattern (cli/bench/reference-baseline:
 one task and one request at a time, reset + replay, per-pair judging) on the same tasks, seed,
 endpoint and budget, judge calls per revision record (ours and the reference's, on the same
 trees), orchestration CPU per inference call and peak memory of the local stack, export

@@ -1,40 +1,66 @@
-import { createHash } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { RunManifest } from '../../shared/run-manifest';
-import { parseTaskList, type RunSpecInput, runSpecSchema, searchDefaults } from '../../shared/run-spec';
+import type { RunSpecInput } from '../../shared/contracts/run-spec';
+import type { World } from '../../shared/env/crafting/world';
 import { getBuiltInWorld } from '../../shared/worlds';
 import type { ApiClient } from '../api-client';
-import { saveResponseBody } from '../download';
+import { writeBuildFolder } from '../build-output';
 import { type CliCommand, UsageError } from '../command';
+import { registerEndpoint } from '../endpoints';
+import { checkOutputDir, writeDirAtomically } from '../output-guard';
 import { formatSeconds, ProgressBar } from '../progress';
 import { connectApi } from './export';
-import { loadWorld } from '../world-store';
+import {
+  type BuildPlan,
+  planFromConfig,
+  printConfig,
+  readConfigFile,
+  specFlagHelp,
+  specFlagOptions,
+} from '../run-config';
+import { loadWorld, UnknownWorldError } from '../world-store';
 
-export const buildHelp = `Usage: agent-r build [options]
+export const buildHelp = `Usage: agent-r build [--config FILE] [options]
+       agent-r build --resume RUN [--out DIR]
 
 Runs one build (MCTS over the policy's own actions, first-error critique, splicing) and writes
 the data to --out. Without --api it starts a local stack (wrangler dev + sim-policy) for the
-duration of the build.
+duration of the build. Every setting is checked before anything starts (exit code 2).
 
+Config:
+  --config FILE                YAML or JSON holding the run spec (every field below, by its
+                               camelCase name) and the policy/judge endpoints with their settings
+                               (baseUrl, model, apiKeyEnv, maxConcurrency, supportsN, timeoutMs,
+                               retry, defaults); flags override it
+  --print-config               print the effective config (YAML, readable by --config) and exit
+  --resume RUN                 reattach to run RUN (e.g. after Ctrl-C), wait for it and write the
+                               same folder a finished build writes
 Environment:
   --env crafting|agentgym      environment kind (default crafting)
   --world NAME                 crafting world (default "default"; see agent-r world list)
-  --flavor textcraft|webshop|sciworld   AgentGym flavour (with --env agentgym)
-  --env-url URL                AgentGym server URL (with --env agentgym)
-  --tasks LIST                 task ids, e.g. 0-19 or 0,3,7 (default 0-19)
-Policy:
+  --flavor textcraft|webshop|sciworld   AgentGym flavour (with --env agentgym only)
+  --env-url URL                AgentGym server URL (with --env agentgym only)
+  --tasks LIST                 task ids, e.g. 0-19 or 0,3,7 (default 0-19); ids beyond the
+                               world's goals are refused (they would repeat goals)
+  --repeat-goals               allow them: task i plays goal i mod (number of goals)
+Policy and judge:
   --policy sim|URL|NAME        sim (the embedded simulator), an OpenAI-compatible base URL
                                (e.g. http://gpu:8000/v1) or a registered endpoint name (default sim)
   --model NAME                 model name at --policy URL
   --api-key KEY                API key for --policy URL (stored encrypted, never shown)
-Search (defaults are the reference's):
-  --iterations N (8)  --width N (4)  --depth N (20)  --parallelism N (1: reference-exact)
-  --alpha X (0.5)  --beta X (0.2)  --transition model|end (model)  --seed N (0)
-  --temperature X (1)
+  --max-concurrency N          requests in flight at --policy URL (default 8)
+  --[no-]supports-n            whether --policy URL returns n choices per request (default yes)
+  --request-timeout-ms N       per-request timeout at --policy URL (default 60000)
+  --judge sim|URL|NAME         a separate judge (default: the policy judges, as in the paper)
+  --judge-model NAME  --judge-api-key KEY   for --judge URL
+Search and run spec (defaults are the reference's; every field of the API's run spec):
+${specFlagHelp(['env', 'world', 'flavor', 'env-url'])}
 Output:
-  --out DIR                    output directory (default out/latest)
+  --out DIR                    output folder (default out/latest). Written to a temporary sibling
+                               and renamed into place when complete: an interrupted build leaves
+                               the previous output as it was. A non-empty DIR that is not an
+                               earlier agent-r output (no manifest.json) is refused
+  --overwrite                  replace such a DIR anyway (never the current folder, home or /)
   --json                       print the manifest as one JSON line last on stdout
   --api URL                    use a running stack (agent-r serve) instead of starting one
   --token T                    its API token (or AGENT_R_TOKEN)
@@ -44,110 +70,74 @@ trees/<task>.json. Exit code 0 when every task finished, 1 when the run failed o
 failed (see manifest.failures), 2 on bad usage.`;
 
 const options = {
-  env: { type: 'string' },
-  flavor: { type: 'string' },
-  'env-url': { type: 'string' },
-  world: { type: 'string' },
+  ...specFlagOptions(),
+  config: { type: 'string' },
+  'print-config': { type: 'boolean' },
+  resume: { type: 'string' },
   tasks: { type: 'string' },
+  'repeat-goals': { type: 'boolean' },
   policy: { type: 'string' },
   model: { type: 'string' },
   'api-key': { type: 'string' },
-  iterations: { type: 'string' },
-  width: { type: 'string' },
-  depth: { type: 'string' },
-  alpha: { type: 'string' },
-  beta: { type: 'string' },
-  transition: { type: 'string' },
-  parallelism: { type: 'string' },
-  seed: { type: 'string' },
-  temperature: { type: 'string' },
+  'max-concurrency': { type: 'string' },
+  'supports-n': { type: 'boolean' },
+  'no-supports-n': { type: 'boolean' },
+  'request-timeout-ms': { type: 'string' },
+  judge: { type: 'string' },
+  'judge-model': { type: 'string' },
+  'judge-api-key': { type: 'string' },
   out: { type: 'string' },
   api: { type: 'string' },
   token: { type: 'string' },
   json: { type: 'boolean' },
-  label: { type: 'string' },
+  overwrite: { type: 'boolean' },
 } as const;
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
+type Values = { [key: string]: string | boolean | undefined } & {
+  out?: string;
+  api?: string;
+  token?: string;
+  json?: boolean;
+  overwrite?: boolean;
+  config?: string;
+  resume?: string;
+};
 
-function numberFlag(values: Values, name: keyof Values): number | undefined {
-  const text = values[name];
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (typeof text !== 'string' || text.trim() === '' || !Number.isFinite(value))
-    throw new UsageError(`--${name} must be a number, got "${text}"`);
-  return value;
+/** The build plan from --config and the flags, every check done (world and goals included). */
+export async function planFromFlags(values: Values): Promise<BuildPlan> {
+  const config = values.config ? await readConfigFile(values.config) : {};
+  const plan = await planFromConfig(config, values.config ?? '', values);
+  if ((plan.spec.env ?? 'crafting') === 'crafting') await checkWorldTasks(plan, values.api !== undefined);
+  return plan;
 }
 
-/** The run spec from the flags, validated with the API's own schema so errors show before any work. */
-export function specFromFlags(values: Values, policyName: string): RunSpecInput {
-  const env = values.env ?? 'crafting';
-  if (env !== 'crafting' && env !== 'agentgym')
-    throw new UsageError(`--env must be crafting or agentgym, got "${env}"`);
-  let tasks: number[];
+/** The world exists and every task id names a goal of its own (unless --repeat-goals). */
+async function checkWorldTasks(plan: BuildPlan, remote: boolean): Promise<void> {
+  const name = plan.spec.world ?? 'default';
+  let world: World;
   try {
-    tasks = parseTaskList(values.tasks ?? '0-19');
+    world = await loadWorld(name);
   } catch (error) {
-    throw new UsageError(`--tasks: ${(error as Error).message}`);
+    if (error instanceof UnknownWorldError) {
+      if (remote) return; // the stack at --api may hold it; creating the run checks
+      throw new UsageError(`--world: ${error.message}`);
+    }
+    throw error;
   }
-  const spec: RunSpecInput = {
-    env,
-    tasks,
-    policy: policyName,
-    world: values.world ?? 'default',
-    iterations: numberFlag(values, 'iterations') ?? searchDefaults.iterations,
-    width: numberFlag(values, 'width') ?? searchDefaults.width,
-    depth: numberFlag(values, 'depth') ?? searchDefaults.depth,
-    alpha: numberFlag(values, 'alpha') ?? searchDefaults.alpha,
-    beta: numberFlag(values, 'beta') ?? searchDefaults.beta,
-    parallelism: numberFlag(values, 'parallelism') ?? searchDefaults.parallelism,
-    seed: numberFlag(values, 'seed') ?? searchDefaults.seed,
-    transition: (values.transition ?? searchDefaults.transition) as 'model' | 'end',
-    ...(values.temperature !== undefined ? { temperature: numberFlag(values, 'temperature') } : {}),
-    ...(values.label ? { label: values.label } : {}),
-  };
-  if (env === 'agentgym') {
-    if (!values['env-url']) throw new UsageError('--env agentgym needs --env-url URL (the AgentGym server)');
-    spec.envServer = values['env-url'];
-    spec.flavor = (values.flavor ?? 'textcraft') as 'textcraft';
+  const goals = world.goals.length;
+  const beyond = plan.spec.tasks.filter((t) => t >= goals);
+  if (beyond.length && !plan.repeatGoals) {
+    const first = beyond[0] as number;
+    throw new UsageError(
+      `--tasks: world "${name}" has ${goals} goals (task ids 0-${goals - 1}); ${beyond.length} task id(s) from ${first} on would repeat goals (task ${first} plays goal ${first % goals}). Pass --repeat-goals to allow that.`,
+    );
   }
-  const checked = runSpecSchema.safeParse(spec);
-  if (!checked.success) {
-    const issue = checked.error.issues[0]!;
-    throw new UsageError(`--${String(issue.path[0] ?? 'spec')}: ${issue.message}`);
-  }
-  return spec;
-}
-
-async function registerPolicy(api: ApiClient, values: Values): Promise<string> {
-  const policy = values.policy ?? 'sim';
-  if (!/^https?:\/\//.test(policy)) return policy;
-  if (!values.model)
-    throw new UsageError('--policy URL needs --model NAME (the model name the server serves)');
-  const name = `url-${createHash('sha256').update(`${policy} ${values.model}`).digest('hex').slice(0, 10)}`;
-  await api.json('PUT', `/v1/endpoints/${name}`, {
-    baseUrl: policy,
-    model: values.model,
-    ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
-  });
-  return name;
 }
 
 async function uploadWorldIfNeeded(api: ApiClient, name: string): Promise<void> {
   if (getBuiltInWorld(name)) return;
   const world = await loadWorld(name);
   await api.json('PUT', `/v1/worlds/${name}`, world);
-}
-
-async function download(api: ApiClient, path: string, file: string, expectedLines?: number): Promise<void> {
-  const response = await api.request('GET', path, undefined, 0);
-  const { lines } = await saveResponseBody(response, file);
-  // A stream cut short must never pass as a complete dataset.
-  if (expectedLines !== undefined && lines !== expectedLines) {
-    throw new Error(
-      `download of ${path} ended early: ${lines} of ${expectedLines} records; run the build's export again`,
-    );
-  }
 }
 
 interface RunView {
@@ -160,15 +150,23 @@ export const buildCommand: CliCommand = {
   summary: 'run one build and write manifest, revision/good records, dataset and trees',
   help: buildHelp,
   async run(args, io) {
-    const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
-    specFromFlags(values, 'check'); // usage errors before starting anything
+    const { values } = parseArgs({ args, options, strict: true, allowPositionals: false }) as {
+      values: Values;
+    };
+    const plan = await planFromFlags(values); // every usage error before starting anything
+    if (values['print-config']) {
+      io.stdout.write(printConfig(plan));
+      return 0;
+    }
     const outDir = resolve(values.out ?? 'out/latest');
+    await checkOutputDir(outDir, values.overwrite === true);
     const started = Date.now();
     const connection = await connectApi(values, io, { sim: true, resumable: true });
     const { api } = connection;
     try {
-      const policy = await registerPolicy(api, values);
-      const spec = specFromFlags(values, policy);
+      const policy = await registerEndpoint(api, plan.policy);
+      const judge = plan.judge ? await registerEndpoint(api, plan.judge) : undefined;
+      const spec: RunSpecInput = { ...plan.spec, policy, ...(judge ? { judge } : {}) };
       if (spec.env === 'crafting') await uploadWorldIfNeeded(api, spec.world ?? 'default');
       const run = await api.json<{ id: string }>('POST', '/v1/runs', spec);
       io.stderr.write(
@@ -191,39 +189,10 @@ export const buildCommand: CliCommand = {
       }
       bar.finish();
 
-      await rm(outDir, { recursive: true, force: true });
-      await mkdir(join(outDir, 'trees'), { recursive: true });
-      for (const task of spec.tasks) {
-        await download(
-          api,
-          `/v1/runs/${run.id}/tasks/${task}/tree`,
-          join(outDir, 'trees', `${task}.json`),
-        ).catch(() => {});
-      }
-      const manifest = await api.json<RunManifest>('GET', `/v1/runs/${run.id}/manifest`);
-      await download(
-        api,
-        `/v1/runs/${run.id}/dataset?format=native&kind=revision`,
-        join(outDir, 'revision.native.jsonl'),
-        manifest.counts.revision,
+      const manifest = await writeDirAtomically(outDir, (dir) =>
+        writeBuildFolder(api, run.id, spec.tasks, dir, { wall_s: (Date.now() - started) / 1000 }),
       );
-      await download(
-        api,
-        `/v1/runs/${run.id}/dataset?format=native&kind=good`,
-        join(outDir, 'good.native.jsonl'),
-        manifest.counts.good,
-      );
-      await download(
-        api,
-        `/v1/runs/${run.id}/dataset?format=openai&kind=all`,
-        join(outDir, 'dataset.openai.jsonl'),
-      );
-      const wallSeconds = (Date.now() - started) / 1000;
-      await writeFile(
-        join(outDir, 'manifest.json'),
-        `${JSON.stringify({ ...manifest, wall_s: wallSeconds }, null, 2)}\n`,
-      );
-
+      const wallSeconds = manifest.wall_s;
       const c = manifest.counts;
       io.stderr.write(
         [
@@ -238,7 +207,7 @@ export const buildCommand: CliCommand = {
           '',
         ].join('\n'),
       );
-      if (values.json) io.stdout.write(`${JSON.stringify({ ...manifest, wall_s: wallSeconds })}\n`);
+      if (values.json) io.stdout.write(`${JSON.stringify(manifest)}\n`);
       return manifest.status === 'completed' ? 0 : 1;
     } finally {
       await connection.close();

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -9,11 +8,13 @@ import {
   parseSplit,
   type Split,
 } from '../../shared/eval';
-import { parseTaskList } from '../../shared/run-spec';
+import { parseTaskList } from '../../shared/contracts/run-spec';
 import { getBuiltInWorld } from '../../shared/worlds';
 import type { ApiClient } from '../api-client';
 import { type CliCommand, type CliIo, UsageError } from '../command';
 import { connectApi } from './export';
+import { registerEndpoint } from '../endpoints';
+import { checkOutputFile, writeFileAtomically } from '../output-guard';
 import { formatSeconds, ProgressBar } from '../progress';
 import { loadWorld } from '../world-store';
 
@@ -50,7 +51,9 @@ Recovery test:
 Other:
   --seed N                     run seed (default 0)
   --iteration ID               attach the eval to a loop's iteration
-  --out FILE                   also write the eval (with per-task results) as JSON to FILE
+  --out FILE                   also write the eval (with per-task results) as JSON to FILE; an
+                               existing FILE that is not an earlier eval output is refused
+  --overwrite                  replace such a FILE anyway
   --json                       print the eval as one JSON line last on stdout
   --api URL                    use a running stack (agent-r serve) instead of starting one
   --token T                    its API token (or AGENT_R_TOKEN)
@@ -78,9 +81,20 @@ const options = {
   iteration: { type: 'string' },
   out: { type: 'string' },
   json: { type: 'boolean' },
+  overwrite: { type: 'boolean' },
   api: { type: 'string' },
   token: { type: 'string' },
 } as const;
+
+/** Whether a file's text is an eval written by --out (so replacing it loses nothing of the user's). */
+function isEvalJson(text: string): boolean {
+  try {
+    const value = JSON.parse(text) as { id?: unknown; runId?: unknown; status?: unknown };
+    return typeof value.id === 'string' && 'runId' in value && typeof value.status === 'string';
+  } catch {
+    return false;
+  }
+}
 
 /** A numeric flag, or undefined when absent (usage error when not a number). */
 export function numberOption(values: Record<string, unknown>, name: string): number | undefined {
@@ -131,9 +145,7 @@ export async function registerPolicyOption(
 ): Promise<string> {
   if (!/^https?:\/\//.test(policy)) return policy;
   if (!model) throw new UsageError('--policy URL needs --model NAME (the model name the server serves)');
-  const name = `url-${createHash('sha256').update(`${policy} ${model}`).digest('hex').slice(0, 10)}`;
-  await api.json('PUT', `/v1/endpoints/${name}`, { baseUrl: policy, model, ...(apiKey ? { apiKey } : {}) });
-  return name;
+  return registerEndpoint(api, { endpoint: { baseUrl: policy, model, ...(apiKey ? { apiKey } : {}) } });
 }
 
 export async function uploadWorldIfNeeded(api: ApiClient, name: string): Promise<void> {
@@ -277,6 +289,8 @@ export const evalCommand: CliCommand = {
   async run(args, io) {
     const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
     await evalRequestFromFlags(values, 'check'); // usage errors before starting anything
+    if (values.out)
+      await checkOutputFile(resolve(values.out), values.overwrite === true, { isOurs: isEvalJson });
     const started = Date.now();
     return withApi(values, io, async (api) => {
       const policy = await registerPolicyOption(api, values.policy ?? 'sim', values.model, values['api-key']);
@@ -293,7 +307,7 @@ export const evalCommand: CliCommand = {
       if (view.recovery?.note) lines.push(`  recovery test: ${view.recovery.note}`);
       if (view.error) lines.push(`  note: ${view.error}`);
       (values.json ? io.stderr : io.stdout).write(`${lines.join('\n')}\n`);
-      if (values.out) await writeFile(resolve(values.out), `${JSON.stringify(view, null, 2)}\n`);
+      if (values.out) await writeFileAtomically(resolve(values.out), `${JSON.stringify(view, null, 2)}\n`);
       if (values.json) io.stdout.write(`${JSON.stringify(view)}\n`);
       return view.status === 'completed' ? 0 : 1;
     });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -11,10 +11,11 @@ import {
   exportWarnings,
   sharegptDatasetInfo,
 } from '../../shared/formats';
-import type { RunManifest } from '../../shared/run-manifest';
+import type { RunManifest } from '../../shared/contracts/manifest';
 import { ApiClient, ApiError } from '../api-client';
 import { type CliCommand, type CliIo, UsageError } from '../command';
 import { saveResponseBody } from '../download';
+import { checkOutputFile, stageFile, writeFileAtomically } from '../output-guard';
 import { agentRHome } from '../project';
 import { type LocalStack, startLocalStack } from '../stack';
 
@@ -27,7 +28,10 @@ Agent-R loss mask). For sharegpt it also registers FILE in dataset_info.json in 
 
 Options:
   --format F     native | openai | xtuner | agentgym | sharegpt | trl (required)
-  --out FILE     output file (required), e.g. data/agent-r.openai.jsonl
+  --out FILE     output file (required), e.g. data/agent-r.openai.jsonl. Written to a temporary
+                 sibling and renamed into place when complete. An existing FILE that is not an
+                 earlier agent-r export (no FILE.manifest.json next to it) is refused
+  --overwrite    replace such a FILE anyway
   --kind K       all | revision | good (default all)
   --api URL      a running agent-r API (agent-r serve). Without it a local stack is started on
                  the local state (.agent-r/state or $AGENT_R_HOME/state), where RUN must exist
@@ -117,7 +121,7 @@ async function registerShareGpt(file: string, io: CliIo): Promise<string | null>
   const name =
     fileName.slice(0, fileName.length - extname(fileName).length).replace(/\W+/g, '_') || 'agent_r';
   Object.assign(info, sharegptDatasetInfo(name, fileName));
-  await writeFile(infoPath, `${JSON.stringify(info, null, 2)}\n`);
+  await writeFileAtomically(infoPath, `${JSON.stringify(info, null, 2)}\n`);
   return infoPath;
 }
 
@@ -149,8 +153,7 @@ export async function exportRun(
   if (run.status === 'queued' || run.status === 'running') {
     io.stderr.write(`warning: run ${runId} is still ${run.status}: exporting the records written so far\n`);
   }
-  await mkdir(dirname(options.out), { recursive: true });
-  const partial = `${options.out}.partial`;
+  const staged = await stageFile(options.out);
   let saved: { bytes: number; lines: number };
   try {
     const response = await api.request(
@@ -159,11 +162,10 @@ export async function exportRun(
       undefined,
       0,
     );
-    saved = await saveResponseBody(response, partial);
-    await rename(partial, options.out);
-  } catch (error) {
-    await rm(partial, { force: true });
-    throw error;
+    saved = await saveResponseBody(response, staged.path);
+    await staged.commit();
+  } finally {
+    await staged.discard();
   }
   const sha256 = await sha256File(options.out);
   const warnings = exportWarnings(options.format);
@@ -201,7 +203,7 @@ export async function exportRun(
     warnings,
   });
   const manifestPath = `${options.out}.manifest.json`;
-  await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeFileAtomically(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
   const datasetInfoPath = options.format === 'sharegpt' ? await registerShareGpt(options.out, io) : null;
   return { manifest, manifestPath, datasetInfoPath };
 }
@@ -220,6 +222,7 @@ export const exportCommand: CliCommand = {
         api: { type: 'string' },
         token: { type: 'string' },
         json: { type: 'boolean', default: false },
+        overwrite: { type: 'boolean', default: false },
       },
       allowPositionals: true,
       strict: true,
@@ -242,6 +245,7 @@ export const exportCommand: CliCommand = {
       throw new UsageError('--api needs a token: --token T or AGENT_R_TOKEN');
     }
 
+    await checkOutputFile(out, values.overwrite);
     const connection = await connectApi(values, io);
     try {
       const { manifest, manifestPath, datasetInfoPath } = await exportRun(

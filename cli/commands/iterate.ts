@@ -1,24 +1,11 @@
 import { parseArgs } from 'node:util';
 import { type LoopCreateInput, loopCreateSchema } from '../../shared/iterations';
-import { parseTaskList } from '../../shared/run-spec';
+import { parseTaskList } from '../../shared/contracts/run-spec';
 import type { ApiClient } from '../api-client';
 import { type CliCommand, type CliIo, UsageError } from '../command';
 import { numberOption, readSplitOption, registerPolicyOption, uploadWorldIfNeeded, withApi } from './eval';
 
-export const iterateHelp = `Usage:
-  agent-r iterate start [options]        start a loop (iteration 1 builds at once)
-  agent-r iterate status LOOP [--watch]  the loop's lineage: each iteration's policy, alpha, data, eval
-  agent-r iterate next ITERATION [--base-url URL --model NAME [--api-key K]]
-                                         register the model trained on ITERATION's data (when no
-                                         trainer calls back) and/or start the next iteration
-  agent-r iterate list                   loops, newest first
-
-The iterate-train-evaluate loop of Agent-R: iteration k builds revision data with policy M_k and
-alpha_k (default 0.5, 0.7, 1.0), sends the trainer a signed "dataset.ready" webhook (download links
-that need no token, the manifest, a callback URL), and the trainer calls back with M_{k+1}'s
-OpenAI-compatible endpoint (signed POST /v1/iterations/ID/callback), which is iteration k+1's policy.
-
-start options:
+const iterateStartOptions = `start options:
   --name NAME                  loop name (default "loop")
   --policy sim|URL|NAME        the starting model (default sim); --model, --api-key as for build
   --iterations N               training iterations (default: one per alpha)
@@ -34,13 +21,30 @@ start options:
  evaluation of every iteration's policy (and the final model):
   --eval-tasks LIST | --eval-split FILE|heldout   (crafting: heldout = every 5th goal)
   --eval-max-tasks N  --eval-rounds N  --recovery (the recovery test on the first eval's failures)
-Common:
+`;
+
+const iterateCommon = `Common:
   --api URL --token T          a running stack (agent-r serve); without it a local stack is started
                                and "start" waits for the loop to finish (it needs --trainer-url)
   --wait                       with --api: follow the loop until it completes, fails or waits
   --json                       print the loop (lineage) as one JSON line last on stdout
 
-Exit codes: 0 ok (a finished loop: completed), 1 the loop failed, 2 bad usage.`;
+`;
+
+export const iterateHelp = `Usage:
+  agent-r iterate start [options]        start a loop (iteration 1 builds at once)
+  agent-r iterate status LOOP [--watch]  the loop's lineage: each iteration's policy, alpha, data, eval
+  agent-r iterate next ITERATION [--base-url URL --model NAME [--api-key K]]
+                                         register the model trained on ITERATION's data (when no
+                                         trainer calls back) and/or start the next iteration
+  agent-r iterate list                   loops, newest first
+
+The iterate-train-evaluate loop of Agent-R: iteration k builds revision data with policy M_k and
+alpha_k (default 0.5, 0.7, 1.0), sends the trainer a signed "dataset.ready" webhook (download links
+that need no token, the manifest, a callback URL), and the trainer calls back with M_{k+1}'s
+OpenAI-compatible endpoint (signed POST /v1/iterations/ID/callback), which is iteration k+1's policy.
+
+${iterateStartOptions}${iterateCommon}Exit codes: 0 ok (a finished loop: completed), 1 the loop failed, 2 bad usage.`;
 
 const startOptions = {
   name: { type: 'string' },
@@ -382,6 +386,9 @@ export const iterateCommand: CliCommand = {
   name: 'iterate',
   summary: 'the iterate-train-evaluate loop: start, status, next, list',
   help: iterateHelp,
+  subHelp: {
+    start: `Usage: agent-r iterate start [options]\n\nStarts a loop (iteration 1 builds at once).\n\n${iterateStartOptions}${iterateCommon}`,
+  },
   async run(args, io) {
     const [sub, ...rest] = args;
     if (sub === 'start') return start(rest, io);

@@ -9,7 +9,7 @@ export const serveCommand: CliCommand = {
 
 Starts every worker (gateway, coordinator, expander, critic, splicer) under one
 \`wrangler dev\`, fully offline, with local D1, R2, Queues and Durable Objects, and the
-simulated policy endpoint (tools/sim-policy, registered as endpoint "sim").
+simulated policy endpoint (cli/sim-policy, registered as endpoint "sim").
 Once the API answers it prints:
   API_URL=<url>
   API_TOKEN=<token>

@@ -1,7 +1,7 @@
 // The API's shapes as the dashboard reads them (see /openapi.json). Record and tree shapes come
 // from the project's own definitions (type-only imports: nothing of shared/ is bundled).
 import type { NativeRecord } from '../../shared/revision';
-import type { TreeFile, TreeNode } from '../../shared/tree-file';
+import type { TreeFile, TreeNode } from '../../shared/contracts/tree-file';
 
 export type { NativeRecord, TreeFile, TreeNode };
 

@@ -3,6 +3,6 @@ export * from './loops';
 export * from './metrics';
 export * from './recovery';
 export * from './revisions';
-export * from './spec';
+export * from '../contracts/eval';
 export * from './splits';
 export * from './trajectory';

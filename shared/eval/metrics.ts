@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { TreeFile } from '../tree-file';
+import type { TreeFile } from '../contracts/tree-file';
 import { firstErrorOf } from './first-error';
 import { findActionLoops, MAX_LOOP_LENGTH } from './loops';
 import { revisionMatcher } from './revisions';

@@ -1,6 +1,6 @@
 import { findLeafPaths } from '../revision/leaf-paths';
 import { createSeededRandom, deriveSeed } from '../revision/seeded-random';
-import type { TreeFile } from '../tree-file';
+import type { TreeFile } from '../contracts/tree-file';
 import { SUCCESS_REWARD } from './metrics';
 
 // The paper's recovery test (agent-r.md s.6): take failed trajectories, cut each at a random step,

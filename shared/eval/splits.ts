@@ -1,4 +1,4 @@
-import { MAX_TASKS_PER_RUN, parseTaskList } from '../run-spec';
+import { MAX_TASKS_PER_RUN, parseTaskList } from '../contracts/run-spec';
 
 // Which tasks an evaluation uses.
 //

@@ -1,4 +1,4 @@
-import type { Judgement, TreeFile, TreeNode } from '../tree-file';
+import type { Judgement, TreeFile, TreeNode } from '../contracts/tree-file';
 
 // An evaluation run is an ordinary run with a greedy spec (iterations 1, width 1, temperature 0):
 // its tree is a single chain from the root, i.e. exactly one greedy rollout. These helpers read

@@ -2,8 +2,10 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { APICallError, generateText, InvalidArgumentError, InvalidPromptError } from 'ai';
 import type { ChatMessage } from '../chat';
 import { readCompletionBody } from './completion-body';
+import { parseContextLengthError } from './context-errors';
 import { type Endpoint, type EndpointInput, endpointSchema } from './endpoint';
 import { InferenceError } from './inference-error';
+import { httpFailureReason } from '../outbound/reasons';
 import { abortableSleep, parseRetryAfter, retryDelay } from './retry-delay';
 import { createSeededRandom, hashToSeed } from './seeded-random';
 
@@ -238,24 +240,32 @@ function classifyError(error: unknown, endpointName: string, label: string): Inf
     }
     if (status >= 500) {
       const retryAfter = status === 503 ? retryAfterMs : undefined;
-      return new InferenceError(`${label}: server error (HTTP ${status}): ${shorten(error.responseBody)}`, {
+      return new InferenceError(`${label}: server error (${httpFailureReason(status)})`, {
         ...base,
         kind: 'server',
         retryAfterMs: retryAfter,
       });
     }
-    if (status === 408)
-      return new InferenceError(`${label}: HTTP 408 request timeout`, { ...base, kind: 'timeout' });
-    if (status >= 200 && status < 300) {
+    const context = parseContextLengthError(status, error.responseBody);
+    if (context) {
       return new InferenceError(
-        `${label}: the answer is not a chat completion: ${shorten(error.responseBody)}`,
+        `${label}: prompt over the model's context (HTTP ${status}): ${context.message}`,
         {
           ...base,
-          kind: 'malformed',
+          kind: 'context-length',
+          context,
         },
       );
     }
-    return new InferenceError(`${label}: HTTP ${status}: ${shorten(error.responseBody ?? error.message)}`, {
+    if (status === 408)
+      return new InferenceError(`${label}: HTTP 408 request timeout`, { ...base, kind: 'timeout' });
+    if (status >= 200 && status < 300) {
+      return new InferenceError(`${label}: the answer is not a chat completion (HTTP ${status})`, {
+        ...base,
+        kind: 'malformed',
+      });
+    }
+    return new InferenceError(`${label}: ${httpFailureReason(status)}`, {
       ...base,
       kind: 'http',
     });
@@ -281,10 +291,4 @@ function classifyError(error: unknown, endpointName: string, label: string): Inf
     endpoint: endpointName,
     cause: error,
   });
-}
-
-function shorten(text: string | undefined): string {
-  if (!text) return '(no body)';
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 200 ? `${flat.slice(0, 200)}...` : flat;
 }

@@ -1,8 +1,11 @@
+import type { ContextLengthInfo } from './context-errors';
+
 /** Why an inference request failed; `retryable` kinds are retried by the chat client. */
 export type InferenceErrorKind =
   | 'rate-limited' // HTTP 429
   | 'server' // HTTP 5xx
   | 'http' // other HTTP errors (400, 401, 404, ...): a caller or configuration problem
+  | 'context-length' // the prompt (+ max tokens) is over the model's context: shrink and send again
   | 'invalid-request' // refused before sending (e.g. an empty message list)
   | 'network' // connection refused/reset, DNS
   | 'timeout' // no answer within the endpoint's timeoutMs
@@ -27,6 +30,8 @@ export interface InferenceErrorDetails {
   retryAfterMs?: number;
   attempts?: number;
   cause?: unknown;
+  /** For `context-length`: the numbers the server's refusal states. */
+  context?: ContextLengthInfo;
 }
 
 export class InferenceError extends Error {
@@ -35,6 +40,7 @@ export class InferenceError extends Error {
   readonly status: number | undefined;
   readonly retryAfterMs: number | undefined;
   readonly attempts: number;
+  readonly context: ContextLengthInfo | undefined;
 
   constructor(message: string, details: InferenceErrorDetails) {
     super(message, { cause: details.cause });
@@ -44,6 +50,7 @@ export class InferenceError extends Error {
     this.status = details.status;
     this.retryAfterMs = details.retryAfterMs;
     this.attempts = details.attempts ?? 1;
+    this.context = details.context;
   }
 
   get retryable(): boolean {
@@ -60,6 +67,7 @@ export class InferenceError extends Error {
       retryAfterMs: this.retryAfterMs,
       attempts,
       cause: this.cause,
+      context: this.context,
     });
   }
 }

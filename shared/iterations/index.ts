@@ -1,2 +1,2 @@
 export * from './download-links';
-export * from './schema';
+export * from '../contracts/loops';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { judgementSchema } from '../tree-file';
+import { judgementSchema } from '../contracts/tree-file';
 import { type SearchConfigInput, searchConfigSchema } from './config';
 import { createRngState, rngStateSchema } from './rng';
 

@@ -1,4 +1,4 @@
-import type { Judgement, TreeFile, TreeNode } from '../tree-file';
+import type { Judgement, TreeFile, TreeNode } from '../contracts/tree-file';
 import { ROOT_ID, type SearchState } from './state';
 import { getNode, markDirty } from './tree-ops';
 

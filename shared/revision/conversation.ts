@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ChatMessage } from '../chat';
-import type { TreeNode } from '../tree-file';
+import type { TreeNode } from '../contracts/tree-file';
 
 /** One turn of a training conversation; `loss` (assistant turns only) says whether it is trained. */
 export const lossMessageSchema = z.object({

@@ -1,4 +1,4 @@
-import type { Judgement } from '../tree-file';
+import type { Judgement } from '../contracts/tree-file';
 import { stepsAwaitingJudgement } from './first-error';
 import { isValidPair, type PairThresholds, passesAlpha } from './pairs';
 

@@ -1,4 +1,4 @@
-import type { Judgement, TreeFile, TreeNode } from '../tree-file';
+import type { Judgement, TreeFile, TreeNode } from '../contracts/tree-file';
 import { indexTree, pathToNode, type LeafPath } from './leaf-paths';
 import type { PathPair } from './pairs';
 

@@ -1,4 +1,4 @@
-import type { TreeFile, TreeNode } from '../tree-file';
+import type { TreeFile, TreeNode } from '../contracts/tree-file';
 
 /**
  * A root-to-leaf path: `nodes[0]` is the root (no action), `nodes[i]` is step i.

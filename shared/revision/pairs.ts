@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { TreeFile } from '../tree-file';
+import type { TreeFile } from '../contracts/tree-file';
 import { findLeafPaths, type LeafPath } from './leaf-paths';
 import { createSeededRandom, deriveSeed } from './seeded-random';
 

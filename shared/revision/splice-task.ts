@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { TreeFile } from '../tree-file';
+import type { TreeFile } from '../contracts/tree-file';
 import { cutStep, type FirstErrorOptions, referenceJudgeCalls, sharedJudgeCalls } from './first-error';
 import type { NativeRecord } from './native-record';
 import { collectTaskPairs, pairingConfigSchema, type TaskSkipReason } from './pairs';

@@ -1,5 +1,5 @@
 import type { ChatMessage } from '../chat';
-import type { TreeNode } from '../tree-file';
+import type { TreeNode } from '../contracts/tree-file';
 import { type LossMessage, REVISION_ACK, revisionTurn, rootPrefixTurns, stepTurns } from './conversation';
 import type { Transition } from './first-error';
 import type { LeafPath } from './leaf-paths';

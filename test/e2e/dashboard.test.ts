@@ -13,7 +13,7 @@ import { TreeModel } from '../../dashboard/src/tree/model';
 import { flattenNumbers } from '../../dashboard/src/views/eval-metrics';
 import { segmentsOf } from '../../dashboard/src/views/revision';
 import type { NativeRecord } from '../../shared/revision';
-import type { TreeFile, TreeNode } from '../../shared/tree-file';
+import type { TreeFile, TreeNode } from '../../shared/contracts/tree-file';
 import { CHROMIUM_PATH, chromiumAvailable, type HeadlessBrowser, launchChromium } from '../helpers/browser';
 import { projectRoot } from '../helpers/cli-process';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunSpecInput } from '../../shared/run-spec';
+import type { RunSpecInput } from '../../shared/contracts/run-spec';
 import {
   deadEnvSummary,
   inferenceFaultSummary,
@@ -10,7 +10,7 @@ import {
   type StackHandle,
   startScenarioStack,
   tempDir,
-} from '../../tools/bench/fault-scenarios';
+} from '../../cli/bench/fault-scenarios';
 import { startFakeTextCraft } from '../fakes/agentgym-textcraft';
 
 // Fault tolerance of a build against real processes (wrangler dev with every worker, sim-policy).

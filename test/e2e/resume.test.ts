@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RunSpecInput } from '../../shared/run-spec';
-import { removeDir, resumeSummary, runResume, tempDir } from '../../tools/bench/fault-scenarios';
+import type { RunSpecInput } from '../../shared/contracts/run-spec';
+import { removeDir, resumeSummary, runResume, tempDir } from '../../cli/bench/fault-scenarios';
 
 // The whole local stack (wrangler and every workerd: one process group) SIGKILLed at a random
 // point of a build and started again on the same state directory: the run completes, identical

@@ -69,3 +69,32 @@ export async function processesMatching(needle: string): Promise<number[]> {
   }
   return pids;
 }
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `agent-r ARGS` as a real process (from `cwd`, default the project root) and collects its output. */
+export function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, [resolve(projectRoot, 'cli/bin.js'), ...args], {
+      cwd: options.cwd ?? projectRoot,
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolveRun({ code, stdout, stderr });
+    });
+  });
+}

@@ -1,6 +1,6 @@
 import { env as workerEnv } from 'cloudflare:workers';
 import { describe, expect, inject, it } from 'vitest';
-import { treeFileSchema, type TreeNode } from '../../shared/tree-file';
+import { treeFileSchema, type TreeNode } from '../../shared/contracts/tree-file';
 import type { CoordinatorBindings } from '../../workers/common/env';
 import { taskRecordsKey, taskTreeKey } from '../../workers/common/storage-keys';
 import { api, eventually, recordLineReader } from './helpers';

@@ -1,8 +1,8 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env as workerEnv } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { ExpandJob } from '../../shared/jobs';
-import { type RunSpec, runSpecSchema } from '../../shared/run-spec';
+import type { ExpandJob } from '../../shared/contracts/jobs';
+import { type RunSpec, runSpecSchema } from '../../shared/contracts/run-spec';
 import type { CoordinatorBindings } from '../../workers/common/env';
 import type { TaskTree } from '../../workers/coordinator/src/task-tree';
 

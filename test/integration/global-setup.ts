@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestProject } from 'vitest/node';
-import { startSimPolicy } from '../../tools/sim-policy/server';
+import { startSimPolicy } from '../../cli/sim-policy/server';
 import { startFakeTextCraft } from '../fakes/agentgym-textcraft';
 
 declare module 'vitest' {

@@ -12,7 +12,11 @@ export const ADMIN_TOKEN = 'test-admin-token';
  */
 export async function api(
   path: string,
-  init: RequestInit & { json?: unknown; token?: string | null } = {},
+  init: RequestInit & {
+    json?: unknown;
+    token?: string | null;
+    vars?: Record<string, string | undefined>;
+  } = {},
 ): Promise<Response> {
   const headers = new Headers(init.headers);
   if (init.token !== null) headers.set('authorization', `Bearer ${init.token ?? ADMIN_TOKEN}`);
@@ -23,7 +27,9 @@ export async function api(
   }
   const ctx = createExecutionContext();
   const request = new Request(`http://agent-r.test${path}`, { ...init, headers, body });
-  const response = await worker.fetch(request as Parameters<typeof worker.fetch>[0], env as never, ctx);
+  // `vars` overrides some of the worker's vars for this call (e.g. ENVIRONMENT=production).
+  const callEnv = init.vars ? { ...(env as object), ...init.vars } : env;
+  const response = await worker.fetch(request as Parameters<typeof worker.fetch>[0], callEnv as never, ctx);
   await waitOnExecutionContext(ctx);
   return response as unknown as Response;
 }

@@ -3,9 +3,9 @@ import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { describe, expect, it } from 'vitest';
 import { trajectories } from '../../shared/db/schema';
-import type { SpliceJob } from '../../shared/jobs';
+import type { SpliceJob } from '../../shared/contracts/jobs';
 import { createSeededRandom, type NativeRecord } from '../../shared/revision';
-import { runSpecSchema } from '../../shared/run-spec';
+import { runSpecSchema } from '../../shared/contracts/run-spec';
 import type { CoreBindings } from '../../workers/common/env';
 import { taskRecordsKey } from '../../workers/common/storage-keys';
 import {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type TrainerPayload, trainerPayloadSchema } from '../../shared/iterations/schema';
+import { type TrainerPayload, trainerPayloadSchema } from '../../shared/contracts/loops';
 import { SIGNATURE_HEADER, signatureHeader, verifySignature } from '../../shared/webhooks/signing';
 
 // A stand-in trainer for tests and demos of the iteration loop. It receives agent-r's signed

@@ -1,17 +1,21 @@
-import type { AnyJob, JobResult } from '../../shared/jobs';
-import { jobMessageSchema } from '../../shared/messages';
+import type { AnyJob, JobResult } from '../../shared/contracts/jobs';
+import { jobMessageSchema } from '../../shared/contracts/messages';
 import { isEnvError } from '../../shared/env/agentgym/errors';
 import { isInferenceError } from '../../shared/inference/inference-error';
+import { envFailureReason } from '../../shared/outbound/reasons';
 import { type CoreBindings, taskTreeStub } from './env';
 import { JobInputError } from './environments';
+import { assertProductionSecrets } from './secrets';
 
 /** Failures that a retry cannot fix (bad input): the job fails at once with the reason. */
 function isPermanent(error: unknown): boolean {
   return error instanceof JobInputError;
 }
 
+/** The reason recorded for API users: our own words, never a server's body (see reasons.ts). */
 function describe(error: unknown): string {
-  if (isInferenceError(error) || isEnvError(error)) return error.message;
+  if (isEnvError(error)) return envFailureReason(error);
+  if (isInferenceError(error)) return error.message;
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
@@ -27,6 +31,8 @@ export async function consumeJobs<J extends AnyJob>(
   kinds: readonly J['kind'][],
   work: (job: J) => Promise<JobResult>,
 ): Promise<void> {
+  // Production without SECRETS_KEY does no work at all (the queue retries the batch later).
+  assertProductionSecrets(env, ['SECRETS_KEY']);
   await Promise.all(
     batch.messages.map(async (message) => {
       const parsed = jobMessageSchema.safeParse(message.body);

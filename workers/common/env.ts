@@ -2,7 +2,7 @@ import type { EndpointGate } from '../coordinator/src/endpoint-gate';
 import type { EnvPool } from '../coordinator/src/env-pool';
 import type { RunLedger } from '../coordinator/src/run-ledger';
 import type { TaskTree } from '../coordinator/src/task-tree';
-import type { EventMessage, JobMessage } from '../../shared/messages';
+import type { EventMessage, JobMessage } from '../../shared/contracts/messages';
 
 /**
  * The bindings the workers share, with the Durable Object namespaces typed for RPC.
@@ -20,6 +20,10 @@ export interface CoreBindings {
   SECRETS_KEY?: string;
   /** Bootstrap admin token (a secret in production; `agent-r serve` generates one locally). */
   ADMIN_TOKEN?: string;
+  /** `production` turns on the strict checks: required secrets, the outbound policy. */
+  ENVIRONMENT?: string;
+  /** Comma-separated hosts (or host:port) production may call despite a private address. */
+  OUTBOUND_ALLOW?: string;
 }
 
 export interface CoordinatorBindings extends CoreBindings {

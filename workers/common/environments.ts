@@ -3,8 +3,10 @@ import { isEnvError } from '../../shared/env/agentgym/errors';
 import { createCraftingSession } from '../../shared/env/crafting/engine';
 import { restoreSession } from '../../shared/env/replay';
 import type { EnvSession } from '../../shared/env/types';
-import type { RunSpec } from '../../shared/run-spec';
+import type { RunSpec } from '../../shared/contracts/run-spec';
 import type { CoreBindings } from './env';
+import { JobInputError } from './job-input-error';
+import { outboundRefusal } from './outbound';
 import { loadWorld } from './worlds';
 
 /** An environment session for one job, and how to give it back when the job is done. */
@@ -13,7 +15,7 @@ export interface LeasedEnv {
   release(outcome?: 'ok' | 'broken'): Promise<void>;
 }
 
-export class JobInputError extends Error {}
+export { JobInputError } from './job-input-error';
 
 /** Opens the run's environment: the built-in crafting engine, or a pooled AgentGym session. */
 export async function openEnvironment(
@@ -30,6 +32,8 @@ export async function openEnvironment(
   }
   const server = spec.envServer!;
   const flavor = spec.flavor!;
+  const refusal = outboundRefusal(env, server, 'envServer');
+  if (refusal) throw new JobInputError(refusal);
   const pool = env.ENV_POOL.get(env.ENV_POOL.idFromName(server));
   const grant = await pool.lease(server, flavor, holderId);
   const session = createAgentGymSession({

@@ -13,10 +13,11 @@ import {
   recoveryStarts,
   resolveEvalSpec,
 } from '../../shared/eval';
-import type { RunSpec } from '../../shared/run-spec';
-import type { TreeFile } from '../../shared/tree-file';
+import type { RunSpec } from '../../shared/contracts/run-spec';
+import type { TreeFile } from '../../shared/contracts/tree-file';
 import { type CoreBindings, runLedgerStub, taskTreeStub } from './env';
 import { type EventBindings, emitEventSafely } from './events';
+import { RequestError } from './request-error';
 import { newId, runReferenceProblem, startRun } from './runs';
 import { taskTreeKey } from './storage-keys';
 import { loadWorld } from './worlds';
@@ -26,16 +27,7 @@ import { loadWorld } from './worlds';
 // the trees (shared/eval). advanceEval is an idempotent state machine, moved on by the RunLedger's
 // completion hook (onRunFinished) and, as a safety net, whenever the eval is read.
 
-/** A refusal the gateway turns into its error envelope (status, code, message). */
-export class RequestError extends Error {
-  constructor(
-    readonly status: 400 | 404 | 409,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { RequestError } from './request-error';
 
 export const FINAL_RUN_STATUSES = ['completed', 'partial', 'failed', 'cancelled'] as const;
 export const isFinalRunStatus = (status: string | null | undefined) =>

@@ -1,12 +1,15 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
+import { webhookSecretContext } from '../../shared/crypto/bindings';
 import { decryptSecret, encryptSecret } from '../../shared/crypto/secret-box';
 import { webhookDeliveries, webhooks } from '../../shared/db/schema';
 import { exportFormatSchema } from '../../shared/formats/export';
-import { type EventMessage, eventMessageSchema, type eventNames } from '../../shared/messages';
+import { type EventMessage, eventMessageSchema, type eventNames } from '../../shared/contracts/messages';
+import { httpFailureReason, networkFailureReason } from '../../shared/outbound/reasons';
 import { SIGNATURE_HEADER, signatureHeader } from '../../shared/webhooks/signing';
 import type { CoreBindings } from './env';
-import { secretsKey } from './endpoints';
+import { outboundRefusal } from './outbound';
+import { secretsKey } from './secrets';
 
 // Outbound webhooks. emitEvent() records one pending delivery per subscribed webhook and queues
 // it; the gateway's queue consumer (deliverEventBatch) POSTs the signed body, records every
@@ -34,14 +37,21 @@ function randomId(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
-const webhookContext = (id: string) => `webhook:${id}`;
-
-export function sealWebhookSecret(env: CoreBindings, webhookId: string, secret: string): Promise<string> {
-  return encryptSecret(secret, secretsKey(env), { context: webhookContext(webhookId) });
+/** Seals a webhook's signing secret for its id and URL origin (shared/crypto/bindings.ts). */
+export function sealWebhookSecret(
+  env: CoreBindings,
+  webhook: { id: string; url: string },
+  secret: string,
+): Promise<string> {
+  return encryptSecret(secret, secretsKey(env), { context: webhookSecretContext(webhook) });
 }
 
-export function openWebhookSecret(env: CoreBindings, webhookId: string, sealed: string): Promise<string> {
-  return decryptSecret(sealed, secretsKey(env), { context: webhookContext(webhookId) });
+/** Opens it again; throws when the row's id or URL origin is not what it was sealed for. */
+export function openWebhookSecret(
+  env: CoreBindings,
+  webhook: { id: string; url: string; secretCiphertext: string },
+): Promise<string> {
+  return decryptSecret(webhook.secretCiphertext, secretsKey(env), { context: webhookSecretContext(webhook) });
 }
 
 /** The JSON body a receiver gets; fixed per delivery, so retries send the same bytes. */
@@ -199,11 +209,11 @@ async function post(
       await response.body?.cancel();
       return { ok: true, status: response.status };
     }
-    const text = (await response.text().catch(() => '')).slice(0, 300).replace(/\s+/g, ' ').trim();
-    return { ok: false, status: response.status, error: `HTTP ${response.status}${text ? `: ${text}` : ''}` };
+    // The receiver's body and headers are never recorded: the delivery log shows status + reason.
+    await response.body?.cancel();
+    return { ok: false, status: response.status, error: httpFailureReason(response.status) };
   } catch (error) {
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return { ok: false, status: null, error: message.slice(0, 300) };
+    return { ok: false, status: null, error: networkFailureReason(error) };
   }
 }
 
@@ -233,10 +243,12 @@ async function deliver(env: CoreBindings, message: EventMessage): Promise<'done'
   if (!hook?.active) return fail('the webhook was deleted or disabled');
   let secret: string;
   try {
-    secret = await openWebhookSecret(env, hook.id, hook.secretCiphertext);
+    secret = await openWebhookSecret(env, hook);
   } catch {
-    return fail('cannot decrypt the webhook secret (was SECRETS_KEY changed?)');
+    return fail('cannot open the webhook secret for this webhook and URL (was SECRETS_KEY changed?)');
   }
+  const refusal = outboundRefusal(env, hook.url, 'the webhook url');
+  if (refusal) return fail(refusal);
   const claimed = await db
     .update(webhookDeliveries)
     .set({ attempts: sql`${webhookDeliveries.attempts} + 1`, updatedAt: Date.now() })

@@ -22,9 +22,9 @@ import {
   signDownloadPath,
   type TrainerPayload,
 } from '../../shared/iterations';
-import type { EventMessage } from '../../shared/messages';
-import { type RunManifest, runManifestSchema } from '../../shared/run-manifest';
-import { type RunSpec, runSpecSchema } from '../../shared/run-spec';
+import type { EventMessage } from '../../shared/contracts/messages';
+import { type RunManifest, runManifestSchema } from '../../shared/contracts/manifest';
+import { type RunSpec, runSpecSchema } from '../../shared/contracts/run-spec';
 import { loadEndpoint, saveEndpoint } from './endpoints';
 import { type CoreBindings, runLedgerStub } from './env';
 import {
@@ -38,6 +38,7 @@ import {
   RequestError,
 } from './evals';
 import { emitEventSafely, openWebhookSecret, sealWebhookSecret } from './events';
+import { requireOutboundUrl } from './outbound';
 import { newId, runReferenceProblem, startRun } from './runs';
 import { loadWorld } from './worlds';
 
@@ -115,6 +116,7 @@ export async function createLoop(env: CoreBindings, input: LoopCreate, publicUrl
 
   const id = newId('loop');
   let trainerWebhookId: string | null = null;
+  if (input.trainerUrl) requireOutboundUrl(env, input.trainerUrl, 'trainerUrl');
   if (input.trainerUrl && input.trainerSecret) {
     trainerWebhookId = newId('whk');
     await db.insert(webhooks).values({
@@ -122,7 +124,11 @@ export async function createLoop(env: CoreBindings, input: LoopCreate, publicUrl
       url: input.trainerUrl,
       // Subscribed to no event: only this loop's deliveries go to its trainer.
       events: [],
-      secretCiphertext: await sealWebhookSecret(env, trainerWebhookId, input.trainerSecret),
+      secretCiphertext: await sealWebhookSecret(
+        env,
+        { id: trainerWebhookId, url: input.trainerUrl },
+        input.trainerSecret,
+      ),
       active: true,
       createdAt: Date.now(),
     });
@@ -389,7 +395,7 @@ async function sendToTrainer(env: CoreBindings, loop: LoopRow, iteration: Iterat
   const db = drizzle(env.DB);
   const hook = await db.select().from(webhooks).where(eq(webhooks.id, loop.trainerWebhookId!)).get();
   if (!hook) throw new Error(`the trainer's webhook ${loop.trainerWebhookId} was deleted`);
-  const secret = await openWebhookSecret(env, hook.id, hook.secretCiphertext);
+  const secret = await openWebhookSecret(env, hook);
   const payload = await trainerPayload(env, loop, iteration, secret);
   const deliveryId = newId('dlv');
   const now = Date.now();
@@ -656,7 +662,7 @@ export async function trainerSecretOf(env: CoreBindings, iterationId: string): P
     .from(webhooks)
     .where(eq(webhooks.id, loop.trainerWebhookId))
     .get();
-  return hook ? openWebhookSecret(env, hook.id, hook.secretCiphertext) : null;
+  return hook ? openWebhookSecret(env, hook) : null;
 }
 
 /**

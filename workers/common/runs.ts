@@ -1,8 +1,9 @@
 import { drizzle } from 'drizzle-orm/d1';
 import { runs } from '../../shared/db/schema';
-import type { RunSpec } from '../../shared/run-spec';
-import { loadEndpoint } from './endpoints';
+import type { RunSpec } from '../../shared/contracts/run-spec';
+import { endpointExists } from './endpoints';
 import { type CoreBindings, runLedgerStub } from './env';
+import { outboundRefusal } from './outbound';
 import { loadWorld } from './worlds';
 
 // Starting a run, shared by POST /v1/runs, the signed build hook, evaluations and iteration loops
@@ -18,7 +19,7 @@ export function newId(prefix: string): string {
 }
 
 export interface RunReferenceProblem {
-  code: 'unknown_endpoint' | 'unknown_world';
+  code: 'unknown_endpoint' | 'unknown_world' | 'outbound_refused';
   message: string;
 }
 
@@ -28,13 +29,15 @@ export async function runReferenceProblem(
   spec: RunSpec,
 ): Promise<RunReferenceProblem | null> {
   for (const name of new Set([spec.policy, spec.judge ?? spec.policy])) {
-    if (!(await loadEndpoint(env, name))) {
+    if (!(await endpointExists(env, name))) {
       return {
         code: 'unknown_endpoint',
         message: `unknown endpoint "${name}": register it first with PUT /v1/endpoints/${name}`,
       };
     }
   }
+  const envRefusal = spec.envServer ? outboundRefusal(env, spec.envServer, 'envServer') : null;
+  if (envRefusal) return { code: 'outbound_refused', message: envRefusal };
   if (spec.env === 'crafting' && !(await loadWorld(env, spec.world))) {
     return {
       code: 'unknown_world',

@@ -1,6 +1,6 @@
 // The live stream of one task's tree: a ticket (bearer-authenticated POST) buys a WebSocket to the
 // task's TaskTree; reconnects with backoff, and gives up to polling after repeated failures.
-import { LIVE_PING, LIVE_PONG, type LiveMessage } from '../../../workers/gateway/src/dashboard/live-protocol';
+import { LIVE_PING, LIVE_PONG, type LiveMessage } from '../../../shared/contracts/live-tree';
 import { api } from '../api';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'polling' | 'stopped';

@@ -1,6 +1,6 @@
 // The search tree held flat (parent and children by id), built from the tree file and grown by
 // live updates.
-import type { LiveNode } from '../../../workers/gateway/src/dashboard/live-protocol';
+import type { LiveNode } from '../../../shared/contracts/live-tree';
 import type { ApiTreeNode, TreeFile } from '../types';
 
 export interface VNode {

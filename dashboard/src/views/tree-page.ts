@@ -1,4 +1,4 @@
-import type { LiveMessage } from '../../../workers/gateway/src/dashboard/live-protocol';
+import type { LiveMessage } from '../../../shared/contracts/live-tree';
 import { api, apiOptional, errorText } from '../api';
 import { badge, h, notice, replace, setText } from '../dom';
 import { int, num, shortId } from '../format';

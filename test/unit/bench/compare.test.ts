@@ -11,7 +11,7 @@ import {
   normaliseRecordLine,
   type TreeNodeLike,
   treeInvariantProblems,
-} from '../../../tools/bench/compare';
+} from '../../../cli/bench/compare';
 
 /** A small random-looking but deterministic search: rewards depend on the path. */
 async function searchedTree() {

@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { nativeRecordSchema } from '../../../shared/revision';
-import { measureExportInProcess, syntheticRecord } from '../../../tools/bench/export-bench';
-import { extrapolateLinear, formatTable, perCall, utilisation } from '../../../tools/bench/metrics';
-import { groupStats, meterGroup, parseProcStat, sampleGroup } from '../../../tools/bench/proc';
+import { measureExportInProcess, syntheticRecord } from '../../../cli/bench/export-bench';
+import { extrapolateLinear, formatTable, perCall, utilisation } from '../../../cli/bench/metrics';
+import { groupStats, meterGroup, parseProcStat, sampleGroup } from '../../../cli/bench/proc';
 
 describe('benchmark arithmetic', () => {
   it('utilisation is busy time over capacity x wall', () => {

@@ -3,10 +3,10 @@ import { createCraftingSession } from '../../../shared/env/crafting/engine';
 import type { World } from '../../../shared/env/crafting/world';
 import type { EnvSession } from '../../../shared/env/types';
 import { collectTaskPairs, referenceJudgeCalls } from '../../../shared/revision';
-import type { TreeNode } from '../../../shared/tree-file';
-import { runReferenceBaseline } from '../../../tools/reference-baseline/baseline';
+import type { TreeNode } from '../../../shared/contracts/tree-file';
+import { runReferenceBaseline } from '../../../cli/bench/reference-baseline/baseline';
 import { actionForRun } from '../../../shared/run-conversation';
-import { type SimPolicyServer, startSimPolicy } from '../../../tools/sim-policy/server';
+import { type SimPolicyServer, startSimPolicy } from '../../../cli/sim-policy/server';
 
 let sim: SimPolicyServer;
 beforeAll(async () => {

@@ -1,4 +1,4 @@
-import type { Judgement, TreeFile, TreeNode } from '../../../shared/tree-file';
+import type { Judgement, TreeFile, TreeNode } from '../../../shared/contracts/tree-file';
 
 // Hand-built eval trees: a greedy rollout is a chain root -> step 1 -> ... -> leaf.
 

@@ -15,7 +15,7 @@ import {
   trainingTasks,
 } from '../../../shared/eval';
 import { alphaFor, signDownloadPath, verifyDownloadPath } from '../../../shared/iterations';
-import type { TreeFile, TreeNode } from '../../../shared/tree-file';
+import type { TreeFile, TreeNode } from '../../../shared/contracts/tree-file';
 import { defaultWorld } from '../../../shared/worlds';
 import { chain } from './chain';
 

@@ -7,7 +7,7 @@ import { createLocalGate } from '../../../shared/inference/local-gate';
 import { parseAction } from '../../../shared/inference/parse-action';
 import { instructionFor } from '../../../shared/prompts/instructions';
 import { buildPolicyMessages } from '../../../shared/prompts/policy-messages';
-import { type SimPolicyServer, startSimPolicy } from '../../../tools/sim-policy/server';
+import { type SimPolicyServer, startSimPolicy } from '../../../cli/sim-policy/server';
 
 const firstObservation =
   'Crafting commands:\ncraft 4 oak planks using 1 oak logs\ncraft 4 stick using 2 planks\ncraft 1 ladder using 7 stick\n\nGoal: craft stick.';

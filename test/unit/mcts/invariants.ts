@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { isComplete, type SearchState, toTreeFile } from '../../../shared/mcts';
-import { treeFileSchema } from '../../../shared/tree-file';
+import { treeFileSchema } from '../../../shared/contracts/tree-file';
 
 /** A node whose own creation was backed up (terminal when created). */
 function isBackedUpLeaf(state: SearchState, id: string): boolean {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createSearch, setJudgement, takeDirtyNodeIds, toTreeFile } from '../../../shared/mcts';
-import { treeFileSchema } from '../../../shared/tree-file';
+import { treeFileSchema } from '../../../shared/contracts/tree-file';
 import { child, runSync, tableScript } from './helpers';
 
 describe('toTreeFile', () => {

@@ -13,7 +13,7 @@ import { earlyJudgeFrontier } from '../../../shared/revision/early-judging';
 import { nodesAwaitingJudgement, uniqueBadPaths } from '../../../shared/revision/first-error';
 import { collectTaskPairs } from '../../../shared/revision/pairs';
 import { spliceTask } from '../../../shared/revision/splice-task';
-import type { Judgement } from '../../../shared/tree-file';
+import type { Judgement } from '../../../shared/contracts/tree-file';
 import { hashString, nodeKey, randomScript, runSync } from '../mcts/helpers';
 import { rootPrefix } from './tree-builder';
 

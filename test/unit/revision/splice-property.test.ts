@@ -6,7 +6,7 @@ import { nativeRecordSchema } from '../../../shared/revision/native-record';
 import { collectTaskPairs, isValidPair } from '../../../shared/revision/pairs';
 import { createSeededRandom } from '../../../shared/revision/seeded-random';
 import { spliceTask } from '../../../shared/revision/splice-task';
-import type { TreeNode } from '../../../shared/tree-file';
+import type { TreeNode } from '../../../shared/contracts/tree-file';
 import { randomTree, rootPrefix } from './tree-builder';
 
 const TREES = 150;

@@ -1,6 +1,6 @@
 import type { ChatMessage } from '../../../shared/chat';
 import type { SeededRandom } from '../../../shared/revision/seeded-random';
-import type { TreeFile, TreeNode } from '../../../shared/tree-file';
+import type { TreeFile, TreeNode } from '../../../shared/contracts/tree-file';
 
 // Hand-built and random trees for the revision and format tests.
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseSimPolicyArgs } from '../../../tools/sim-policy/cli-args';
+import { parseSimPolicyArgs } from '../../../cli/sim-policy/cli-args';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 
@@ -36,7 +36,7 @@ describe('sim-policy command line', () => {
   it('prints SIM_POLICY_URL once listening and stops on SIGTERM', async () => {
     const child = spawn(
       path.join(root, 'node_modules/.bin/tsx'),
-      ['tools/sim-policy/main.ts', '--port', '0', '--latency-ms', '0'],
+      ['cli/sim-policy/main.ts', '--port', '0', '--latency-ms', '0'],
       {
         cwd: root,
         stdio: ['ignore', 'pipe', 'pipe'],

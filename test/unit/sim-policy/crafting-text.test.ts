@@ -5,9 +5,9 @@ import {
   parseCraftingTask,
   readCraftingConversation,
   reconstructInventory,
-} from '../../../tools/sim-policy/crafting-text';
-import { learnNames } from '../../../tools/sim-policy/knowledge';
-import { memberKey } from '../../../tools/sim-policy/recipe-book';
+} from '../../../cli/sim-policy/crafting-text';
+import { learnNames } from '../../../cli/sim-policy/knowledge';
+import { memberKey } from '../../../cli/sim-policy/recipe-book';
 
 // A real TextCraft observation (AgentGym server, task 168).
 const acaciaGate = [

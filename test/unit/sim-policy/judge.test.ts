@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSeededRandom } from '../../../shared/inference/seeded-random';
 import { parseJudgement, type VerifierInput } from '../../../shared/prompts/verifier';
-import { assessStep, judgeResponse } from '../../../tools/sim-policy/judge';
+import { assessStep, judgeResponse } from '../../../cli/sim-policy/judge';
 
 const task =
   'Crafting commands:\ncraft 4 oak planks using 1 oak logs\ncraft 4 stick using 2 planks\ncraft 1 bowl using 3 planks\ncraft 1 bread using 3 wheat\n\nGoal: craft stick.';

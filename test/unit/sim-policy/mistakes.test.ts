@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createSeededRandom } from '../../../shared/inference/seeded-random';
-import { parseCraftingTask, type TakenStep } from '../../../tools/sim-policy/crafting-text';
-import { allMistakeKinds, makeMistake, type MistakeKind } from '../../../tools/sim-policy/mistakes';
-import { makePlan, planNextStep } from '../../../tools/sim-policy/planner';
-import { chooseMove } from '../../../tools/sim-policy/crafting-policy';
+import { parseCraftingTask, type TakenStep } from '../../../cli/sim-policy/crafting-text';
+import { allMistakeKinds, makeMistake, type MistakeKind } from '../../../cli/sim-policy/mistakes';
+import { makePlan, planNextStep } from '../../../cli/sim-policy/planner';
+import { chooseMove } from '../../../cli/sim-policy/crafting-policy';
 
 const observation = [
   'Crafting commands:',

@@ -4,8 +4,8 @@ import { parseAction } from '../../../shared/inference/parse-action';
 import { instructionFor } from '../../../shared/prompts/instructions';
 import { buildPolicyMessages, type PolicyStep } from '../../../shared/prompts/policy-messages';
 import { defaultWorld } from '../../../shared/worlds/default';
-import { allMistakeKinds } from '../../../tools/sim-policy/mistakes';
-import { complete, type PolicyConfig } from '../../../tools/sim-policy/policy';
+import { allMistakeKinds } from '../../../cli/sim-policy/mistakes';
+import { complete, type PolicyConfig } from '../../../cli/sim-policy/policy';
 
 const perfect: PolicyConfig = { errorRate: 0, errorRateAtZero: 0, mistakes: [], judgeAccuracy: 1 };
 const MAX_STEPS = 60;

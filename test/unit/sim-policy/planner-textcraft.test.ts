@@ -3,7 +3,7 @@ import { createCraftingSession } from '../../../shared/env/crafting/engine';
 import { parseAction } from '../../../shared/inference/parse-action';
 import { instructionFor } from '../../../shared/prompts/instructions';
 import { buildPolicyMessages, type PolicyStep } from '../../../shared/prompts/policy-messages';
-import { complete, type PolicyConfig } from '../../../tools/sim-policy/policy';
+import { complete, type PolicyConfig } from '../../../cli/sim-policy/policy';
 import { hasRecipes, minecraftWorld, warnIfMissing } from '../crafting/shared-data';
 
 warnIfMissing(hasRecipes, 'sim-policy planner on the TextCraft (Minecraft 1.16.5) world');

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instructionFor } from '../../../shared/prompts/instructions';
 import { buildPolicyMessages } from '../../../shared/prompts/policy-messages';
 import { buildVerifierMessages } from '../../../shared/prompts/verifier';
-import { type SimPolicyServer, startSimPolicy } from '../../../tools/sim-policy/server';
+import { type SimPolicyServer, startSimPolicy } from '../../../cli/sim-policy/server';
 
 const firstObservation =
   'Crafting commands:\ncraft 3 paper using 3 sugar cane\ncraft 1 sugar using 1 sugar cane\n\nGoal: craft paper.';

@@ -1,4 +1,4 @@
-import { jobMessageSchema } from '../../../shared/messages';
+import { jobMessageSchema } from '../../../shared/contracts/messages';
 import { type CoordinatorBindings, taskTreeStub } from '../../common/env';
 
 export { EndpointGate } from './endpoint-gate';

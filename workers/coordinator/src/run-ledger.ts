@@ -2,7 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { runTasks, runs } from '../../../shared/db/schema';
-import type { RunSpec } from '../../../shared/run-spec';
+import type { RunSpec } from '../../../shared/contracts/run-spec';
 import { type CoordinatorBindings, taskTreeStub } from '../../common/env';
 import { emitRunCompleted } from '../../common/events';
 import { onRunFinished } from '../../common/iterations';

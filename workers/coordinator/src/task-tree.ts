@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { AnyJob, JobResult, JobResultOf } from '../../../shared/jobs';
-import { jobResultSchema } from '../../../shared/jobs';
+import type { AnyJob, JobResult, JobResultOf } from '../../../shared/contracts/jobs';
+import { jobResultSchema } from '../../../shared/contracts/jobs';
 import {
   applyExpansion,
   failExpansion,
@@ -13,7 +13,7 @@ import {
   setJudgement,
   toTreeFile,
 } from '../../../shared/mcts';
-import type { JobMessage } from '../../../shared/messages';
+import type { JobMessage } from '../../../shared/contracts/messages';
 import {
   collectTaskPairs,
   earlyJudgeFrontier,
@@ -21,8 +21,8 @@ import {
   nodesAwaitingJudgement,
   uniqueBadPaths,
 } from '../../../shared/revision';
-import type { RunSpec } from '../../../shared/run-spec';
-import type { TreeFile } from '../../../shared/tree-file';
+import type { RunSpec } from '../../../shared/contracts/run-spec';
+import type { TreeFile } from '../../../shared/contracts/tree-file';
 import { type CoordinatorBindings, jobQueues, runLedgerStub } from '../../common/env';
 import { defaultRetryPolicy, JobTable, type JobRow, type RetryPolicy } from './jobs';
 import type { TaskProgress, TaskStatus } from './run-ledger';

@@ -5,7 +5,7 @@ import {
   LIVE_TAG,
   type LiveMessage,
   type LiveNode,
-} from '../../gateway/src/dashboard/live-protocol';
+} from '../../../shared/contracts/live-tree';
 
 /** Beyond this many watchers a task refuses new sockets (each one costs a send per change). */
 export const MAX_LIVE_SOCKETS = 64;

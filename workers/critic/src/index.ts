@@ -1,4 +1,4 @@
-import type { JudgeJob } from '../../../shared/jobs';
+import type { JudgeJob } from '../../../shared/contracts/jobs';
 import { consumeJobs } from '../../common/consume';
 import type { CoreBindings } from '../../common/env';
 import { judgeStep } from './judge-step';

@@ -1,5 +1,5 @@
 import { hashToSeed } from '../../../shared/inference/seeded-random';
-import type { JobResult, JudgeJob } from '../../../shared/jobs';
+import type { JobResult, JudgeJob } from '../../../shared/contracts/jobs';
 import { buildVerifierMessages, parseJudgement } from '../../../shared/prompts/verifier';
 import type { CoreBindings } from '../../common/env';
 import { sampleThroughGate } from '../../common/policy';

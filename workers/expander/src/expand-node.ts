@@ -1,7 +1,7 @@
 import { hashToSeed } from '../../../shared/inference/seeded-random';
-import type { ExpandJob, ExpandedChild, JobResult } from '../../../shared/jobs';
+import type { ExpandJob, ExpandedChild, JobResult } from '../../../shared/contracts/jobs';
 import { childOfStep, type PathStep } from '../../../shared/mcts';
-import type { RunSpec } from '../../../shared/run-spec';
+import type { RunSpec } from '../../../shared/contracts/run-spec';
 import { actionForRun, normalizeResponse, policyMessagesForRun } from '../../../shared/run-conversation';
 import type { CoreBindings } from '../../common/env';
 import { openEnvironment, releaseOutcomeFor, restoreToNode } from '../../common/environments';

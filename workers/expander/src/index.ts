@@ -1,4 +1,4 @@
-import type { ExpandJob } from '../../../shared/jobs';
+import type { ExpandJob } from '../../../shared/contracts/jobs';
 import { consumeJobs } from '../../common/consume';
 import type { CoreBindings } from '../../common/env';
 import { expandNode, expandRoot } from './expand-node';

@@ -2,6 +2,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
+import { RequestError } from '../../common/request-error';
+import { ConfigurationError, missingProductionSecrets } from '../../common/secrets';
 import { requireBearer } from './auth';
 import type { GatewayContext } from './context';
 import { dashboardApp } from './dashboard';
@@ -34,6 +36,8 @@ export function buildApp() {
   app.onError((error, c) => {
     if (error instanceof ApiError)
       return errorResponse(c, error.status, error.code, error.message, error.details);
+    if (error instanceof RequestError) return errorResponse(c, error.status, error.code, error.message);
+    if (error instanceof ConfigurationError) return errorResponse(c, 503, 'not_configured', error.message);
     if (error instanceof z.ZodError) {
       const { message, details } = describeZodError(error);
       return errorResponse(c, 400, 'invalid_request', message, details);
@@ -63,6 +67,17 @@ export function buildApp() {
     errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`),
   );
 
+  // ENVIRONMENT=production without its secrets answers 503 to everything but /health.
+  app.use('*', async (c, next) => {
+    const missing = missingProductionSecrets(c.env);
+    if (missing.length === 0 || c.req.path === '/health') return next();
+    return errorResponse(
+      c,
+      503,
+      'not_configured',
+      `ENVIRONMENT=production but ${missing.join(', ')} not set: set them with \`wrangler secret put\``,
+    );
+  });
   app.get('/health', (c) => c.json({ ok: true }));
   app.route('/', dashboardApp); // the dashboard page and its bundled assets (no auth: the page logs in)
   app.doc('/openapi.json', {

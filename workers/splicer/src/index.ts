@@ -1,4 +1,4 @@
-import type { SpliceJob } from '../../../shared/jobs';
+import type { SpliceJob } from '../../../shared/contracts/jobs';
 import { consumeJobs } from '../../common/consume';
 import type { CoreBindings } from '../../common/env';
 import { spliceTree } from './splice-tree';

@@ -1,7 +1,7 @@
 import { getTableColumns, getTableName } from 'drizzle-orm';
 import { trajectories } from '../../../shared/db/schema';
 import { toInternedJsonl } from '../../../shared/formats/interned-jsonl';
-import type { JobResult, SpliceJob } from '../../../shared/jobs';
+import type { JobResult, SpliceJob } from '../../../shared/contracts/jobs';
 import { indexRowOf, type NativeRecord, spliceTask } from '../../../shared/revision';
 import { rootPrefixForRun } from '../../../shared/run-conversation';
 import type { CoreBindings } from '../../common/env';

@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { z } from 'zod';
 import { runs } from '../../../../shared/db/schema';
-import type { RunSpec } from '../../../../shared/run-spec';
+import type { RunSpec } from '../../../../shared/contracts/run-spec';
 import { taskTreeStub } from '../../../common/env';
 import { requireBearer } from '../auth';
 import type { GatewayBindings, GatewayContext } from '../context';

@@ -22,7 +22,7 @@ import {
   measureJsonl,
   parseJsonl,
 } from '../../../../shared/formats';
-import type { RunSpec } from '../../../../shared/run-spec';
+import type { RunSpec } from '../../../../shared/contracts/run-spec';
 import { emitEventSafely } from '../../../common/events';
 import { readRunRecords } from '../../../common/records';
 import { exportKey } from '../../../common/storage-keys';

@@ -7,6 +7,12 @@ import { notFound } from '../errors';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi';
 
 const publicEndpointSchema = endpointSchema.omit({ apiKey: true }).extend({ hasApiKey: z.boolean() });
+const savedEndpointSchema = publicEndpointSchema.extend({
+  notice: z
+    .string()
+    .optional()
+    .describe('Set when the write removed the stored key (the base URL moved to another origin)'),
+});
 const endpointWriteSchema = endpointSchema.omit({ name: true });
 const nameParam = z.object({ name: endpointSchema.shape.name });
 
@@ -17,9 +23,14 @@ endpointsApp.openapi(
     method: 'put',
     path: '/{name}',
     summary: 'Create or replace an inference endpoint (the API key is write-only)',
+    description:
+      'The key is sealed for this name, base-URL origin and model. A write without apiKey keeps the ' +
+      'stored key while the origin stays the same; moving the base URL to another origin removes it ' +
+      '(hasApiKey false, with a notice): send apiKey again to use one there. The base URL must pass the ' +
+      'outbound policy (http/https; private addresses only outside production or when allow-listed).',
     request: { params: nameParam, ...jsonBody(endpointWriteSchema) },
     responses: {
-      200: jsonResponse(publicEndpointSchema, 'The stored endpoint, without its key'),
+      200: jsonResponse(savedEndpointSchema, 'The stored endpoint, without its key'),
       ...errorResponses,
     },
   }),

@@ -4,7 +4,7 @@ import { drizzle } from 'drizzle-orm/d1';
 import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { inboundHooks } from '../../../../shared/db/schema';
-import type { RunSpec } from '../../../../shared/run-spec';
+import type { RunSpec } from '../../../../shared/contracts/run-spec';
 import { SIGNATURE_HEADER, verifySignature } from '../../../../shared/webhooks/signing';
 import type { GatewayBindings, GatewayContext } from '../context';
 import { ApiError, errorEnvelopeSchema, errorResponse } from '../errors';

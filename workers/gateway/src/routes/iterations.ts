@@ -12,7 +12,7 @@ import {
   modelEndpointSchema,
   verifyDownloadPath,
 } from '../../../../shared/iterations';
-import type { RunSpec } from '../../../../shared/run-spec';
+import type { RunSpec } from '../../../../shared/contracts/run-spec';
 import { SIGNATURE_HEADER, verifySignature } from '../../../../shared/webhooks/signing';
 import type { EventBindings } from '../../../common/events';
 import {

@@ -3,7 +3,7 @@ import { desc, eq, lt } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { z } from 'zod';
 import { runs } from '../../../../shared/db/schema';
-import { type RunSpec, runSpecSchema, parseTaskList } from '../../../../shared/run-spec';
+import { type RunSpec, runSpecSchema, parseTaskList } from '../../../../shared/contracts/run-spec';
 import { runLedgerStub } from '../../../common/env';
 import { runReferenceProblem, startRun } from '../../../common/runs';
 import type { GatewayContext } from '../context';

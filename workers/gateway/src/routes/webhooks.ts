@@ -3,8 +3,9 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { z } from 'zod';
 import { webhookDeliveries, webhooks } from '../../../../shared/db/schema';
-import { eventNames } from '../../../../shared/messages';
+import { eventNames } from '../../../../shared/contracts/messages';
 import { sealWebhookSecret } from '../../../common/events';
+import { requireOutboundUrl } from '../../../common/outbound';
 import type { GatewayBindings, GatewayContext } from '../context';
 import { notFound } from '../errors';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi';
@@ -104,13 +105,14 @@ webhooksApp.openapi(
   }),
   async (c) => {
     const input = c.req.valid('json');
+    requireOutboundUrl(c.env, input.url, 'url');
     const id = newId('whk');
     const secret = input.secret ?? generatedSecret();
     const row = {
       id,
       url: input.url,
       events: input.events,
-      secretCiphertext: await sealWebhookSecret(c.env, id, secret),
+      secretCiphertext: await sealWebhookSecret(c.env, { id, url: input.url }, secret),
       active: true,
       createdAt: Date.now(),
     };

@@ -24,6 +24,15 @@ export const simPolicyOptionsSchema = z.object({
   retryAfterSeconds: z.number().int().min(0).default(1),
   /** A hung request is answered with 504 after this long (unless the client gave up first). */
   hangMs: z.number().int().positive().default(300_000),
+  /**
+   * The model's context length (prompt + max tokens), as vLLM's `--max-model-len`: a longer request
+   * gets vLLM's 400 refusal; reported by /v1/models and /tokenize. Unset: no limit.
+   */
+  contextLimit: z.number().int().min(64).optional(),
+  /** Serve vLLM's `POST /tokenize` (off: the route answers 404, as on SGLang or a hosted API). */
+  tokenize: z.boolean().default(true),
+  /** Report `max_model_len` in /v1/models (off: the field is absent, as on most servers). */
+  reportMaxModelLen: z.boolean().default(true),
 });
 export type SimPolicyOptions = z.infer<typeof simPolicyOptionsSchema>;
 export type SimPolicyOptionsInput = z.input<typeof simPolicyOptionsSchema>;

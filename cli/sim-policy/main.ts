@@ -3,7 +3,7 @@ import type { SimPolicyOptionsInput } from './options';
 import { startSimPolicy } from './server';
 
 /**
- * `npx tsx tools/sim-policy/main.ts --port 0 ...`: starts sim-policy on 127.0.0.1, prints
+ * `npx tsx cli/sim-policy/main.ts --port 0 ...`: starts sim-policy on 127.0.0.1, prints
  * `SIM_POLICY_URL=http://127.0.0.1:PORT` once listening, stops on SIGTERM or SIGINT.
  */
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { recoveryRequestSchema } from '../eval/spec';
-import { MAX_ROUNDS } from '../eval/spec';
-import { parseTaskList, runSpecSchema } from '../run-spec';
+import { recoveryRequestSchema } from './eval';
+import { MAX_ROUNDS } from './eval';
+import { parseTaskList, runSpecSchema } from './run-spec';
 
 // The iterate-train-evaluate loop (agent-r.md s.6, DESIGN.md "Iterations and evaluation"):
 // iteration k builds with policy M_k and alpha_k, its data goes to the trainer (a signed webhook

@@ -1,27 +1,27 @@
-import { createCraftingSession } from '../../shared/env/crafting/engine';
-import type { World } from '../../shared/env/crafting/world';
-import type { EnvSession } from '../../shared/env/types';
-import { type ChatClient, createChatClient } from '../../shared/inference/chat-client';
-import type { EndpointInput } from '../../shared/inference/endpoint';
-import { hashToSeed } from '../../shared/inference/seeded-random';
+import { createCraftingSession } from '../../../shared/env/crafting/engine';
+import type { World } from '../../../shared/env/crafting/world';
+import type { EnvSession } from '../../../shared/env/types';
+import { type ChatClient, createChatClient } from '../../../shared/inference/chat-client';
+import type { EndpointInput } from '../../../shared/inference/endpoint';
+import { hashToSeed } from '../../../shared/inference/seeded-random';
 import {
   childOfStep,
   type ExpansionChild,
   type ExpansionRequest,
   runReferenceSearch,
   toTreeFile,
-} from '../../shared/mcts';
-import { buildVerifierMessages, parseJudgement } from '../../shared/prompts/verifier';
-import { collectTaskPairs, judgeInputsFor, spliceTask } from '../../shared/revision';
+} from '../../../shared/mcts';
+import { buildVerifierMessages, parseJudgement } from '../../../shared/prompts/verifier';
+import { collectTaskPairs, judgeInputsFor, spliceTask } from '../../../shared/revision';
 import {
   actionForRun,
   normalizeResponse,
   policyMessagesForRun,
   rootPrefixForRun,
-} from '../../shared/run-conversation';
-import { type RunSpec, type RunSpecInput, runSpecSchema } from '../../shared/run-spec';
-import type { TreeFile, TreeNode } from '../../shared/tree-file';
-import { getBuiltInWorld } from '../../shared/worlds';
+} from '../../../shared/run-conversation';
+import { type RunSpec, type RunSpecInput, runSpecSchema } from '../../../shared/contracts/run-spec';
+import type { TreeFile, TreeNode } from '../../../shared/contracts/tree-file';
+import { getBuiltInWorld } from '../../../shared/worlds';
 
 /**
  * The reference implementation's CALL PATTERN (reference/agent-r.md sections 3-5), rebuilt on

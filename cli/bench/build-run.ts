@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
-import type { ApiClient } from '../../cli/api-client';
-import type { RunManifest } from '../../shared/run-manifest';
-import type { RunSpecInput } from '../../shared/run-spec';
+import type { ApiClient } from '../api-client';
+import type { RunManifest } from '../../shared/contracts/manifest';
+import type { RunSpecInput } from '../../shared/contracts/run-spec';
 
 /** One build driven through the HTTP API, the way `agent-r build --api` drives it. */
 

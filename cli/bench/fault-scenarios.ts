@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiClient } from '../../cli/api-client';
-import { type LocalStack, startLocalStack } from '../../cli/stack';
-import type { RunManifest } from '../../shared/run-manifest';
-import type { RunSpecInput } from '../../shared/run-spec';
+import { ApiClient } from '../api-client';
+import { type LocalStack, startLocalStack } from '../stack';
+import type { RunManifest } from '../../shared/contracts/manifest';
+import type { RunSpecInput } from '../../shared/contracts/run-spec';
 import type { FaultRates } from '../sim-policy/faults';
 import type { SimPolicyOptionsInput } from '../sim-policy/options';
 import { type SimPolicyServer, startSimPolicy } from '../sim-policy/server';

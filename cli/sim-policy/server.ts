@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSeededRandom, hashToSeed } from '../../shared/inference/seeded-random';
-import { chatMessages, chatRequestSchema, countTokens, finishText, stopSequences } from './chat-request';
+import { chatMessages, chatRequestSchema, finishText, stopSequences } from './chat-request';
 import { drawFault, type Fault, type FaultKind, faultFromHeader, faultKinds } from './faults';
 import { createGpuModel, type GpuStats } from './gpu-model';
 import { type SimPolicyOptions, type SimPolicyOptionsInput, simPolicyOptionsSchema } from './options';
 import { type ConversationKind, complete } from './policy';
+import { simPromptTokens, simTokenCount } from './tokenizer';
 
 /**
  * sim-policy: an OpenAI-compatible chat-completions server that plays crafting/TextCraft
@@ -20,6 +21,12 @@ export interface SimPolicyStats extends GpuStats {
   promptTokens: number;
   completionTokens: number;
   badRequests: number;
+  /** Requests refused with vLLM's context-length 400 (prompt + max tokens over `contextLimit`). */
+  contextRefusals: number;
+  /** The largest prompt (in sim tokens, chat template included) of an answered request. */
+  maxPromptTokens: number;
+  /** POST /tokenize calls answered. */
+  tokenizeCalls: number;
   faults: Record<FaultKind, number>;
   wallMs: number;
   /** busyMs / (capacity x wallMs). */
@@ -56,6 +63,9 @@ export async function startSimPolicy(input: SimPolicyOptionsInput = {}): Promise
       promptTokens: 0,
       completionTokens: 0,
       badRequests: 0,
+      contextRefusals: 0,
+      maxPromptTokens: 0,
+      tokenizeCalls: 0,
       faults: Object.fromEntries(faultKinds.map((k) => [k, 0])) as Record<FaultKind, number>,
     };
   }
@@ -86,6 +96,15 @@ export async function startSimPolicy(input: SimPolicyOptionsInput = {}): Promise
       );
     }
     const request = parsed.data;
+    const messages = chatMessages(request);
+    const promptTokens = simPromptTokens(messages);
+    const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? undefined;
+    const limit = options.contextLimit;
+    if (limit !== undefined && promptTokens + (maxTokens ?? 0) > limit) {
+      counters.contextRefusals += 1;
+      return sendJson(res, 400, vllmContextRefusal(limit, promptTokens, maxTokens ?? 0));
+    }
+    counters.maxPromptTokens = Math.max(counters.maxPromptTokens, promptTokens);
 
     const bodyKey = hashToSeed(options.seed, bodyText);
     const attempt = attemptsByBody.get(bodyKey) ?? 0;
@@ -100,11 +119,9 @@ export async function startSimPolicy(input: SimPolicyOptionsInput = {}): Promise
     if (fault) counters.faults[fault.kind] += 1;
     if (fault && fault.kind !== 'empty') return sendFault(res, fault, bodyKey);
 
-    const messages = chatMessages(request);
     const n = request.n ?? 1;
     const temperature = request.temperature ?? 1;
     const stop = stopSequences(request);
-    const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? undefined;
     // Each choice is its own independent draw (seeded by body and choice index).
     const completions = Array.from({ length: n }, (_, i) =>
       complete(messages, temperature, bodyKey, i, options),
@@ -114,7 +131,6 @@ export async function startSimPolicy(input: SimPolicyOptionsInput = {}): Promise
       index,
       finished: finishText(fault?.kind === 'empty' ? '' : completion.text, stop, maxTokens),
     }));
-    const promptTokens = messages.reduce((sum, m) => sum + countTokens(m.content) + 4, 0);
     const completionTokens = choices.reduce((sum, c) => sum + c.finished.tokens, 0);
     // The n choices are decoded as one batch: the longest decides the service time.
     const longest = Math.max(...choices.map((c) => c.finished.tokens));
@@ -194,10 +210,15 @@ export async function startSimPolicy(input: SimPolicyOptionsInput = {}): Promise
       return chatCompletions(req, res, body);
     }
     if (req.method === 'GET' && (path === '/v1/models' || path === '/models')) {
-      return sendJson(res, 200, {
-        object: 'list',
-        data: [{ id: options.model, object: 'model', owned_by: 'sim-policy' }],
-      });
+      // vLLM's ModelCard carries max_model_len (entrypoints/openai/protocol.py).
+      const card: Record<string, unknown> = { id: options.model, object: 'model', owned_by: 'sim-policy' };
+      if (options.reportMaxModelLen && options.contextLimit !== undefined)
+        card.max_model_len = options.contextLimit;
+      return sendJson(res, 200, { object: 'list', data: [card] });
+    }
+    if (req.method === 'POST' && path === '/tokenize' && options.tokenize) {
+      const body = await readBody(req);
+      return tokenize(res, body ?? '');
     }
     if (req.method === 'GET' && path === '/stats') return sendJson(res, 200, stats());
     if (req.method === 'POST' && path === '/stats/reset') {
@@ -206,6 +227,35 @@ export async function startSimPolicy(input: SimPolicyOptionsInput = {}): Promise
     }
     if (req.method === 'GET' && path === '/health') return sendJson(res, 200, { ok: true });
     sendJson(res, 404, errorBody(`no route ${req.method} ${path}`, 'not_found'));
+  }
+
+  /**
+   * vLLM's `POST /tokenize` (served at the root, not under /v1): `{"model", "prompt"}` or
+   * `{"model", "messages"}` -> `{"count", "max_model_len", "tokens"}`.
+   */
+  function tokenize(res: ServerResponse, bodyText: string) {
+    let json: { prompt?: unknown; messages?: unknown };
+    try {
+      json = JSON.parse(bodyText) as typeof json;
+    } catch {
+      return sendJson(res, 400, errorBody('request body is not JSON', 'BadRequestError'));
+    }
+    let count: number;
+    if (typeof json.prompt === 'string') count = simTokenCount(json.prompt);
+    else {
+      const parsed = chatRequestSchema.pick({ messages: true }).safeParse(json);
+      if (!parsed.success)
+        return sendJson(res, 400, errorBody('give "prompt" or "messages"', 'BadRequestError'));
+      count = simPromptTokens(chatMessages(parsed.data));
+    }
+    counters.tokenizeCalls += 1;
+    // Token ids are not modelled: positions stand in for them.
+    return sendJson(res, 200, {
+      count,
+      max_model_len: options.contextLimit ?? 1_000_000,
+      tokens: Array.from({ length: count }, (_, i) => i),
+      token_strs: null,
+    });
   }
 
   function resetStats() {
@@ -238,6 +288,25 @@ export async function startSimPolicy(input: SimPolicyOptionsInput = {}): Promise
         server.close(() => resolve());
         server.closeAllConnections();
       }),
+  };
+}
+
+/**
+ * vLLM's refusal of a request over the context length, word for word (vllm/renderers/params.py,
+ * v0.25; the VLLMValidationError is served as {"error": {...}} with HTTP 400).
+ */
+export function vllmContextRefusal(limit: number, promptTokens: number, maxTokens: number) {
+  return {
+    error: {
+      message:
+        `This model's maximum context length is ${limit} tokens. However, you requested ${maxTokens} output tokens ` +
+        `and your prompt contains ${promptTokens} input tokens, for a total of ${promptTokens + maxTokens} tokens. ` +
+        'Please reduce the length of the input prompt or the number of requested output tokens. ' +
+        `(parameter=input_tokens, value=${promptTokens})`,
+      type: 'BadRequestError',
+      param: 'input_tokens',
+      code: 400,
+    },
   };
 }
 

@@ -1,16 +1,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ApiClient } from '../../cli/api-client';
-import { type LocalStack, startLocalStack } from '../../cli/stack';
-import type { RunManifest } from '../../shared/run-manifest';
-import type { RunSpecInput } from '../../shared/run-spec';
+import { ApiClient } from '../api-client';
+import { type LocalStack, startLocalStack } from '../stack';
+import type { RunManifest } from '../../shared/contracts/manifest';
+import type { RunSpecInput } from '../../shared/contracts/run-spec';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import {
   type BaselineResult,
   type BaselineTaskResult,
   runReferenceBaseline,
-} from '../reference-baseline/baseline';
+} from './reference-baseline/baseline';
 import { resetSimStats, runAndWait, simStats } from './build-run';
 import { type ExportMeasurement, measureExport } from './export-bench';
 import {
@@ -155,7 +155,7 @@ export type BaselineSummary = Omit<BaselineResult, 'tasks'> & {
   endpoint: { maxQueued: number; requests: number } | null;
 };
 
-/** tools/reference-baseline/main.ts in a child process with its own sim-policy (benchSim settings). */
+/** cli/bench/reference-baseline/main.ts in a child process with its own sim-policy (benchSim settings). */
 function runBaselineInChild(
   tasks: number,
   atOnce: number,
@@ -167,7 +167,7 @@ function runBaselineInChild(
   const args = [
     '--import',
     'tsx',
-    'tools/reference-baseline/main.ts',
+    'cli/bench/reference-baseline/main.ts',
     '--tasks',
     `0-${tasks - 1}`,
     '--tasks-at-once',

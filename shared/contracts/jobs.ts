@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PathStep } from './mcts';
+import type { PathStep } from '../mcts';
 import type { RunSpec } from './run-spec';
 import { type TreeFile, judgementSchema } from './tree-file';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { parseTaskList, type RunSpec, type RunSpecInput, runSpecSchema } from '../run-spec';
-import { RECOVERY_DEFAULT_ROUNDS, type RecoveryStart, startFromOf } from './recovery';
+import { parseTaskList, type RunSpec, type RunSpecInput, runSpecSchema } from './run-spec';
+import { RECOVERY_DEFAULT_ROUNDS, type RecoveryStart, startFromOf } from '../eval/recovery';
 
 // What an evaluation is: a policy run greedily (temperature 0, one sample, one descent) over a
 // task set for up to `rounds` steps, optionally followed by the recovery test. Both are ordinary

@@ -3,7 +3,7 @@ import { type FaultKind, faultKinds } from './faults';
 import { type MistakeKind, mistakeKindSchema } from './mistakes';
 import { type SimPolicyOptionsInput, simPolicyOptionsSchema } from './options';
 
-/** Command-line flags of tools/sim-policy/main.ts. */
+/** Command-line flags of cli/sim-policy/main.ts. */
 
 export const HELP = `sim-policy: a simulated OpenAI-compatible policy endpoint (not a language model)
 
@@ -22,6 +22,10 @@ export const HELP = `sim-policy: a simulated OpenAI-compatible policy endpoint (
                          via header x-sim-fault: 500|502|503|429|hang|garbage|empty|none
   --retry-after N        retry-after seconds sent with 429/503 (default 1)
   --hang-ms N            how long a hung request stays open (default 300000)
+  --context-limit N      context length in tokens (prompt + max tokens); longer requests get
+                         vLLM's 400 refusal (default: no limit)
+  --no-tokenize          do not serve POST /tokenize
+  --no-max-model-len     do not report max_model_len in /v1/models
 `;
 
 export function parseSimPolicyArgs(argv: string[]): SimPolicyOptionsInput | 'help' {
@@ -47,6 +51,9 @@ export function parseSimPolicyArgs(argv: string[]): SimPolicyOptionsInput | 'hel
       'fault-empty': { type: 'string' },
       'retry-after': { type: 'string' },
       'hang-ms': { type: 'string' },
+      'context-limit': { type: 'string' },
+      'no-tokenize': { type: 'boolean' },
+      'no-max-model-len': { type: 'boolean' },
     },
   });
   if (values.help) return 'help';
@@ -70,6 +77,9 @@ export function parseSimPolicyArgs(argv: string[]): SimPolicyOptionsInput | 'hel
     faults,
     retryAfterSeconds: num(values['retry-after']),
     hangMs: num(values['hang-ms']),
+    contextLimit: num(values['context-limit']),
+    tokenize: values['no-tokenize'] ? false : undefined,
+    reportMaxModelLen: values['no-max-model-len'] ? false : undefined,
   };
   // Validate now so a bad flag fails before anything listens.
   simPolicyOptionsSchema.parse(options);

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
-import { parseTaskList } from '../../shared/run-spec';
-import { startSimPolicy } from '../sim-policy/server';
+import { parseTaskList } from '../../../shared/contracts/run-spec';
+import { startSimPolicy } from '../../sim-policy/server';
 import { runReferenceBaseline } from './baseline';
 
 /**
- * `node --import tsx tools/reference-baseline/main.ts [--tasks 0-1] [--endpoint URL --model NAME]`:
+ * `node --import tsx cli/bench/reference-baseline/main.ts [--tasks 0-1] [--endpoint URL --model NAME]`:
  * runs the reference's call pattern and prints its wall time and call counts as one JSON object.
  * Without --endpoint it starts its own sim-policy set up like the benchmark's (32 slots, 150 ms).
  */

@@ -1,0 +1,58 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunManifest } from '../shared/contracts/manifest';
+import type { ApiClient } from './api-client';
+import { saveResponseBody } from './download';
+
+/** What `build` (and `build --resume`) writes into DIR, in the Contract's layout. */
+export type BuildManifest = RunManifest & { wall_s: number } & Record<string, unknown>;
+
+async function download(api: ApiClient, path: string, file: string, expectedLines?: number): Promise<void> {
+  const response = await api.request('GET', path, undefined, 0);
+  const { lines } = await saveResponseBody(response, file);
+  // A stream cut short must never pass as a complete dataset.
+  if (expectedLines !== undefined && lines !== expectedLines) {
+    throw new Error(
+      `download of ${path} ended early: ${lines} of ${expectedLines} records; run the build's export again`,
+    );
+  }
+}
+
+/**
+ * Writes a finished run's folder into `dir`: trees/<task>.json, revision.native.jsonl,
+ * good.native.jsonl, dataset.openai.jsonl and manifest.json (last: the folder's marker).
+ * `extra` is merged into the manifest (wall time, provenance).
+ */
+export async function writeBuildFolder(
+  api: ApiClient,
+  runId: string,
+  tasks: number[],
+  dir: string,
+  extra: { wall_s: number } & Record<string, unknown>,
+): Promise<BuildManifest> {
+  const id = encodeURIComponent(runId);
+  await mkdir(join(dir, 'trees'), { recursive: true });
+  for (const task of tasks) {
+    // A task that failed before its tree existed has no tree file.
+    await download(api, `/v1/runs/${id}/tasks/${task}/tree`, join(dir, 'trees', `${task}.json`)).catch(
+      () => {},
+    );
+  }
+  const manifest = await api.json<RunManifest>('GET', `/v1/runs/${id}/manifest`);
+  await download(
+    api,
+    `/v1/runs/${id}/dataset?format=native&kind=revision`,
+    join(dir, 'revision.native.jsonl'),
+    manifest.counts.revision,
+  );
+  await download(
+    api,
+    `/v1/runs/${id}/dataset?format=native&kind=good`,
+    join(dir, 'good.native.jsonl'),
+    manifest.counts.good,
+  );
+  await download(api, `/v1/runs/${id}/dataset?format=openai&kind=all`, join(dir, 'dataset.openai.jsonl'));
+  const full: BuildManifest = { ...manifest, ...extra };
+  await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(full, null, 2)}\n`);
+  return full;
+}

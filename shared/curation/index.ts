@@ -1,0 +1,4 @@
+export * from './features';
+export * from './presets';
+export * from './rules';
+export * from './steps';
