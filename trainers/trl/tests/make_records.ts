@@ -4,7 +4,7 @@ import { formatRecord } from '../../../shared/formats/export';
 import type { NativeRecord } from '../../../shared/revision/native-record';
 import { createSeededRandom } from '../../../shared/revision/seeded-random';
 import { spliceTask } from '../../../shared/revision/splice-task';
-import type { TreeNode } from '../../../shared/tree-file';
+import type { TreeNode } from '../../../shared/contracts/tree-file';
 import { lateErrorRecord, sampleRecords } from '../../../test/unit/formats/fixtures';
 import { randomTree, rootPrefix } from '../../../test/unit/revision/tree-builder';
 
