@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureVenv, venvPython, venvReady, wheelDirs } from '../../trainers/trl/venv';
-import { projectRoot, type ServeProcess, startServe } from '../helpers/cli-process';
+import { runCli, runProcess, type ServeProcess, startProcess, startServe } from '../helpers/cli-process';
 
 // A real trainer in the loop (trainers/trl): `npm run trainer -- --tiny` trains TRL's SFTTrainer
 // on each iteration's dataset with Agent-R's mask (checked token by token against the native
@@ -21,55 +20,19 @@ if (!canRun)
       '(/opt/wheels, /opt/pypi/files or AGENT_R_WHEELS) to make one; run `npm run trainer -- --setup`',
   );
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, {
-      cwd: projectRoot,
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** `npm run trainer -- ARGS` as the launcher's own process; resolves on its TRAINER_URL line. */
-async function startTrainer(
-  args: string[],
-): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'trainers/trl/launch.ts', ...args], {
-    cwd: projectRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-20_000)));
-  const output = () => `stdout:\n${stdout}\nstderr:\n${stderr}`;
-  const started = Date.now();
-  while (!/TRAINER_URL=\S+\n/.test(stdout)) {
-    if (child.exitCode !== null) throw new Error(`trainer exited early (${child.exitCode})\n${output()}`);
-    if (Date.now() - started > 120_000) {
-      child.kill('SIGKILL');
-      throw new Error(`trainer printed no TRAINER_URL in time\n${output()}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  expect(stdout.trim().split('\n')).toHaveLength(1);
-  return { child, url: /TRAINER_URL=(\S+)/.exec(stdout)![1]!, output };
+/** `npm run trainer -- ARGS` (the launcher's own process), ready on its one TRAINER_URL line. */
+async function startTrainer(args: string[]) {
+  const started = await startProcess(
+    process.execPath,
+    ['--import', 'tsx', 'trainers/trl/launch.ts', ...args],
+    {
+      ready: /TRAINER_URL=\S+\n/,
+      what: 'the trainer',
+      timeoutMs: 120_000,
+    },
+  );
+  expect(started.stdout().trim().split('\n')).toHaveLength(1);
+  return { ...started, url: /TRAINER_URL=(\S+)/.exec(started.stdout())![1]! };
 }
 
 interface Job {
@@ -116,11 +79,13 @@ describe.skipIf(!canRun)('the TRL trainer companion (trainers/trl)', () => {
   });
 
   it('passes its own pytest suite (the mask proof, continuation, serving, signatures)', async () => {
-    const result = await run(
+    const result = await runProcess(
       venvPython(),
       ['-m', 'pytest', 'trainers/trl/tests', '-q', '-p', 'no:cacheprovider'],
-      { TOKENIZERS_PARALLELISM: 'false', HF_HUB_OFFLINE: '1' },
-      600_000,
+      {
+        env: { TOKENIZERS_PARALLELISM: 'false', HF_HUB_OFFLINE: '1' },
+        timeoutMs: 600_000,
+      },
     );
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
     expect(result.stdout).toMatch(/\d+ passed/);
@@ -134,39 +99,15 @@ describe.skipIf(!canRun)('the TRL trainer companion (trainers/trl)', () => {
       startTrainer(['--tiny', '--secret', SECRET, '--work-dir', workDir, '--threads', '1']),
       startServe([], { AGENT_R_HOME: home }),
     ]);
-    const result = await run(
-      process.execPath,
+    const loopStarted = Date.now();
+    const loopFlags = '--name trl --tasks 0,1 --iterations 2 --search-iterations 2 --width 2 --depth 4';
+    const evalFlags = '--eval-tasks 4 --eval-rounds 3 --wait --json';
+    const result = await runCli(
       [
-        'cli/bin.js',
-        'iterate',
-        'start',
-        '--api',
-        serve.apiUrl,
-        '--name',
-        'trl',
-        '--tasks',
-        '0,1',
-        '--iterations',
-        '2',
-        '--search-iterations',
-        '2',
-        '--width',
-        '2',
-        '--depth',
-        '4',
-        '--trainer-url',
-        trainer.url,
-        '--trainer-secret',
-        SECRET,
-        '--eval-tasks',
-        '4',
-        '--eval-rounds',
-        '3',
-        '--wait',
-        '--json',
+        ...['iterate', 'start', '--api', serve.apiUrl, ...loopFlags.split(' ')],
+        ...['--trainer-url', trainer.url, '--trainer-secret', SECRET, ...evalFlags.split(' ')],
       ],
-      { AGENT_R_TOKEN: serve.token, AGENT_R_HOME: home },
-      240_000,
+      { env: { AGENT_R_TOKEN: serve.token, AGENT_R_HOME: home }, timeoutMs: 240_000 },
     );
     expect(result.code, `${result.stderr}\n${trainer.output()}`).toBe(0);
     const loop = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as LoopJson;
@@ -214,9 +155,9 @@ describe.skipIf(!canRun)('the TRL trainer companion (trainers/trl)', () => {
       expect(second!.status).toBe('completed');
       expect(jobs[1]).toMatchObject({ status: 'done', index: 2, continuesFrom: jobs[0]!.checkpoint });
     }
-    const seconds = (Date.now() - started) / 1000;
+    const seconds = (Date.now() - loopStarted) / 1000;
     console.log(
-      `TRL loop: ${seconds.toFixed(0)} s; iteration 2 ${second!.status}; trainings: ${jobs
+      `TRL loop: ${seconds.toFixed(0)} s (${((Date.now() - started) / 1000).toFixed(0)} s with the stack's start); iteration 2 ${second!.status}; trainings: ${jobs
         .map(
           (j) =>
             `it${j.index} ${j.examples} examples, ${j.train.steps} steps, ${j.train.seconds} s, mask ${j.mask.mismatches} mismatches`,
@@ -228,9 +169,7 @@ describe.skipIf(!canRun)('the TRL trainer companion (trainers/trl)', () => {
     // SIGTERM stops the companion and the model it serves.
     const base = trainer.url.replace(/\/webhook$/, '');
     expect((await fetch(`${base}/v1/models`)).ok).toBe(true);
-    const exited = new Promise((r) => trainer!.child.once('exit', r));
-    trainer.child.kill('SIGTERM');
-    await exited;
+    expect(await trainer.stop('SIGTERM')).toBe(0);
     await expect(fetch(`${base}/v1/models`)).rejects.toThrow();
     expect(existsSync(jobs[0]!.checkpoint)).toBe(true);
   }, 300_000);
