@@ -5,6 +5,7 @@ import type { World } from '../../shared/env/crafting/world';
 import { getBuiltInWorld } from '../../shared/worlds';
 import type { ApiClient } from '../api-client';
 import { writeBuildFolder } from '../build-output';
+import { dataSummaryLine } from '../../shared/datacard';
 import { type CliCommand, UsageError } from '../command';
 import { registerEndpoint } from '../endpoints';
 import { checkOutputDir, writeDirAtomically } from '../output-guard';
@@ -65,7 +66,8 @@ Output:
   --api URL                    use a running stack (agent-r serve) instead of starting one
   --token T                    its API token (or AGENT_R_TOKEN)
 
-Writes DIR/manifest.json, revision.native.jsonl, good.native.jsonl, dataset.openai.jsonl and
+Writes DIR/manifest.json, datacard.json, datacard.md (the data card: what the records hold,
+before and after --curation), revision.native.jsonl, good.native.jsonl, dataset.openai.jsonl and
 trees/<task>.json. Exit code 0 when every task finished, 1 when the run failed or some tasks
 failed (see manifest.failures), 2 on bad usage.`;
 
@@ -199,6 +201,7 @@ export const buildCommand: CliCommand = {
           `run ${manifest.run_id}: ${manifest.status} in ${formatSeconds(wallSeconds)}`,
           `  tasks ${c.tasks} (${c.tasks_failed} failed)  nodes ${c.nodes}  revision ${c.revision}  good ${c.good}`,
           `  policy calls ${c.policy_calls}  judge calls ${c.judge_calls} (the reference would make ${c.reference_judge_calls})  failed jobs ${c.failed_jobs}`,
+          `  ${dataSummaryLine({ curation: manifest.curation, after: manifest.data })} (datacard.md)`,
           `  files: ${outDir}`,
           connection.local
             ? '  dashboard: run `npx agent-r serve` and open the printed URL'

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { runCountersSchema, runStatusSchema } from './run-view';
 
 // Queue message shapes. Every message names its run, task and job so a consumer can check
 // with the TaskTree that the job is still wanted (queues deliver at least once).
@@ -44,6 +45,27 @@ export const eventMessageSchema = z.object({
   payload: z.record(z.string(), z.unknown()),
 });
 export type EventMessage = z.infer<typeof eventMessageSchema>;
+
+/**
+ * Sent by a run's RunLedger (on the events queue) once the run reached its final status; the
+ * gateway reacts: run.completed webhooks, the run's iteration and evals move on. The coordinator
+ * knows nothing of those workflows.
+ */
+export const runFinishedMessageSchema = z.object({
+  type: z.literal('run.finished'),
+  runId: z.string(),
+  status: runStatusSchema,
+  counters: runCountersSchema,
+  completedAt: z.number().int(),
+});
+export type RunFinishedMessage = z.infer<typeof runFinishedMessageSchema>;
+
+/** What the events queue carries. */
+export const eventsQueueMessageSchema = z.discriminatedUnion('type', [
+  eventMessageSchema,
+  runFinishedMessageSchema,
+]);
+export type EventsQueueMessage = z.infer<typeof eventsQueueMessageSchema>;
 
 export const jobMessageSchema = z.discriminatedUnion('type', [
   expandMessageSchema,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { curationSchema } from './datacard';
 
 /** Task ids as the CLI writes them: `0-19`, `0,3,7`, `0-4,10`. */
 export function parseTaskList(text: string): number[] {
@@ -85,6 +86,12 @@ export const runSpecSchema = z
     judgeDuringSearch: z.boolean().default(true),
     revisionSentences: z.array(z.string().min(1).max(500)).min(1).max(100).optional(),
     label: z.string().max(200).optional(),
+    /**
+     * How the run's records are curated when they are read (export, dataset, data card):
+     * `reference` (the reference's data, unfiltered) or `clean` (README: Curation). The
+     * stored records are never changed, so a run can always be read both ways.
+     */
+    curation: curationSchema.default('reference'),
     /** A job with no result after this long is re-sent (attempts and backoff in the TaskTree). */
     jobTimeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),
     /**

@@ -149,7 +149,7 @@ describe('webhook secrets are bound to their URL', () => {
     await env.DB.prepare('UPDATE webhooks SET url = ? WHERE id = ?')
       .bind(`http://localhost:${port}/hook/${b}`, hook.id)
       .run();
-    const { emitEvent } = await import('../../workers/common/events');
+    const { emitEvent } = await import('../../workers/gateway/src/services/webhooks');
     await emitEvent(env, 'run.completed', { runId: 'run_x', status: 'completed' });
     const delivery = await eventually(async () => {
       const list = (await (await api(`/v1/webhooks/${hook.id}/deliveries`)).json()) as {
@@ -168,7 +168,7 @@ describe('webhook secrets are bound to their URL', () => {
       json: { url: `${inject('webhookReceiverUrl')}/hook/${name}?fail=always`, events: ['run.completed'] },
     });
     const hook = (await created.json()) as { id: string };
-    const { emitEvent } = await import('../../workers/common/events');
+    const { emitEvent } = await import('../../workers/gateway/src/services/webhooks');
     await emitEvent(env, 'run.completed', { runId: 'run_y', status: 'completed' });
     const delivery = await eventually(async () => {
       const list = (await (await api(`/v1/webhooks/${hook.id}/deliveries`)).json()) as {

@@ -1,8 +1,10 @@
 import { env as workerEnv } from 'cloudflare:workers';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { signatureHeader, SIGNATURE_HEADER, unixNow, verifySignature } from '../../shared/webhooks/signing';
+import type { RunFinishedMessage } from '../../shared/contracts/messages';
+import type { RunCounters } from '../../shared/contracts/run-view';
 import type { CoreBindings } from '../../workers/common/env';
-import { emitEvent, MAX_DELIVERY_ATTEMPTS } from '../../workers/common/events';
+import { emitEvent, MAX_DELIVERY_ATTEMPTS } from '../../workers/gateway/src/services/webhooks';
 import { api, eventually } from './helpers';
 
 const env = workerEnv as unknown as CoreBindings & { HOOK_SECRET: string };
@@ -265,6 +267,44 @@ describe('outbound webhooks', () => {
       lastStatusCode: 204,
     });
     expect((await received(other.bucket)).filter((r) => r.body.includes(run.id))).toHaveLength(0);
+  });
+
+  it('a run.finished message delivered again (a crash before its ack) sends run.completed once', async () => {
+    const target = receiverUrl();
+    const hook = await createWebhook(target.url, ['run.completed'], 'redelivered-secret-0123');
+    const created = await api('/v1/runs', {
+      method: 'POST',
+      json: { tasks: [0], iterations: 1, width: 2, depth: 4 },
+    });
+    const run = (await created.json()) as RunView;
+    const ofRun = async () => (await received(target.bucket)).filter((r) => r.body.includes(run.id));
+    const first = await eventually(async () => {
+      const mine = await ofRun();
+      return mine.length > 0 ? mine : null;
+    }, 400);
+    // The same message as the RunLedger sent, queued again: the queue delivers at least once.
+    const view = (await (await api(`/v1/runs/${run.id}`)).json()) as RunView & { counters: RunCounters };
+    const message: RunFinishedMessage = {
+      type: 'run.finished',
+      runId: run.id,
+      status: 'completed',
+      counters: view.counters,
+      completedAt: Date.now(),
+    };
+    await env.EVENTS.send(message, { contentType: 'json' });
+    await env.EVENTS.send(message, { contentType: 'json' });
+    // A marker event queued after them: once it arrived, the redelivered messages were handled.
+    const marker = receiverUrl();
+    const markerHook = await createWebhook(marker.url, ['eval.completed']);
+    await emitEvent(env, 'eval.completed', { evalId: run.id });
+    await eventually(
+      async () => ((await deliveries(markerHook.id))[0]?.status === 'delivered' ? true : null),
+      400,
+    );
+    expect(first).toHaveLength(1);
+    expect(await ofRun()).toHaveLength(1);
+    const deliveryId = first[0]?.headers['x-agent-r-delivery'];
+    expect((await deliveries(hook.id)).filter((d) => d.id === deliveryId)).toHaveLength(1);
   });
 
   it('retries a failing receiver with the same signed body until it succeeds', async () => {

@@ -5,7 +5,11 @@ import { isInferenceError } from '../../shared/inference/inference-error';
 import { envFailureReason } from '../../shared/outbound/reasons';
 import { type CoreBindings, taskTreeStub } from './env';
 import { JobInputError } from './environments';
+import { type JobContext, JobSuperseded } from './job-context';
 import { assertProductionSecrets } from './secrets';
+
+/** How often a working consumer tells the TaskTree it is alive (a fraction of the job deadline). */
+const HEARTBEATS_PER_DEADLINE = 3;
 
 /** Failures that a retry cannot fix (bad input): the job fails at once with the reason. */
 function isPermanent(error: unknown): boolean {
@@ -29,7 +33,9 @@ export async function consumeJobs<J extends AnyJob>(
   batch: MessageBatch<unknown>,
   env: CoreBindings,
   kinds: readonly J['kind'][],
-  work: (job: J) => Promise<JobResult>,
+  work: (job: J, context: JobContext) => Promise<JobResult>,
+  /** Called when the TaskTree refused a finished job's result (e.g. its task was cancelled). */
+  onRefused?: (job: J, status: string | null) => Promise<void>,
 ): Promise<void> {
   // Production without SECRETS_KEY does no work at all (the queue retries the batch later).
   assertProductionSecrets(env, ['SECRETS_KEY']);
@@ -46,14 +52,24 @@ export async function consumeJobs<J extends AnyJob>(
         const job = (await tree.getJob(jobId)) as AnyJob | null;
         if (!job || !kinds.includes(job.kind as J['kind'])) return message.ack();
         if (job.attempt !== parsed.data.attempt) return message.ack(); // superseded by a re-send
+        const { attempt } = job;
+        // Keeps the deadline moving while this attempt works (a wait for a slot, a slow endpoint),
+        // so the job is not re-sent beneath it; a hung consumer stops beating and is re-sent.
+        const beat = Math.max(500, Math.floor(job.spec.jobTimeoutMs / HEARTBEATS_PER_DEADLINE));
+        const heartbeat = setInterval(() => void tree.keepAlive(jobId, attempt).catch(() => false), beat);
+        const context: JobContext = { stillCurrent: () => tree.keepAlive(jobId, attempt) };
         let result: JobResult;
         try {
-          result = await work(job as J);
+          result = await work(job as J, context);
         } catch (error) {
-          await tree.failJob(jobId, describe(error), !isPermanent(error));
+          clearInterval(heartbeat);
+          if (error instanceof JobSuperseded) return message.ack();
+          await tree.failJob(jobId, describe(error), !isPermanent(error), attempt);
           return message.ack();
         }
-        await tree.completeJob(jobId, result);
+        clearInterval(heartbeat);
+        const { accepted } = await tree.completeJob(jobId, result, attempt);
+        if (!accepted && onRefused) await onRefused(job as J, await tree.status());
         message.ack();
       } catch (error) {
         console.error(`job ${runId}/${task}/${jobId}: could not reach the TaskTree`, error);

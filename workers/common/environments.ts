@@ -8,6 +8,7 @@ import type { CoreBindings } from './env';
 import { JobInputError } from './job-input-error';
 import { outboundRefusal } from './outbound';
 import { loadWorld } from './worlds';
+import { envPoolStub } from './durable-objects';
 
 /** An environment session for one job, and how to give it back when the job is done. */
 export interface LeasedEnv {
@@ -34,7 +35,7 @@ export async function openEnvironment(
   const flavor = spec.flavor!;
   const refusal = outboundRefusal(env, server, 'envServer');
   if (refusal) throw new JobInputError(refusal);
-  const pool = env.ENV_POOL.get(env.ENV_POOL.idFromName(server));
+  const pool = envPoolStub(env, server);
   const grant = await pool.lease(server, flavor, holderId);
   const session = createAgentGymSession({
     baseUrl: server,

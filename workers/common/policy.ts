@@ -3,6 +3,8 @@ import { createChatClient, type ChatClient, type SampleResult } from '../../shar
 import type { CoreBindings } from './env';
 import { loadEndpoint } from './endpoints';
 import { JobInputError } from './environments';
+import { ensureCurrent, type JobContext } from './job-context';
+import { endpointGateStub } from './durable-objects';
 
 const clients = new Map<string, { client: ChatClient; loadedAt: number }>();
 const CLIENT_TTL_MS = 30_000;
@@ -26,6 +28,8 @@ export interface SampleOptions {
   seed: number;
   /** Gate priority: higher is served first when the endpoint is busy (default 0). */
   priority?: number;
+  /** Checked once the slots are granted: a superseded or cancelled job makes no call. */
+  context?: JobContext;
 }
 
 /**
@@ -39,7 +43,7 @@ export async function sampleThroughGate(
   options: SampleOptions,
 ): Promise<SampleResult> {
   const client = await clientFor(env, endpointName);
-  const gate = env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(endpointName));
+  const gate = endpointGateStub(env, endpointName);
   // Without `n` support the client sends n requests at once: each needs its own slot.
   const slots = client.endpoint.supportsN ? 1 : options.n;
   const leases = await Promise.all(
@@ -48,7 +52,8 @@ export async function sampleThroughGate(
     ),
   );
   try {
-    const { priority: _priority, ...request } = options;
+    await ensureCurrent(options.context, 'inference call');
+    const { priority: _priority, context: _context, ...request } = options;
     return await client.sample({ ...request, stop: client.endpoint.defaults.stop });
   } finally {
     await Promise.all(leases.map((lease) => gate.release(lease.leaseId)));

@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import type { EndpointGateApi } from '../../common/durable-objects';
 import { SlotGate, type SlotLease } from '../../../shared/inference/slot-gate';
 import type { CoordinatorBindings } from '../../common/env';
 import { Waiters } from './waiters';
@@ -17,7 +18,7 @@ const MAX_WAIT_MS = 10 * 60_000;
  * the calls already in flight are not counted until they end, and their releases are ignored
  * (lease ids carry the start time, so they never match a new lease).
  */
-export class EndpointGate extends DurableObject<CoordinatorBindings> {
+export class EndpointGate extends DurableObject<CoordinatorBindings> implements EndpointGateApi {
   private readonly waiters = new Waiters<SlotLease>();
   private gate: SlotGate | null = null;
   /** The alarm last set (null: none); re-set only when a lease expires earlier. */

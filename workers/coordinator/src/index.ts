@@ -15,11 +15,12 @@ export default {
     for (const message of batch.messages) {
       const parsed = jobMessageSchema.safeParse(message.body);
       if (parsed.success && parsed.data.type !== 'splice') {
-        const { runId, task, jobId } = parsed.data;
+        const { runId, task, jobId, attempt } = parsed.data;
         await taskTreeStub(env, runId, task).failJob(
           jobId,
           `the ${parsed.data.type} consumer failed ${batch.queue.endsWith('-dlq') ? 'on every delivery' : ''}`.trim(),
           false,
+          attempt,
         );
       }
       message.ack();

@@ -1,53 +1,20 @@
 import { DurableObject } from 'cloudflare:workers';
-import { eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
-import { runTasks, runs } from '../../../shared/db/schema';
+import type { RunLedgerApi } from '../../common/durable-objects';
+import type { RunFinishedMessage } from '../../../shared/contracts/messages';
 import type { RunSpec } from '../../../shared/contracts/run-spec';
+import type {
+  LedgerStatus,
+  RunCounters,
+  RunStatus,
+  TaskProgress,
+  TaskStatus,
+} from '../../../shared/contracts/run-view';
 import { type CoordinatorBindings, taskTreeStub } from '../../common/env';
-import { emitRunCompleted } from '../../common/events';
-import { onRunFinished } from '../../common/iterations';
+import { envPoolStub } from '../../common/durable-objects';
+import { copyRunToD1, copyTaskToD1, type TaskRowCopy } from './ledger-d1';
 import { all, MetaStore, one } from './sql';
 
-export type TaskStatus =
-  | 'pending'
-  | 'searching'
-  | 'critiquing'
-  | 'splicing'
-  | 'done'
-  | 'failed'
-  | 'cancelled';
-
-/** What a TaskTree reports about itself; counters are totals, so a repeated report is harmless. */
-export interface TaskProgress {
-  status: TaskStatus;
-  nodes: number;
-  policyCalls: number;
-  judgeCalls: number;
-  promptTokens: number;
-  completionTokens: number;
-  revision: number;
-  good: number;
-  failedJobs: number;
-  referenceJudgeCalls?: number;
-  error?: string | null;
-}
-
-export interface RunCounters {
-  tasks: number;
-  tasksDone: number;
-  tasksFailed: number;
-  nodes: number;
-  policyCalls: number;
-  judgeCalls: number;
-  promptTokens: number;
-  completionTokens: number;
-  revision: number;
-  good: number;
-  failedJobs: number;
-  referenceJudgeCalls: number;
-}
-
-export type RunStatus = 'queued' | 'running' | 'completed' | 'partial' | 'failed' | 'cancelled';
+export type { RunCounters, RunStatus, TaskProgress, TaskStatus } from '../../../shared/contracts/run-view';
 
 interface RunMeta {
   runId: string;
@@ -55,13 +22,40 @@ interface RunMeta {
   status: RunStatus;
   startedAt: number;
   completedAt: number | null;
+  /** Why the run is not clean (null when it is, or while it runs). */
+  error?: string | null;
+  /**
+   * Effects of the run's end still to do (an outbox the alarm drains): each is removed once done,
+   * so a D1 hiccup delays them but never loses them, and none runs twice.
+   */
+  outbox?: RunEffect[];
+  /** D1's run row agrees with this one (checked and repaired by the alarm until it does). */
+  d1Synced?: boolean;
 }
+
+/**
+ * 'finished': the run.finished message to the gateway (which runs the webhooks, loops and evals;
+ * the coordinator knows nothing of them). 'event' and 'loops' are what ledgers made before that
+ * message existed may still owe: both send it (the gateway's handling is idempotent).
+ */
+type RunEffect = 'drain' | 'finished' | 'event' | 'loops';
 
 const TREES_STARTED_PER_ALARM = 50;
 const FINAL: TaskStatus[] = ['done', 'failed', 'cancelled'];
+const FINAL_SQL = "('done', 'failed', 'cancelled')";
+/** How soon the alarm retries a D1 write or an effect that failed. */
+const RETRY_MS = 1000;
+/** While the run is open, the alarm checks its invariants this often. */
+const RECONCILE_MS = 30_000;
+/** A started task not heard from for this long is asked for its progress. */
+const SILENT_TASK_MS = 60_000;
 
-/** One per run: which tasks exist, how far each is, the run's counters and status. */
-export class RunLedger extends DurableObject<CoordinatorBindings> {
+/**
+ * One per run: which tasks exist, how far each is, the run's counters and status. Its SQLite is
+ * the truth; D1 copies and the run's end effects (webhook, loop hook, env drain) follow it and
+ * are retried by the alarm until they land: state first, effects after, never the reverse.
+ */
+export class RunLedger extends DurableObject<CoordinatorBindings> implements RunLedgerApi {
   private readonly sql: SqlStorage;
   private readonly meta: MetaStore;
 
@@ -76,37 +70,67 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       completion_tokens INTEGER NOT NULL DEFAULT 0, revision INTEGER NOT NULL DEFAULT 0,
       good INTEGER NOT NULL DEFAULT 0, failed_jobs INTEGER NOT NULL DEFAULT 0, reference_judge_calls INTEGER NOT NULL DEFAULT 0, error TEXT,
       updated_at INTEGER NOT NULL)`);
+    const columns = all<{ name: string }>(this.sql, 'PRAGMA table_info(tasks)').map((c) => c.name);
+    // 1 once a final task's counters are in D1 (ledgers made before this column: all copied).
+    if (!columns.includes('d1_synced'))
+      this.sql.exec('ALTER TABLE tasks ADD COLUMN d1_synced INTEGER NOT NULL DEFAULT 1');
+  }
+
+  private get run(): RunMeta | null {
+    return this.meta.get<RunMeta>('run');
+  }
+
+  private saveRun(run: RunMeta): void {
+    this.meta.set('run', run);
   }
 
   /** Idempotent: a second start of the same run changes nothing. */
   async start(runId: string, spec: RunSpec): Promise<void> {
-    if (this.meta.get<RunMeta>('run')) return;
+    if (this.run) return;
     const now = Date.now();
-    this.meta.set('run', {
-      runId,
-      spec,
-      status: 'running',
-      startedAt: now,
-      completedAt: null,
-    } satisfies RunMeta);
-    for (const task of spec.tasks) {
-      this.sql.exec(
-        "INSERT OR IGNORE INTO tasks (task, status, updated_at) VALUES (?, 'pending', ?)",
-        task,
-        now,
-      );
-    }
-    await drizzle(this.env.DB)
-      .update(runs)
-      .set({ status: 'running', updatedAt: now })
-      .where(eq(runs.id, runId));
-    // Trees are started from the alarm in chunks so that a run of thousands of tasks starts quickly.
+    this.ctx.storage.transactionSync(() => {
+      this.saveRun({ runId, spec, status: 'running', startedAt: now, completedAt: null, d1Synced: false });
+      for (const task of spec.tasks) {
+        this.sql.exec(
+          "INSERT OR IGNORE INTO tasks (task, status, updated_at, d1_synced) VALUES (?, 'pending', ?, 0)",
+          task,
+          now,
+        );
+      }
+    });
+    // Trees are started from the alarm in chunks so that a run of thousands of tasks starts
+    // quickly; the same alarm copies the status to D1 if the write below fails.
     await this.ctx.storage.setAlarm(now);
+    await this.syncRun().catch((error) => console.error(`run ${runId}: D1 not updated yet`, error));
   }
 
   override async alarm(): Promise<void> {
-    const run = this.meta.get<RunMeta>('run');
-    if (!run || run.status === 'cancelled') return;
+    const run = this.run;
+    if (!run) return;
+    let startedAll = true;
+    if (run.status === 'running') startedAll = await this.startTrees(run);
+    let retry = false;
+    try {
+      if (this.run!.status === 'running') await this.askSilentTasks();
+      await this.reconcile();
+    } catch (error) {
+      console.error(`run ${run.runId}: reconcile failed, retrying`, error);
+      retry = true;
+    }
+    const after = this.run!;
+    const unsettled = !after.d1Synced || (after.outbox?.length ?? 0) > 0 || this.unsyncedTasks().length > 0;
+    const next = !startedAll
+      ? Date.now()
+      : retry || unsettled
+        ? Date.now() + RETRY_MS
+        : after.status === 'running'
+          ? Date.now() + RECONCILE_MS
+          : null;
+    if (next !== null) await this.ctx.storage.setAlarm(next);
+  }
+
+  /** Starts the next chunk of trees; true when every tree has been started. */
+  private async startTrees(run: RunMeta): Promise<boolean> {
     const pending = all<{ task: number }>(
       this.sql,
       'SELECT task FROM tasks WHERE started = 0 ORDER BY task LIMIT ?',
@@ -114,22 +138,41 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
     );
     await Promise.all(
       pending.map(async ({ task }) => {
-        await taskTreeStub(this.env, run.runId, task).start(run.runId, task, run.spec);
+        const tree = taskTreeStub(this.env, run.runId, task);
+        await tree.start(run.runId, task, run.spec);
         this.sql.exec(
           "UPDATE tasks SET started = 1, status = CASE WHEN status = 'pending' THEN 'searching' ELSE status END WHERE task = ?",
           task,
         );
+        // A cancel that came while this tree was starting did not see it started: stop it here.
+        if (this.run?.status === 'cancelled') await tree.cancel('run cancelled');
       }),
     );
-    if (pending.length === TREES_STARTED_PER_ALARM) await this.ctx.storage.setAlarm(Date.now());
+    return pending.length < TREES_STARTED_PER_ALARM;
   }
 
   async reportTask(task: number, progress: TaskProgress): Promise<void> {
-    const run = this.meta.get<RunMeta>('run');
-    if (!run) return;
+    const run = this.run;
+    if (!run || !this.record(task, progress)) return;
+    // Recorded; the D1 copy and the run's end follow, and the alarm finishes them if this fails.
+    try {
+      await this.reconcile();
+    } catch (error) {
+      console.error(`run ${run.runId}: task ${task} recorded, D1 not yet (the alarm retries)`, error);
+      await this.ctx.storage.setAlarm(Date.now() + RETRY_MS);
+    }
+  }
+
+  /** Records a task's progress; true when it just became final. */
+  private record(task: number, progress: TaskProgress): boolean {
+    const row = one<{ status: string }>(this.sql, 'SELECT status FROM tasks WHERE task = ?', task);
+    // A final task stays final: a late report (a tree that finished as it was cancelled) is ignored.
+    if (!row || FINAL.includes(row.status as TaskStatus)) return false;
+    const final = FINAL.includes(progress.status);
     this.sql.exec(
       `UPDATE tasks SET status = ?, nodes = ?, policy_calls = ?, judge_calls = ?, prompt_tokens = ?,
-       completion_tokens = ?, revision = ?, good = ?, failed_jobs = ?, reference_judge_calls = ?, error = ?, updated_at = ? WHERE task = ?`,
+       completion_tokens = ?, revision = ?, good = ?, failed_jobs = ?, reference_judge_calls = ?, error = ?, updated_at = ?,
+       d1_synced = ? WHERE task = ?`,
       progress.status,
       progress.nodes,
       progress.policyCalls,
@@ -142,34 +185,34 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       progress.referenceJudgeCalls ?? 0,
       progress.error ?? null,
       Date.now(),
+      final ? 0 : 1,
       task,
     );
-    if (FINAL.includes(progress.status)) {
-      // The task's final counters are copied to D1 (run_tasks) for queries across runs.
-      const row = {
-        status: progress.status === 'cancelled' ? ('failed' as const) : progress.status,
-        nodes: progress.nodes,
-        policyCalls: progress.policyCalls,
-        judgeCalls: progress.judgeCalls,
-        revisionRecords: progress.revision,
-        goodRecords: progress.good,
-        failedJobs: progress.failedJobs,
-        error: progress.error ?? null,
-        updatedAt: Date.now(),
-      };
-      await drizzle(this.env.DB)
-        .insert(runTasks)
-        .values({ runId: run.runId, task, ...row })
-        .onConflictDoUpdate({ target: [runTasks.runId, runTasks.task], set: row });
-      await this.maybeComplete(run);
-    }
+    return final;
   }
 
-  private async maybeComplete(run: RunMeta): Promise<void> {
-    if (run.status !== 'running') return;
+  /**
+   * The invariants, repaired in order: a run whose tasks are all final has its final status;
+   * every final task is in D1; the end's effects are done; D1's run row equals this one. Throws on the
+   * first write that fails (the caller schedules a retry).
+   */
+  private async reconcile(): Promise<void> {
+    const run = this.run!;
+    // The ledger's own state first (it needs no D1), then the copies and effects.
+    if (run.status === 'running') this.finishIfDone(run);
+    for (const row of this.unsyncedTasks()) {
+      await copyTaskToD1(this.env, run.runId, row.task, row);
+      this.sql.exec('UPDATE tasks SET d1_synced = 1 WHERE task = ? AND status = ?', row.task, row.status);
+    }
+    await this.drainOutbox();
+    await this.syncRun();
+  }
+
+  /** All tasks final: the run's status is decided and its end effects queued, in one write. */
+  private finishIfDone(run: RunMeta): void {
     const open = one<{ n: number }>(
       this.sql,
-      "SELECT COUNT(*) AS n FROM tasks WHERE status NOT IN ('done', 'failed', 'cancelled')",
+      `SELECT COUNT(*) AS n FROM tasks WHERE status NOT IN ${FINAL_SQL}`,
     );
     if ((open?.n ?? 0) > 0) return;
     const counters = this.counters();
@@ -177,52 +220,112 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
     // partial even when every task finished: its trees are missing those subtrees.
     const clean = counters.tasksFailed === 0 && counters.failedJobs === 0;
     const status: RunStatus = clean ? 'completed' : counters.tasksDone === 0 ? 'failed' : 'partial';
-    const now = Date.now();
     const error = clean
       ? null
       : `${counters.tasksFailed} of ${counters.tasks} tasks failed, ${counters.failedJobs} jobs failed (see the run's failures)`;
-    this.meta.set('run', { ...run, status, completedAt: now } satisfies RunMeta);
-    await drizzle(this.env.DB)
-      .update(runs)
-      .set({ status, error, updatedAt: now, completedAt: now })
-      .where(eq(runs.id, run.runId));
-    // The run's AgentGym env ids are closed (the servers never clean up by themselves).
-    if (run.spec.env === 'agentgym' && run.spec.envServer) {
-      const server = run.spec.envServer;
+    const outbox: RunEffect[] = ['finished'];
+    if (run.spec.env === 'agentgym' && run.spec.envServer) outbox.unshift('drain');
+    this.saveRun({ ...run, status, error, completedAt: Date.now(), outbox, d1Synced: false });
+  }
+
+  /**
+   * Trees report on every status change; one not heard from for a while (a report lost to a
+   * crash) is asked directly, so the ledger never waits on a task that already ended.
+   */
+  private async askSilentTasks(): Promise<void> {
+    const run = this.run!;
+    const silent = all<{ task: number }>(
+      this.sql,
+      `SELECT task FROM tasks WHERE started = 1 AND status NOT IN ${FINAL_SQL} AND updated_at < ? LIMIT 50`,
+      Date.now() - SILENT_TASK_MS,
+    );
+    for (const { task } of silent) {
+      const progress = await taskTreeStub(this.env, run.runId, task).progress();
+      if (progress) this.record(task, progress);
+      else this.sql.exec('UPDATE tasks SET updated_at = ? WHERE task = ?', Date.now(), task);
+    }
+  }
+
+  /** Runs the end effects still owed, D1's copy first (datasets and loops read the status there). */
+  private async drainOutbox(): Promise<void> {
+    let run = this.run!;
+    if (!run.outbox?.length) return;
+    await this.syncRun();
+    for (const effect of [...run.outbox]) {
+      await this.runEffect(run, effect);
+      run = this.run!;
+      this.saveRun({ ...run, outbox: (run.outbox ?? []).filter((e) => e !== effect) });
+      run = this.run!;
+    }
+  }
+
+  private async runEffect(run: RunMeta, effect: RunEffect): Promise<void> {
+    if (effect === 'drain') {
+      // The run's AgentGym env ids are closed (the servers never clean up by themselves).
+      const server = run.spec.envServer!;
       this.ctx.waitUntil(
-        this.env.ENV_POOL.get(this.env.ENV_POOL.idFromName(server))
+        envPoolStub(this.env, server)
           .drain(server)
           .catch(() => []),
       );
+    } else {
+      const message: RunFinishedMessage = {
+        type: 'run.finished',
+        runId: run.runId,
+        status: run.status,
+        counters: this.counters(),
+        completedAt: run.completedAt ?? Date.now(),
+      };
+      await this.env.EVENTS.send(message, { contentType: 'json' });
     }
-    await emitRunCompleted(this.env, { runId: run.runId, status, counters, completedAt: now });
-    // Evals and iteration loops waiting on this run move on (never throws).
-    await onRunFinished(this.env, run.runId);
   }
 
-  /** Stops every unfinished task; their records so far stay. Idempotent. */
+  /** Copies the run's status to D1 unless it is known to be there already. */
+  private async syncRun(): Promise<void> {
+    const run = this.run;
+    if (!run || run.d1Synced) return;
+    await copyRunToD1(this.env, run.runId, {
+      status: run.status,
+      error: run.error ?? null,
+      completedAt: run.completedAt,
+    });
+    const now = this.run!;
+    // Only if nothing changed meanwhile (a cancel during the write copies again).
+    if (now.status === run.status) this.saveRun({ ...now, d1Synced: true });
+  }
+
+  private unsyncedTasks(): (TaskRowCopy & { task: number })[] {
+    return all<TaskRowCopy & { task: number }>(
+      this.sql,
+      `SELECT task, status, nodes, policy_calls, judge_calls, revision, good, failed_jobs, error FROM tasks
+       WHERE d1_synced = 0 AND status IN ${FINAL_SQL}`,
+    );
+  }
+
+  /** Stops every unfinished task; their records so far stay. Idempotent and final. */
   async cancel(): Promise<RunStatus | null> {
-    const run = this.meta.get<RunMeta>('run');
+    const run = this.run;
     if (!run) return null;
     if (run.status !== 'running' && run.status !== 'queued') return run.status;
     const now = Date.now();
-    this.meta.set('run', { ...run, status: 'cancelled', completedAt: now } satisfies RunMeta);
     const open = all<{ task: number; started: number }>(
       this.sql,
-      "SELECT task, started FROM tasks WHERE status NOT IN ('done', 'failed', 'cancelled')",
+      `SELECT task, started FROM tasks WHERE status NOT IN ${FINAL_SQL}`,
     );
-    this.sql.exec(
-      "UPDATE tasks SET status = 'cancelled', error = 'run cancelled' WHERE status NOT IN ('done', 'failed', 'cancelled')",
-    );
+    this.ctx.storage.transactionSync(() => {
+      this.saveRun({ ...run, status: 'cancelled', completedAt: now, d1Synced: false });
+      this.sql.exec(
+        `UPDATE tasks SET status = 'cancelled', error = 'run cancelled', d1_synced = 0 WHERE status NOT IN ${FINAL_SQL}`,
+      );
+    });
+    await this.ctx.storage.setAlarm(Date.now() + RETRY_MS);
+    // Trees being started right now are cancelled by startTrees once their start returns.
     await Promise.all(
       open
         .filter((t) => t.started)
         .map((t) => taskTreeStub(this.env, run.runId, t.task).cancel('run cancelled')),
     );
-    await drizzle(this.env.DB)
-      .update(runs)
-      .set({ status: 'cancelled', updatedAt: now, completedAt: now })
-      .where(eq(runs.id, run.runId));
+    await this.syncRun().catch((error) => console.error(`run ${run.runId}: cancel not in D1 yet`, error));
     return 'cancelled';
   }
 
@@ -251,11 +354,7 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
     };
   }
 
-  async status(): Promise<{
-    status: RunStatus;
-    counters: RunCounters;
-    tasks: { task: number; status: string; error: string | null }[];
-  } | null> {
+  async status(): Promise<LedgerStatus | null> {
     const run = this.meta.get<RunMeta>('run');
     if (!run) return null;
     const tasks = all<{ task: number; status: string; error: string | null }>(

@@ -1,9 +1,11 @@
 import { DurableObject } from 'cloudflare:workers';
+import type { TaskTreeApi } from '../../common/durable-objects';
 import type { AnyJob, JobResult, JobResultOf } from '../../../shared/contracts/jobs';
 import { jobResultSchema } from '../../../shared/contracts/jobs';
 import {
   applyExpansion,
   failExpansion,
+  inFlightExpansions,
   isComplete,
   mixSeeds,
   nextExpansions as nextExpansionsOf,
@@ -25,7 +27,7 @@ import type { RunSpec } from '../../../shared/contracts/run-spec';
 import type { TreeFile } from '../../../shared/contracts/tree-file';
 import { type CoordinatorBindings, jobQueues, runLedgerStub } from '../../common/env';
 import { defaultRetryPolicy, JobTable, type JobRow, type RetryPolicy } from './jobs';
-import type { TaskProgress, TaskStatus } from './run-ledger';
+import type { TaskProgress, TaskStatus } from '../../../shared/contracts/run-view';
 import { SearchStore } from './search-store';
 import { MetaStore } from './sql';
 import { TreeUpdates } from './tree-updates';
@@ -55,7 +57,7 @@ type JobKind = JobRow['kind'];
  * with deadlines and attempts. Results are accepted once per job id, so duplicated queue
  * deliveries and late results change nothing; overdue jobs are re-sent by the alarm.
  */
-export class TaskTree extends DurableObject<CoordinatorBindings> {
+export class TaskTree extends DurableObject<CoordinatorBindings> implements TaskTreeApi {
   private readonly meta: MetaStore;
   private readonly jobs: JobTable;
   private readonly store: SearchStore;
@@ -69,6 +71,8 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
   private alarmAt: number | null = null;
   /** When the RunLedger last heard from this tree, and in which status. */
   private lastReport = { at: 0, status: '' };
+  /** Node ids changed by the last committed change, sent to live sockets after the commit. */
+  private pendingLive: string[] = [];
   /** The bad paths to judge: fixed once the search is complete (pairs do not depend on verdicts). */
   private badPathsCache: { id: string }[][] | null = null;
   /** Dashboard sockets (hibernatable): changed nodes go out after every applied result. */
@@ -107,6 +111,8 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
       this.treeCache = undefined;
       this.badPathsCache = null;
       this.search = this.store.load();
+      this.jobs.reload();
+      this.pendingLive = [];
       throw error;
     }
   }
@@ -114,6 +120,13 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
   /** Idempotent: the first call seeds the tree by asking for the task's first observation. */
   async start(runId: string, task: number, spec: RunSpec): Promise<void> {
     if (this.tree) return;
+    this.ctx.storage.transactionSync(() => {
+      this.startSync(runId, task, spec);
+    });
+    await this.afterChange(this.tree!);
+  }
+
+  private startSync(runId: string, task: number, spec: RunSpec): void {
     this.saveTree({
       runId,
       task,
@@ -130,8 +143,9 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
       pairs: 0,
       prefix: [],
     });
-    await this.setRetryPolicy({ timeoutMs: spec.jobTimeoutMs });
-    await this.dispatch([{ id: 'root', kind: 'root', nodeId: '0' }]);
+    this.meta.set('retry', { timeoutMs: spec.jobTimeoutMs });
+    this.retry = { ...defaultRetryPolicy, timeoutMs: spec.jobTimeoutMs };
+    this.addJobs([{ id: 'root', kind: 'root', nodeId: '0' }]);
   }
 
   /** What a consumer needs to do a job, or null when the job is no longer wanted. */
@@ -178,19 +192,65 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
     };
   }
 
-  /** Accepts a job's result exactly once; returns whether it was used. */
-  async completeJob(jobId: string, result: JobResult): Promise<{ accepted: boolean }> {
-    return this.guarded(() => this.applyResult(jobId, result));
+  /**
+   * Accepts a job's result exactly once; returns whether it was used. `attempt` (when given) must
+   * be the job's current attempt: a superseded attempt's result is ignored. A result that cannot
+   * be applied (it broke a storage limit, it is malformed) counts as a failed attempt with the
+   * reason, so it is retried and finally recorded; the job is never lost.
+   */
+  async completeJob(jobId: string, result: JobResult, attempt?: number): Promise<{ accepted: boolean }> {
+    try {
+      return await this.guarded(() => this.applyResult(jobId, result, attempt));
+    } catch (error) {
+      if (!this.current(jobId, attempt)) throw error;
+      const reason = `could not apply the result: ${error instanceof Error ? error.message : String(error)}`;
+      await this.failJob(jobId, reason.slice(0, 1000), true, attempt);
+      return { accepted: false };
+    }
   }
 
-  private async applyResult(jobId: string, result: JobResult): Promise<{ accepted: boolean }> {
+  /** The job exists, is pending, its tree is not final and (if given) `attempt` is its current one. */
+  private current(jobId: string, attempt?: number): JobRow | null {
     const tree = this.tree;
     const job = this.jobs.get(jobId);
-    if (!tree || !job || job.status !== 'pending' || this.isFinal(tree)) return { accepted: false };
+    if (!tree || !job || job.status !== 'pending' || this.isFinal(tree)) return null;
+    if (attempt !== undefined && attempt !== job.attempt) return null;
+    return job;
+  }
+
+  /**
+   * Whether this attempt is still wanted; if so its deadline moves on (a consumer's heartbeat
+   * while it waits for a slot or a slow endpoint), so the job is not re-sent under it.
+   */
+  async keepAlive(jobId: string, attempt: number): Promise<boolean> {
+    if (!this.current(jobId, attempt)) return false;
+    this.jobs.extend(jobId, Date.now() + this.retry.timeoutMs);
+    return true;
+  }
+
+  private async applyResult(
+    jobId: string,
+    result: JobResult,
+    attempt?: number,
+  ): Promise<{ accepted: boolean }> {
+    const job = this.current(jobId, attempt);
+    if (!job) return { accepted: false };
+    const tree = this.tree!;
     const parsed = jobResultSchema.parse(result);
     if (parsed.kind !== expectedResult[job.kind])
       throw new Error(`job ${jobId} is a ${job.kind} job, got a ${parsed.kind} result`);
-    this.jobs.finish(jobId, 'done');
+    // Apply, then mark: the result, the job's end, the tree and the jobs it leads to commit
+    // together or not at all; messages and the report go out after (the alarm retries them).
+    this.ctx.storage.transactionSync(() => {
+      this.applySync(tree, jobId, job, parsed);
+      this.jobs.finish(jobId, 'done');
+      this.advanceSync(tree);
+    });
+    await this.afterChange(tree);
+    return { accepted: true };
+  }
+
+  private applySync(tree: TreeMeta, jobId: string, job: JobRow, parsed: JobResult): void {
     switch (parsed.kind) {
       case 'root':
         this.onRoot(tree, parsed);
@@ -205,42 +265,50 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
         setJudgement(this.search!, job.node_id, parsed.judgement);
         this.store.putFeedback(job.node_id, parsed.feedback);
         break;
-      case 'splice':
+      case 'splice': {
         tree.revision = parsed.revision;
         tree.good = parsed.good;
         tree.pairs = parsed.pairs;
         tree.referenceJudgeCalls = parsed.referenceJudgeCalls;
         tree.status = 'done';
-        {
-          const failures = this.jobs.failures();
-          // A finished task with failed jobs says so (the manifest lists it under failures).
-          if (failures.length && !tree.error)
-            tree.error = `${failures.length} jobs failed; first: ${failures[0]!.reason}`;
-        }
+        const failures = this.jobs.failures();
+        // A finished task with failed jobs says so (the manifest lists it under failures).
+        if (failures.length && !tree.error)
+          tree.error = `${failures.length} jobs failed; first: ${failures[0]!.reason}`;
         break;
+      }
     }
-    await this.advance(tree);
-    return { accepted: true };
   }
 
   /**
    * A consumer could not do the job: retry it with backoff, or after the last attempt record it
    * as failed with the reason (visible in the tree and the run's status, never silent).
    */
-  async failJob(jobId: string, reason: string, retryable = true): Promise<void> {
-    return this.guarded(() => this.recordFailure(jobId, reason, retryable));
+  async failJob(jobId: string, reason: string, retryable = true, attempt?: number): Promise<void> {
+    return this.guarded(() => this.recordFailure(jobId, reason, retryable, attempt));
   }
 
-  private async recordFailure(jobId: string, reason: string, retryable: boolean): Promise<void> {
-    const tree = this.tree;
-    const job = this.jobs.get(jobId);
-    if (!tree || !job || job.status !== 'pending' || this.isFinal(tree)) return;
+  private async recordFailure(
+    jobId: string,
+    reason: string,
+    retryable: boolean,
+    attempt?: number,
+  ): Promise<void> {
+    // A late failure of a superseded attempt does not use up an attempt of the current one.
+    const job = this.current(jobId, attempt);
+    if (!job) return;
+    const tree = this.tree!;
+    this.ctx.storage.transactionSync(() => this.failSync(tree, job, reason, retryable));
+    await this.afterChange(tree);
+  }
+
+  private failSync(tree: TreeMeta, job: JobRow, reason: string, retryable: boolean): void {
+    const jobId = job.id;
     if (retryable && job.attempt < this.retry.maxAttempts) {
       const attempt = job.attempt + 1;
       const delay = this.retry.backoffMs * 2 ** (attempt - 2);
-      this.jobs.retry(jobId, attempt, Date.now() + delay + this.retry.timeoutMs, reason);
-      await this.send(jobId, job.kind, attempt, delay);
-      await this.scheduleAlarm();
+      const now = Date.now();
+      this.jobs.retry(jobId, attempt, now + delay + this.retry.timeoutMs, reason, now);
       return;
     }
     this.jobs.finish(jobId, 'failed', reason);
@@ -258,16 +326,47 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
       tree.status = 'failed';
       tree.error = `could not write the task's records: ${reason}`;
     }
-    await this.advance(tree);
+    this.advanceSync(tree);
   }
 
   /** Jobs whose consumer never answered (a lost message, a killed process) are re-sent or failed. */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
     for (const job of this.jobs.overdue(Date.now())) {
-      await this.failJob(job.id, `no result within the deadline (attempt ${job.attempt})`);
+      await this.failJob(job.id, `no result within the deadline (attempt ${job.attempt})`, true, job.attempt);
     }
-    await this.scheduleAlarm();
+    const tree = this.tree;
+    if (tree && !this.isFinal(tree)) await this.guarded(async () => this.reconcile(tree));
+    if (tree) await this.afterChange(tree, true);
+  }
+
+  /**
+   * The invariants a crash between two steps could break, checked on every alarm: every
+   * expanding descent has a pending job (else it is dispatched again, or failed with the reason
+   * if its job ended), and a task that still searches has something in flight.
+   */
+  private reconcile(tree: TreeMeta): void {
+    const search = this.search;
+    this.ctx.storage.transactionSync(() => {
+      if (search) {
+        for (const request of inFlightExpansions(search)) {
+          const row = this.jobs.get(request.jobId);
+          if (!row) this.addJobs([{ id: request.jobId, kind: 'expand', nodeId: request.nodeId }]);
+          else if (row.status !== 'pending')
+            failExpansion(
+              search,
+              request.jobId,
+              `job ${request.jobId} ended (${row.status}) without its result applied`,
+            );
+        }
+      }
+      this.advanceSync(tree);
+      if (this.jobs.counts().pending === 0 && !this.isFinal(tree)) {
+        tree.error = `nothing left in flight while ${tree.status}: the task is wedged`;
+        tree.status = 'failed';
+        this.saveTree(tree);
+      }
+    });
   }
 
   async cancel(reason = 'cancelled'): Promise<void> {
@@ -277,7 +376,9 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
     tree.error = reason;
     this.saveTree(tree);
     await this.ctx.storage.deleteAlarm();
-    await this.report(tree);
+    this.alarmAt = null;
+    // The ledger asked for this; a report that fails here changes nothing there.
+    await this.report(tree).catch(() => {});
   }
 
   /** Live updates for the dashboard: a WebSocket upgrade forwarded by the gateway. */
@@ -290,6 +391,11 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
 
   override webSocketClose(ws: WebSocket, code: number, reason: string): void {
     TreeUpdates.closed(ws, code, reason);
+  }
+
+  /** The task's status (null before it started). */
+  async status(): Promise<TaskStatus | null> {
+    return this.tree?.status ?? null;
   }
 
   async treeFile(): Promise<TreeFile | null> {
@@ -367,12 +473,15 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
 
   private persist(tree: TreeMeta): void {
     this.saveTree(tree);
-    if (this.search) this.live.nodes(this.search, this.search.dirty, tree.status);
+    if (this.search) this.pendingLive.push(...this.search.dirty);
     if (this.search) this.store.save(this.search);
   }
 
-  /** Moves the task on: more expansions, then judgements, then the splice, then done. */
-  private async advance(tree: TreeMeta): Promise<void> {
+  /**
+   * Moves the task on: more expansions, then judgements, then the splice, then done. Synchronous
+   * (inside the caller's transaction): the new jobs are rows of the outbox, sent by afterChange.
+   */
+  private advanceSync(tree: TreeMeta): void {
     const search = this.search;
     const jobs: { id: string; kind: JobKind; nodeId: string }[] = [];
     if (tree.status === 'searching' && search) {
@@ -399,10 +508,9 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
         jobs.push({ id: 'splice', kind: 'splice', nodeId: '0' });
       }
     }
-    // One write of the tree and its changed nodes per result, then the messages it leads to.
+    // One write of the tree and its changed nodes per result, and the jobs it leads to.
     this.persist(tree);
-    await this.dispatch(jobs);
-    await this.report(tree);
+    this.addJobs(jobs);
   }
 
   /**
@@ -434,17 +542,43 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
     return nodesAwaitingJudgement(treeFile, this.badPathsCache, block).map((n) => n.id);
   }
 
-  private async dispatch(jobs: { id: string; kind: JobKind; nodeId: string }[]): Promise<void> {
-    const deadline = Date.now() + this.retry.timeoutMs;
-    let added = 0;
-    for (const job of jobs) {
-      if (this.jobs.add(job.id, job.kind, job.nodeId, deadline)) {
-        added += 1;
-        await this.send(job.id, job.kind, 1, 0);
+  /** New pending jobs (dispatch() skips ids it has seen: a job on its way is not sent twice). */
+  private addJobs(jobs: { id: string; kind: JobKind; nodeId: string }[]): void {
+    const now = Date.now();
+    const deadline = now + this.retry.timeoutMs;
+    for (const job of jobs) this.jobs.add(job.id, job.kind, job.nodeId, deadline, now);
+  }
+
+  /**
+   * The effects of a committed change: live updates, the outbox's messages, the alarm and the
+   * report to the RunLedger. A failure here loses nothing: what was not sent or reported is
+   * retried by the alarm (set early for that).
+   */
+  private async afterChange(tree: TreeMeta, forceReport = false): Promise<void> {
+    const dirty = this.pendingLive;
+    this.pendingLive = [];
+    if (this.search && dirty.length) this.live.nodes(this.search, dirty, tree.status);
+    let retrySoon = false;
+    if (!this.isFinal(tree)) {
+      for (const job of this.jobs.unsent()) {
+        try {
+          const delay = Math.max(0, job.deadline - this.retry.timeoutMs - Date.now());
+          await this.send(job.id, job.kind, job.attempt, delay);
+          this.jobs.markSent(job.id, job.attempt);
+        } catch (error) {
+          console.error(`task ${tree.runId}/${tree.task}: queue.send failed, the alarm re-sends`, error);
+          retrySoon = true;
+          break;
+        }
       }
     }
-    // New deadlines are the latest ones: an alarm already set for an earlier one covers them.
-    if (added && (this.alarmAt === null || this.alarmAt > deadline)) await this.scheduleAlarm();
+    try {
+      await this.report(tree, forceReport);
+    } catch (error) {
+      console.error(`task ${tree.runId}/${tree.task}: could not report to the ledger, retrying`, error);
+      retrySoon = true;
+    }
+    await this.scheduleAlarm(retrySoon ? Date.now() + OUTBOX_RETRY_MS : null);
   }
 
   private async send(jobId: string, kind: JobKind, attempt: number, delayMs: number): Promise<void> {
@@ -468,8 +602,17 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
     return queues[this.sent % queues.length]!;
   }
 
-  private async scheduleAlarm(): Promise<void> {
-    const next = this.jobs.nextDeadline();
+  /**
+   * The alarm covers the next job deadline, an outbox retry (`soon`), and while the task is open
+   * a periodic invariant check; it is only moved earlier.
+   */
+  private async scheduleAlarm(soon: number | null = null): Promise<void> {
+    const tree = this.tree;
+    const times = [this.jobs.nextDeadline(), soon];
+    if (tree && (!this.isFinal(tree) || this.meta.get<string>('reported') !== tree.status))
+      times.push(Date.now() + RECONCILE_MS);
+    const due = times.filter((t): t is number => t !== null);
+    const next = due.length ? Math.min(...due) : null;
     if (next !== null && (this.alarmAt === null || next < this.alarmAt)) {
       await this.ctx.storage.setAlarm(next);
       this.alarmAt = next;
@@ -480,16 +623,25 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
    * Tells the RunLedger how the task stands: at once when the status changes, otherwise at most
    * once per REPORT_INTERVAL_MS (counters of a searching tree change with every result).
    */
-  private async report(tree: TreeMeta): Promise<void> {
+  private async report(tree: TreeMeta, force = false): Promise<void> {
     const now = Date.now();
-    if (tree.status === this.lastReport.status && now - this.lastReport.at < REPORT_INTERVAL_MS) return;
-    this.lastReport = { at: now, status: tree.status };
+    const reported = this.meta.get<string>('reported');
+    if (!force && tree.status === reported && now - this.lastReport.at < REPORT_INTERVAL_MS) return;
+    if (force && tree.status === reported && this.isFinal(tree)) return;
     const progress = await this.progress();
-    if (progress) await runLedgerStub(this.env, tree.runId).reportTask(tree.task, progress);
+    if (!progress) return;
+    await runLedgerStub(this.env, tree.runId).reportTask(tree.task, progress);
+    // Marked only once the ledger has it: a failed report is sent again by the alarm.
+    this.lastReport = { at: now, status: tree.status };
+    this.meta.set('reported', tree.status);
   }
 }
 
 const REPORT_INTERVAL_MS = 1000;
+/** How soon the alarm retries a message or report that failed. */
+const OUTBOX_RETRY_MS = 1000;
+/** While a task is open, its invariants are checked at least this often. */
+const RECONCILE_MS = 30_000;
 
 /** One judge job per node: the id makes a step judged once, whichever phase asks for it. */
 function judgeJob(nodeId: string): { id: string; kind: 'judge'; nodeId: string } {

@@ -5,6 +5,6 @@ import { judgeStep } from './judge-step';
 
 export default {
   async queue(batch, env) {
-    await consumeJobs<JudgeJob>(batch, env, ['judge'], (job) => judgeStep(env, job));
+    await consumeJobs<JudgeJob>(batch, env, ['judge'], (job, context) => judgeStep(env, job, context));
   },
 } satisfies ExportedHandler<CoreBindings>;

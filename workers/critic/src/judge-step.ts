@@ -2,6 +2,7 @@ import { hashToSeed } from '../../../shared/inference/seeded-random';
 import type { JobResult, JudgeJob } from '../../../shared/contracts/jobs';
 import { buildVerifierMessages, parseJudgement } from '../../../shared/prompts/verifier';
 import type { CoreBindings } from '../../common/env';
+import type { JobContext } from '../../common/job-context';
 import { sampleThroughGate } from '../../common/policy';
 
 /**
@@ -9,13 +10,14 @@ import { sampleThroughGate } from '../../common/policy';
  * of a bad path was good, bad or uncertain. Sampled like the reference (the run's temperature),
  * seeded by (run seed, task, node) so a retried job asks the same.
  */
-export async function judgeStep(env: CoreBindings, job: JudgeJob): Promise<JobResult> {
+export async function judgeStep(env: CoreBindings, job: JudgeJob, context?: JobContext): Promise<JobResult> {
   const { spec } = job;
   const sampled = await sampleThroughGate(
     env,
     spec.judge ?? spec.policy,
-    `${job.runId}:${job.task}:${job.jobId}`,
+    `${job.runId}:${job.task}:${job.jobId}#${job.attempt}`,
     {
+      ...(context ? { context } : {}),
       messages: buildVerifierMessages({
         taskDescription: job.taskDescription,
         history: job.history,

@@ -5,11 +5,17 @@ import type { RunSpec } from '../../../shared/contracts/run-spec';
 import { actionForRun, normalizeResponse, policyMessagesForRun } from '../../../shared/run-conversation';
 import type { CoreBindings } from '../../common/env';
 import { openEnvironment, releaseOutcomeFor, restoreToNode } from '../../common/environments';
+import { alwaysCurrent, ensureCurrent, type JobContext } from '../../common/job-context';
 import { sampleThroughGate } from '../../common/policy';
 
 /** Resets the environment to the task (and replays the run's `startFrom` steps): the tree's root. */
-export async function expandRoot(env: CoreBindings, job: ExpandJob): Promise<JobResult> {
-  const leased = await openEnvironment(env, job.spec, `${job.runId}:${job.task}:${job.jobId}`);
+export async function expandRoot(
+  env: CoreBindings,
+  job: ExpandJob,
+  context: JobContext = alwaysCurrent,
+): Promise<JobResult> {
+  await ensureCurrent(context, 'environment reset');
+  const leased = await openEnvironment(env, job.spec, leaseHolder(job));
   try {
     const first = await leased.session.reset(job.task);
     const prefix: PathStep[] = [];
@@ -33,10 +39,15 @@ export async function expandRoot(env: CoreBindings, job: ExpandJob): Promise<Job
  * de-duplicated by normalised text, then each distinct action stepped from the node's state.
  * The sampling seed depends only on (run seed, task, node), so a retried job samples the same.
  */
-export async function expandNode(env: CoreBindings, job: ExpandJob): Promise<JobResult> {
+export async function expandNode(
+  env: CoreBindings,
+  job: ExpandJob,
+  context: JobContext = alwaysCurrent,
+): Promise<JobResult> {
   const { spec } = job;
-  const holder = `${job.runId}:${job.task}:${job.jobId}`;
+  const holder = leaseHolder(job);
   const sampled = await sampleThroughGate(env, spec.policy, holder, {
+    context,
     messages: policyMessagesForRun(spec, job.path),
     n: spec.width,
     temperature: spec.temperature,
@@ -45,6 +56,8 @@ export async function expandNode(env: CoreBindings, job: ExpandJob): Promise<Job
   });
   const responses = [...new Set(sampled.texts.map(normalizeResponse))];
   const replay = job.path.slice(1).map((step) => step.action);
+  // A superseded attempt (re-sent while this one waited) stops before touching the environment.
+  await ensureCurrent(context, 'environment steps');
   const leased = await openEnvironment(env, spec, holder);
   const children: ExpandedChild[] = [];
   try {
@@ -65,4 +78,12 @@ export async function expandNode(env: CoreBindings, job: ExpandJob): Promise<Job
     usage: sampled.usage,
     policyCalls: spec.width > 0 ? 1 : 0,
   };
+}
+
+/**
+ * Env leases and gate slots are held per attempt: two attempts of one job (a re-send while the
+ * first still runs) never share an env id.
+ */
+function leaseHolder(job: ExpandJob): string {
+  return `${job.runId}:${job.task}:${job.jobId}#${job.attempt}`;
 }

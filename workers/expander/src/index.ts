@@ -5,8 +5,8 @@ import { expandNode, expandRoot } from './expand-node';
 
 export default {
   async queue(batch, env) {
-    await consumeJobs<ExpandJob>(batch, env, ['root', 'expand'], (job) =>
-      job.kind === 'root' ? expandRoot(env, job) : expandNode(env, job),
+    await consumeJobs<ExpandJob>(batch, env, ['root', 'expand'], (job, context) =>
+      job.kind === 'root' ? expandRoot(env, job, context) : expandNode(env, job, context),
     );
   },
 } satisfies ExportedHandler<CoreBindings>;

@@ -14,6 +14,7 @@ import { endpointsApp } from './routes/endpoints';
 import { evalsApp } from './routes/evals';
 import { hooksApp } from './routes/hooks';
 import { iterationHooksApp, iterationsApp, loopsApp } from './routes/iterations';
+import { runDataCardApp } from './routes/datacards';
 import { runDataApp } from './routes/run-data';
 import { runsApp } from './routes/runs';
 import { tokensApp } from './routes/tokens';
@@ -104,6 +105,7 @@ export function buildApp() {
   app.use('/v1/*', requireBearer);
   app.route('/v1/runs', runsApp);
   app.route('/v1/runs', runDataApp);
+  app.route('/v1/runs', runDataCardApp);
   app.route('/v1/endpoints', endpointsApp);
   app.route('/v1/worlds', worldsApp);
   app.route('/v1/webhooks', webhooksApp);

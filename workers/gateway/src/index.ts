@@ -1,4 +1,4 @@
-import { deliverEventBatch } from '../../common/events';
+import { consumeEvents } from './services/events-consumer';
 import { buildApp } from './app';
 import type { GatewayBindings } from './context';
 
@@ -6,6 +6,6 @@ const app = buildApp();
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
-  /** The events queue: outbound webhook deliveries (signed POSTs with retries). */
-  queue: (batch, env) => deliverEventBatch(batch, env),
+  /** The events queue: outbound webhook deliveries, and what happens when a run finished. */
+  queue: (batch, env) => consumeEvents(batch, env),
 } satisfies ExportedHandler<GatewayBindings>;

@@ -5,6 +5,7 @@ import type { JobResult, SpliceJob } from '../../../shared/contracts/jobs';
 import { indexRowOf, type NativeRecord, spliceTask } from '../../../shared/revision';
 import { rootPrefixForRun } from '../../../shared/run-conversation';
 import type { CoreBindings } from '../../common/env';
+import { ensureCurrent, type JobContext } from '../../common/job-context';
 import { taskRecordsKey, taskTreeKey } from '../../common/storage-keys';
 
 /** One row of the D1 trajectory index, keyed by the schema's property names. */
@@ -105,7 +106,11 @@ function envLabel(job: SpliceJob): string {
  * replaced whole), the tree file, and the index rows (D1, replaced for this task in one batch).
  * Repeating it gives the same files and rows, so a redelivered job duplicates nothing.
  */
-export async function spliceTree(env: CoreBindings, job: SpliceJob): Promise<JobResult> {
+export async function spliceTree(
+  env: CoreBindings,
+  job: SpliceJob,
+  context?: JobContext,
+): Promise<JobResult> {
   const { spec } = job;
   const result = spliceTask(
     job.tree,
@@ -130,6 +135,8 @@ export async function spliceTree(env: CoreBindings, job: SpliceJob): Promise<Job
     { kind: 'revision' as const, records: result.revision },
     { kind: 'good' as const, records: result.good },
   ];
+  // A cancelled task (or a superseded attempt) writes nothing.
+  await ensureCurrent(context, 'records');
   await Promise.all([
     ...files.map(({ kind, records }) =>
       env.BUCKET.put(taskRecordsKey(job.runId, job.task, kind), toInternedJsonl(records), {
@@ -155,4 +162,14 @@ export async function spliceTree(env: CoreBindings, job: SpliceJob): Promise<Job
     referenceJudgeCalls: result.referenceJudgeCalls,
     skipped: result.skipped,
   };
+}
+
+/** Takes back what a splice wrote for one task: its record files, tree file and index rows. */
+export async function removeTaskRecords(env: CoreBindings, runId: string, task: number): Promise<void> {
+  await env.BUCKET.delete([
+    taskRecordsKey(runId, task, 'revision'),
+    taskRecordsKey(runId, task, 'good'),
+    taskTreeKey(runId, task),
+  ]);
+  await env.DB.prepare(DELETE_TASK_ROWS_SQL).bind(runId, task).run();
 }

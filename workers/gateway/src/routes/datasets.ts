@@ -23,7 +23,7 @@ import {
   parseJsonl,
 } from '../../../../shared/formats';
 import type { RunSpec } from '../../../../shared/contracts/run-spec';
-import { emitEventSafely } from '../../../common/events';
+import { emitEventSafely } from '../services/webhooks';
 import { readRunRecords } from '../../../common/records';
 import { exportKey } from '../../../common/storage-keys';
 import type { GatewayBindings, GatewayContext } from '../context';

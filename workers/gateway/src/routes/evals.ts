@@ -8,7 +8,7 @@ import {
   listEvalRows,
   loadEvalView,
   RequestError,
-} from '../../../common/evals';
+} from '../services/evals';
 import type { GatewayContext } from '../context';
 import { ApiError, errorEnvelopeSchema, notFound } from '../errors';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi';

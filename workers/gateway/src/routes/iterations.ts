@@ -14,7 +14,7 @@ import {
 } from '../../../../shared/iterations';
 import type { RunSpec } from '../../../../shared/contracts/run-spec';
 import { SIGNATURE_HEADER, verifySignature } from '../../../../shared/webhooks/signing';
-import type { EventBindings } from '../../../common/events';
+import type { EventBindings } from '../services/webhooks';
 import {
   createLoop,
   iterationFilePath,
@@ -27,7 +27,7 @@ import {
   nextIteration,
   registerModel,
   trainerSecretOf,
-} from '../../../common/iterations';
+} from '../services/loops';
 import { readRunRecords } from '../../../common/records';
 import type { GatewayBindings, GatewayContext } from '../context';
 import { ApiError, errorEnvelopeSchema, errorResponse, notFound } from '../errors';

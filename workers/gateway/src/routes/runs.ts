@@ -4,8 +4,9 @@ import { drizzle } from 'drizzle-orm/d1';
 import { z } from 'zod';
 import { runs } from '../../../../shared/db/schema';
 import { type RunSpec, runSpecSchema, parseTaskList } from '../../../../shared/contracts/run-spec';
+import { type RunView, runViewSchema } from '../../../../shared/contracts/run-view';
 import { runLedgerStub } from '../../../common/env';
-import { runReferenceProblem, startRun } from '../../../common/runs';
+import { runReferenceProblem, startRun } from '../services/runs';
 import type { GatewayContext } from '../context';
 import { ApiError, errorEnvelopeSchema, notFound } from '../errors';
 import { jsonBody, jsonResponse, errorResponses } from '../openapi';
@@ -23,32 +24,9 @@ export const runCreateSchema = z.preprocess((body) => {
   return body;
 }, runSpecSchema);
 
-const runCountersSchema = z.object({
-  tasks: z.number(),
-  tasksDone: z.number(),
-  tasksFailed: z.number(),
-  nodes: z.number(),
-  policyCalls: z.number(),
-  judgeCalls: z.number(),
-  promptTokens: z.number(),
-  completionTokens: z.number(),
-  revision: z.number(),
-  good: z.number(),
-  failedJobs: z.number(),
-});
+export { runViewSchema };
 
-export const runViewSchema = z.object({
-  id: z.string(),
-  status: z.string(),
-  spec: z.record(z.string(), z.unknown()),
-  createdAt: z.number(),
-  updatedAt: z.number(),
-  completedAt: z.number().nullable(),
-  error: z.string().nullable(),
-  counters: runCountersSchema.nullable(),
-});
-
-export { newId } from '../../../common/runs';
+export { newId } from '../services/runs';
 
 const idParam = z.object({ id: z.string().min(1).max(100) });
 
@@ -70,7 +48,7 @@ export async function createRun(
   env: GatewayContext['Bindings'],
   spec: RunSpec,
   options: { id?: string; iterationId?: string | null } = {},
-): Promise<z.infer<typeof runViewSchema>> {
+): Promise<RunView> {
   await checkRunReferences(env, spec);
   const id = await startRun(env, spec, options);
   return loadRunView(env, id);
@@ -148,10 +126,7 @@ runsApp.openapi(
   },
 );
 
-export async function loadRunView(
-  env: GatewayContext['Bindings'],
-  id: string,
-): Promise<z.infer<typeof runViewSchema>> {
+export async function loadRunView(env: GatewayContext['Bindings'], id: string): Promise<RunView> {
   const db = drizzle(env.DB);
   const row = await db.select().from(runs).where(eq(runs.id, id)).get();
   if (!row) throw notFound(`run ${id}`);

@@ -4,7 +4,7 @@ import { drizzle } from 'drizzle-orm/d1';
 import { z } from 'zod';
 import { webhookDeliveries, webhooks } from '../../../../shared/db/schema';
 import { eventNames } from '../../../../shared/contracts/messages';
-import { sealWebhookSecret } from '../../../common/events';
+import { sealWebhookSecret } from '../services/webhooks';
 import { requireOutboundUrl } from '../../../common/outbound';
 import type { GatewayBindings, GatewayContext } from '../context';
 import { notFound } from '../errors';

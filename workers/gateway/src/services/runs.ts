@@ -1,10 +1,10 @@
 import { drizzle } from 'drizzle-orm/d1';
-import { runs } from '../../shared/db/schema';
-import type { RunSpec } from '../../shared/contracts/run-spec';
-import { endpointExists } from './endpoints';
-import { type CoreBindings, runLedgerStub } from './env';
-import { outboundRefusal } from './outbound';
-import { loadWorld } from './worlds';
+import { runs } from '../../../../shared/db/schema';
+import type { RunSpec } from '../../../../shared/contracts/run-spec';
+import { endpointExists } from '../../../common/endpoints';
+import { type CoreBindings, runLedgerStub } from '../../../common/env';
+import { outboundRefusal } from '../../../common/outbound';
+import { loadWorld } from '../../../common/worlds';
 
 // Starting a run, shared by POST /v1/runs, the signed build hook, evaluations and iteration loops
 // (the last two also start runs from the RunLedger's completion hook, outside any request).

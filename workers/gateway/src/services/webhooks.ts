@@ -1,18 +1,18 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { webhookSecretContext } from '../../shared/crypto/bindings';
-import { decryptSecret, encryptSecret } from '../../shared/crypto/secret-box';
-import { webhookDeliveries, webhooks } from '../../shared/db/schema';
-import { exportFormatSchema } from '../../shared/formats/export';
-import { type EventMessage, eventMessageSchema, type eventNames } from '../../shared/contracts/messages';
-import { httpFailureReason, networkFailureReason } from '../../shared/outbound/reasons';
-import { SIGNATURE_HEADER, signatureHeader } from '../../shared/webhooks/signing';
-import type { CoreBindings } from './env';
-import { outboundRefusal } from './outbound';
-import { secretsKey } from './secrets';
+import { webhookSecretContext } from '../../../../shared/crypto/bindings';
+import { decryptSecret, encryptSecret } from '../../../../shared/crypto/secret-box';
+import { webhookDeliveries, webhooks } from '../../../../shared/db/schema';
+import { exportFormatSchema } from '../../../../shared/formats/export';
+import type { EventMessage, eventNames, RunFinishedMessage } from '../../../../shared/contracts/messages';
+import { httpFailureReason, networkFailureReason } from '../../../../shared/outbound/reasons';
+import { SIGNATURE_HEADER, signatureHeader } from '../../../../shared/webhooks/signing';
+import type { CoreBindings } from '../../../common/env';
+import { outboundRefusal } from '../../../common/outbound';
+import { secretsKey } from '../../../common/secrets';
 
 // Outbound webhooks. emitEvent() records one pending delivery per subscribed webhook and queues
-// it; the gateway's queue consumer (deliverEventBatch) POSTs the signed body, records every
+// it; the gateway's queue consumer (events-consumer.ts) POSTs the signed body, records every
 // attempt, and retries with exponential backoff until the delivery succeeds or runs out of
 // attempts. Queues deliver at least once, so a delivery already delivered/failed is skipped.
 
@@ -71,12 +71,19 @@ export function deliveryBody(delivery: {
 
 /**
  * Records and queues one delivery of `event` per active webhook subscribed to it. Returns the
- * delivery ids (empty when nobody listens).
+ * delivery ids (empty when nobody listens). With a `key` (e.g. the run id of a run.completed
+ * event) the delivery ids are derived from it, so a repeated call (a redelivered queue message)
+ * records nothing twice and only re-queues deliveries that are still pending.
  */
 export async function emitEvent(
   env: CoreBindings,
   event: EventName,
   payload: Record<string, unknown>,
+  /**
+   * Makes the emit idempotent: delivery ids derive from it, so an emit repeated after a failure
+   * (an outbox retry) records each delivery once and re-queues it (the consumer skips finished ones).
+   */
+  onceKey?: string,
 ): Promise<string[]> {
   const db = drizzle(env.DB);
   const subscribed = (await db.select().from(webhooks).where(eq(webhooks.active, true)).all()).filter(
@@ -85,7 +92,7 @@ export async function emitEvent(
   if (subscribed.length === 0) return [];
   const now = Date.now();
   const rows = subscribed.map((hook) => ({
-    id: randomId('dlv'),
+    id: onceKey ? `dlv_${onceKey}_${hook.id}` : randomId('dlv'),
     webhookId: hook.id,
     event,
     payload,
@@ -94,7 +101,7 @@ export async function emitEvent(
     createdAt: now,
     updatedAt: now,
   }));
-  for (const row of rows) await db.insert(webhookDeliveries).values(row);
+  for (const row of rows) await db.insert(webhookDeliveries).values(row).onConflictDoNothing();
   const messages: EventMessage[] = rows.map((row) => ({
     type: 'event',
     event,
@@ -127,25 +134,8 @@ function link(env: CoreBindings, path: string): string {
   return `${base}${path}`;
 }
 
-export interface RunCompletion {
-  runId: string;
-  status: string;
-  counters: {
-    tasks: number;
-    tasksDone: number;
-    tasksFailed: number;
-    nodes: number;
-    policyCalls: number;
-    judgeCalls: number;
-    revision: number;
-    good: number;
-    failedJobs: number;
-  };
-  completedAt: number;
-}
-
 /** The `run.completed` payload: status, counts and where to download the data. */
-export function runCompletedPayload(env: CoreBindings, run: RunCompletion): Record<string, unknown> {
+export function runCompletedPayload(env: CoreBindings, run: RunFinishedMessage): Record<string, unknown> {
   const k = run.counters;
   const id = encodeURIComponent(run.runId);
   return {
@@ -176,9 +166,9 @@ export function runCompletedPayload(env: CoreBindings, run: RunCompletion): Reco
   };
 }
 
-/** Called by the RunLedger once, when the run reaches its final status. Never throws. */
-export function emitRunCompleted(env: CoreBindings, run: RunCompletion): Promise<void> {
-  return emitEventSafely(env, 'run.completed', runCompletedPayload(env, run));
+/** Reacting to a run.finished message: one run.completed delivery per webhook, at most once. */
+export async function emitRunCompleted(env: CoreBindings, run: RunFinishedMessage): Promise<void> {
+  await emitEvent(env, 'run.completed', runCompletedPayload(env, run), `run-completed-${run.runId}`);
 }
 
 export function backoffSeconds(env: CoreBindings, attempts: number): number {
@@ -218,7 +208,10 @@ async function post(
 }
 
 /** One delivery attempt; returns how the queue message should be settled. */
-async function deliver(env: CoreBindings, message: EventMessage): Promise<'done' | { retryIn: number }> {
+export async function deliverWebhook(
+  env: CoreBindings,
+  message: EventMessage,
+): Promise<'done' | { retryIn: number }> {
   const db = drizzle(env.DB);
   const delivery = await db
     .select()
@@ -298,27 +291,4 @@ async function deliver(env: CoreBindings, message: EventMessage): Promise<'done'
     })
     .where(eq(webhookDeliveries.id, delivery.id));
   return { retryIn };
-}
-
-/** The events queue consumer (the gateway's `queue` handler). */
-export async function deliverEventBatch(batch: MessageBatch<unknown>, env: CoreBindings): Promise<void> {
-  await Promise.all(
-    batch.messages.map(async (message) => {
-      const parsed = eventMessageSchema.safeParse(message.body);
-      if (!parsed.success) {
-        console.error('dropping a malformed events message', parsed.error.message);
-        message.ack();
-        return;
-      }
-      try {
-        const result = await deliver(env, parsed.data);
-        if (result === 'done') message.ack();
-        else message.retry({ delaySeconds: result.retryIn });
-      } catch (error) {
-        // D1 hiccup or similar: let the queue try again later; attempts are counted in D1.
-        console.error(`webhook delivery ${parsed.data.deliveryId} failed unexpectedly`, error);
-        message.retry({ delaySeconds: backoffSeconds(env, message.attempts) });
-      }
-    }),
-  );
 }

@@ -1,6 +1,6 @@
 import { and, desc, eq, isNull, or } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { evals, iterations, runs } from '../../shared/db/schema';
+import { evals, iterations, runs } from '../../../../shared/db/schema';
 import {
   computeEvalMetrics,
   type EvalCreate,
@@ -12,22 +12,22 @@ import {
   recoveryRunSpec,
   recoveryStarts,
   resolveEvalSpec,
-} from '../../shared/eval';
-import type { RunSpec } from '../../shared/contracts/run-spec';
-import type { TreeFile } from '../../shared/contracts/tree-file';
-import { type CoreBindings, runLedgerStub, taskTreeStub } from './env';
-import { type EventBindings, emitEventSafely } from './events';
-import { RequestError } from './request-error';
+} from '../../../../shared/eval';
+import type { RunSpec } from '../../../../shared/contracts/run-spec';
+import type { TreeFile } from '../../../../shared/contracts/tree-file';
+import { type CoreBindings, runLedgerStub, taskTreeStub } from '../../../common/env';
+import { type EventBindings, emitEventSafely } from './webhooks';
+import { RequestError } from '../../../common/request-error';
 import { newId, runReferenceProblem, startRun } from './runs';
-import { taskTreeKey } from './storage-keys';
-import { loadWorld } from './worlds';
+import { taskTreeKey } from '../../../common/storage-keys';
+import { loadWorld } from '../../../common/worlds';
 
 // Evaluations (agent-r.md s.6): a greedy run of a policy over a task set, optionally followed by
 // the recovery test (a second greedy run started from cut failed trajectories), then metrics from
 // the trees (shared/eval). advanceEval is an idempotent state machine, moved on by the RunLedger's
 // completion hook (onRunFinished) and, as a safety net, whenever the eval is read.
 
-export { RequestError } from './request-error';
+export { RequestError } from '../../../common/request-error';
 
 export const FINAL_RUN_STATUSES = ['completed', 'partial', 'failed', 'cancelled'] as const;
 export const isFinalRunStatus = (status: string | null | undefined) =>

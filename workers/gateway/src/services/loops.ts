@@ -8,9 +8,9 @@ import {
   trajectories,
   webhookDeliveries,
   webhooks,
-} from '../../shared/db/schema';
-import { type EvalCreate, evalCreateSchema, type EvalMetrics, trainingTasks } from '../../shared/eval';
-import { exportFormatSchema } from '../../shared/formats/export';
+} from '../../../../shared/db/schema';
+import { type EvalCreate, evalCreateSchema, type EvalMetrics, trainingTasks } from '../../../../shared/eval';
+import { exportFormatSchema } from '../../../../shared/formats/export';
 import {
   alphaFor,
   type CallbackBody,
@@ -21,12 +21,12 @@ import {
   type ModelEndpoint,
   signDownloadPath,
   type TrainerPayload,
-} from '../../shared/iterations';
-import type { EventMessage } from '../../shared/contracts/messages';
-import { type RunManifest, runManifestSchema } from '../../shared/contracts/manifest';
-import { type RunSpec, runSpecSchema } from '../../shared/contracts/run-spec';
-import { loadEndpoint, saveEndpoint } from './endpoints';
-import { type CoreBindings, runLedgerStub } from './env';
+} from '../../../../shared/iterations';
+import type { EventMessage } from '../../../../shared/contracts/messages';
+import { type RunManifest, runManifestSchema } from '../../../../shared/contracts/manifest';
+import { type RunSpec, runSpecSchema } from '../../../../shared/contracts/run-spec';
+import { loadEndpoint, saveEndpoint } from '../../../common/endpoints';
+import { type CoreBindings, runLedgerStub } from '../../../common/env';
 import {
   advanceEval,
   advanceEvalsOfRun,
@@ -37,10 +37,10 @@ import {
   publicLink,
   RequestError,
 } from './evals';
-import { emitEventSafely, openWebhookSecret, sealWebhookSecret } from './events';
-import { requireOutboundUrl } from './outbound';
+import { emitEventSafely, openWebhookSecret, sealWebhookSecret } from './webhooks';
+import { requireOutboundUrl } from '../../../common/outbound';
 import { newId, runReferenceProblem, startRun } from './runs';
-import { loadWorld } from './worlds';
+import { loadWorld } from '../../../common/worlds';
 
 // The iterate-train-evaluate loop. Each iteration is a small state machine:
 //   building  -- its build run finished (completed/partial) -->  training
@@ -666,21 +666,18 @@ export async function trainerSecretOf(env: CoreBindings, iterationId: string): P
 }
 
 /**
- * The RunLedger's completion hook: moves on the iteration whose build this was and every eval
- * waiting on it. Never throws (a failure here must not disturb the run; GETs retry the advance).
+ * A run finished (the run.finished message): moves on the iteration whose build this was and
+ * every eval waiting on it. Both only move forward, so a repeated call changes nothing; a failure
+ * throws, and the queue retries the message (GETs of the iteration or eval retry the advance too).
  */
 export async function onRunFinished(env: CoreBindings, runId: string): Promise<void> {
-  try {
-    const owners = await drizzle(env.DB)
-      .select({ id: iterations.id })
-      .from(iterations)
-      .where(eq(iterations.runId, runId))
-      .all();
-    for (const { id } of owners) await advanceIteration(env, id);
-    await advanceEvalsOfRun(env, runId);
-  } catch (error) {
-    console.error(`after run ${runId}: could not advance its iteration or evals`, error);
-  }
+  const owners = await drizzle(env.DB)
+    .select({ id: iterations.id })
+    .from(iterations)
+    .where(eq(iterations.runId, runId))
+    .all();
+  for (const { id } of owners) await advanceIteration(env, id);
+  await advanceEvalsOfRun(env, runId);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+
+// A run as the API, the dashboard, the CLI and the RunLedger see it: statuses, counters, the run
+// view, a task's status and progress. The RunLedger counts, the gateway answers with these shapes,
+// the dashboard and the CLI read them: one definition for all of them.
+
+export const RUN_STATUSES = ['queued', 'running', 'completed', 'partial', 'failed', 'cancelled'] as const;
+export const runStatusSchema = z.enum(RUN_STATUSES);
+export type RunStatus = z.infer<typeof runStatusSchema>;
+
+/** The statuses a run never leaves. */
+export const FINAL_RUN_STATUSES = ['completed', 'partial', 'failed', 'cancelled'] as const;
+export const isFinalRunStatus = (status: string | null | undefined): boolean =>
+  (FINAL_RUN_STATUSES as readonly string[]).includes(status ?? '');
+
+export const TASK_STATUSES = [
+  'pending',
+  'searching',
+  'critiquing',
+  'splicing',
+  'done',
+  'failed',
+  'cancelled',
+] as const;
+export const taskStatusSchema = z.enum(TASK_STATUSES);
+export type TaskStatus = z.infer<typeof taskStatusSchema>;
+export const FINAL_TASK_STATUSES = ['done', 'failed', 'cancelled'] as const;
+
+const count = z.number().int().nonnegative();
+
+/** A run's totals over its tasks (RunLedger.counters). */
+export const runCountersSchema = z.object({
+  tasks: count,
+  tasksDone: count,
+  tasksFailed: count,
+  nodes: count,
+  policyCalls: count,
+  judgeCalls: count,
+  promptTokens: count,
+  completionTokens: count,
+  revision: count,
+  good: count,
+  failedJobs: count,
+  /** The judge calls the reference implementation would have made (it re-judges per pair). */
+  referenceJudgeCalls: count,
+});
+export type RunCounters = z.infer<typeof runCountersSchema>;
+
+/** GET /v1/runs/:id (and every answer that returns a run). */
+export const runViewSchema = z.object({
+  id: z.string(),
+  status: z.string(),
+  spec: z.record(z.string(), z.unknown()),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  completedAt: z.number().nullable(),
+  error: z.string().nullable(),
+  counters: runCountersSchema.nullable(),
+});
+export type RunView = z.infer<typeof runViewSchema>;
+
+/** One line of GET /v1/runs/:id/tasks. */
+export const taskViewSchema = z.object({
+  task: z.number(),
+  status: z.string(),
+  error: z.string().nullable(),
+});
+export type TaskView = z.infer<typeof taskViewSchema>;
+
+/** What a TaskTree reports to its RunLedger; counters are totals, so a repeated report is harmless. */
+export const taskProgressSchema = z.object({
+  status: taskStatusSchema,
+  nodes: count,
+  policyCalls: count,
+  judgeCalls: count,
+  promptTokens: count,
+  completionTokens: count,
+  revision: count,
+  good: count,
+  failedJobs: count,
+  referenceJudgeCalls: count.optional(),
+  error: z.string().nullable().optional(),
+});
+export type TaskProgress = z.infer<typeof taskProgressSchema>;
+
+/** GET /v1/runs/:id/tasks/:task: the task's progress with its pairs and failed jobs. */
+export const taskProgressViewSchema = taskProgressSchema.extend({
+  task: z.number().int(),
+  referenceJudgeCalls: count,
+  pairs: count,
+  failures: z.array(z.object({ id: z.string(), reason: z.string().nullable() })),
+});
+export type TaskProgressView = z.infer<typeof taskProgressViewSchema>;
+
+/** RunLedger.status(): the run's status, counters and tasks. */
+export interface LedgerStatus {
+  status: RunStatus;
+  counters: RunCounters;
+  tasks: TaskView[];
+}

@@ -1,0 +1,160 @@
+import { env as workerEnv } from 'cloudflare:workers';
+import { describe, expect, inject, it } from 'vitest';
+import type { CoordinatorBindings } from '../../workers/common/env';
+import { runLedgerStub, taskTreeStub } from '../../workers/common/env';
+import { taskRecordsKey } from '../../workers/common/storage-keys';
+import { type Fault, faultyD1, faultyQueue, patchBindings } from './fault-hooks';
+import { api, eventually, recordLineReader } from './helpers';
+
+const env = workerEnv as unknown as CoordinatorBindings;
+
+interface RunView {
+  id: string;
+  status: string;
+  counters: Record<string, number>;
+}
+
+async function registerSim() {
+  const put = await api('/v1/endpoints/sim', {
+    method: 'PUT',
+    json: { baseUrl: `${inject('simPolicyUrl')}/v1`, model: 'sim-policy', maxConcurrency: 8 },
+  });
+  expect(put.status).toBe(200);
+}
+
+async function createRun(spec: Record<string, unknown>): Promise<string> {
+  const created = await api('/v1/runs', { method: 'POST', json: spec });
+  expect(created.status).toBe(201);
+  return ((await created.json()) as RunView).id;
+}
+
+async function waitForEnd(id: string, attempts = 1200): Promise<RunView> {
+  return eventually(
+    async () => {
+      const view = (await (await api(`/v1/runs/${id}`)).json()) as RunView;
+      return ['completed', 'partial', 'failed', 'cancelled'].includes(view.status) ? view : null;
+    },
+    attempts,
+    50,
+  );
+}
+
+async function d1Run(id: string) {
+  return env.DB.prepare('SELECT status, completed_at FROM runs WHERE id = ?')
+    .bind(id)
+    .first<{ status: string; completed_at: number | null }>();
+}
+
+async function d1TaskRows(id: string): Promise<number> {
+  return (
+    (
+      await env.DB.prepare('SELECT COUNT(*) AS n FROM run_tasks WHERE run_id = ?')
+        .bind(id)
+        .first<{ n: number }>()
+    )?.n ?? 0
+  );
+}
+
+async function receivedFor(bucket: string, runId: string): Promise<string[]> {
+  const all = (await (await fetch(`${inject('webhookReceiverUrl')}/received/${bucket}`)).json()) as {
+    body: string;
+  }[];
+  return all.map((r) => r.body).filter((b) => b.includes(runId));
+}
+
+/** What a run produced, with its id taken out so two runs of one spec compare equal. */
+async function outputs(id: string, tasks: number[]) {
+  const out: Record<string, unknown> = {};
+  for (const task of tasks) {
+    out[`tree:${task}`] = await (await api(`/v1/runs/${id}/tasks/${task}/tree`)).json();
+    for (const kind of ['revision', 'good'] as const) {
+      const text = (await (await env.BUCKET.get(taskRecordsKey(id, task, kind)))?.text()) ?? '';
+      // Record ids hash the run id: compare everything else.
+      out[`${kind}:${task}`] = text
+        .split('\n')
+        .filter(Boolean)
+        .map(recordLineReader())
+        .map(({ id: _id, run_id: _run, ...rest }) => rest);
+    }
+  }
+  const index = await env.DB.prepare('SELECT COUNT(*) AS n FROM trajectories WHERE run_id = ?')
+    .bind(id)
+    .first<{ n: number }>();
+  out.indexRows = index?.n;
+  return out;
+}
+
+const spec = { iterations: 2, width: 2, depth: 5, seed: 11, parallelism: 1 };
+
+describe('durability: faults the fault-free path never sees', () => {
+  it('D1 failing for seconds during reportTask and the run completion: the ledger repairs D1, the webhook fires once', async () => {
+    await registerSim();
+    const bucket = `dur${Date.now().toString(36)}`;
+    const hook = await api('/v1/webhooks', {
+      method: 'POST',
+      json: { url: `${inject('webhookReceiverUrl')}/hook/${bucket}`, events: ['run.completed'] },
+    });
+    expect(hook.status).toBe(201);
+    const tasks = [0, 1, 2];
+    const id = await createRun({ ...spec, tasks });
+    const fault: Fault = { on: true, hits: 0 };
+    await patchBindings(runLedgerStub(env, id), (real) => ({ DB: faultyD1(real.DB, fault) }));
+    const faultStart = Date.now();
+    // Every task ends while D1 is down: the ledger knows, D1 does not yet.
+    const ledger = await eventually(async () => {
+      const status = await runLedgerStub(env, id).status();
+      return status && status.status !== 'running' ? status : null;
+    }, 1200);
+    expect(ledger.status).toBe('completed');
+    expect((await d1Run(id))?.status).toBe('running');
+    expect(await d1TaskRows(id)).toBe(0);
+    expect(await receivedFor(bucket, id)).toEqual([]);
+    // The outage lasts a few seconds in all, then D1 is back.
+    await new Promise((r) => setTimeout(r, Math.max(0, 3000 - (Date.now() - faultStart))));
+    expect(fault.hits).toBeGreaterThan(0);
+    fault.on = false;
+    const back = Date.now();
+    const repaired = await eventually(async () => {
+      const row = await d1Run(id);
+      return row?.status === 'completed' && row.completed_at !== null ? row : null;
+    }, 200);
+    expect(repaired.status).toBe(ledger.status);
+    expect(await d1TaskRows(id)).toBe(tasks.length);
+    const deliveries = await eventually(async () => {
+      const got = await receivedFor(bucket, id);
+      return got.length ? got : null;
+    }, 200);
+    console.log(
+      `D1 down ${back - faultStart} ms (${fault.hits} failed statements): D1 agreed ${Date.now() - back} ms after it came back`,
+    );
+    // Once: wait a little more for a duplicate that must not come.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await receivedFor(bucket, id)).toHaveLength(1);
+    expect(deliveries).toHaveLength(1);
+    const view = (await (await api(`/v1/runs/${id}`)).json()) as RunView;
+    expect(view.status).toBe('completed');
+    expect(view.counters.tasksDone).toBe(tasks.length);
+  });
+
+  it('queue.send failing once during a dispatch: the outbox re-sends, trees and records equal the fault-free run', async () => {
+    await registerSim();
+    const tasks = [0, 1];
+    const clean = await createRun({ ...spec, tasks });
+    expect((await waitForEnd(clean)).status).toBe('completed');
+
+    const faulty = await createRun({ ...spec, tasks });
+    const tree = taskTreeStub(env, faulty, 0);
+    await eventually(async () => (await tree.progress()) !== null);
+    const fault: Fault = { on: true, hits: 0 };
+    await patchBindings(tree, (real) => ({ EXPAND: faultyQueue(real.EXPAND, fault, true) }));
+    const start = Date.now();
+    const run = await waitForEnd(faulty);
+    console.log(
+      `queue.send failed ${fault.hits}x; the run ended ${Date.now() - start} ms later: ${run.status}`,
+    );
+    expect(fault.hits).toBe(1);
+    expect(run.status).toBe('completed');
+    expect(run.counters.failedJobs).toBe(0);
+    expect(await outputs(faulty, tasks)).toEqual(await outputs(clean, tasks));
+  });
+});

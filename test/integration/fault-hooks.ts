@@ -1,0 +1,78 @@
+import { runInDurableObject } from 'cloudflare:test';
+import type { CoordinatorBindings } from '../../workers/common/env';
+
+/**
+ * Test-only fault injection for the integration tests. Real D1 and real Queues (workerd's local
+ * implementations) cannot be told to fail for a few seconds, so a Durable Object's bindings are
+ * swapped, inside that object, for wrappers that throw while a fault is on and otherwise call the
+ * real binding. Nothing here is reachable from product code.
+ */
+
+/** The message is ours (a real D1 outage surfaces as a D1_ERROR-prefixed Error too). */
+export const INJECTED_D1_ERROR = 'D1_ERROR: injected fault (test): database unavailable';
+
+export interface Fault {
+  on: boolean;
+  /** How many calls the fault made fail. */
+  hits: number;
+}
+
+/** A D1 binding that fails every statement while `fault.on`. */
+export function faultyD1(real: D1Database, fault: Fault): D1Database {
+  const check = async () => {
+    if (!fault.on) return;
+    fault.hits += 1;
+    throw new Error(INJECTED_D1_ERROR);
+  };
+  const realOf = new WeakMap<object, D1PreparedStatement>();
+  const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
+    const wrapped = {
+      bind: (...values: unknown[]) => wrap(statement.bind(...values)),
+      first: async (column?: string) => (await check(), statement.first(column as never)),
+      run: async () => (await check(), statement.run()),
+      all: async () => (await check(), statement.all()),
+      raw: async (options?: { columnNames?: boolean }) => (await check(), statement.raw(options as never)),
+    };
+    realOf.set(wrapped, statement);
+    return wrapped as unknown as D1PreparedStatement;
+  };
+  return {
+    prepare: (query: string) => wrap(real.prepare(query)),
+    batch: async (statements: D1PreparedStatement[]) => {
+      await check();
+      return real.batch(statements.map((s) => realOf.get(s) ?? s));
+    },
+    exec: async (query: string) => (await check(), real.exec(query)),
+    dump: () => real.dump(),
+    withSession: () => {
+      throw new Error('withSession is not wrapped');
+    },
+  } as unknown as D1Database;
+}
+
+/** A queue whose `send`/`sendBatch` fail while `fault.on`; `once` turns the fault off after a hit. */
+export function faultyQueue<T>(real: Queue<T>, fault: Fault, once = false): Queue<T> {
+  const check = () => {
+    if (!fault.on) return;
+    fault.hits += 1;
+    if (once) fault.on = false;
+    throw new Error('injected fault (test): queue.send failed');
+  };
+  return {
+    send: async (body: T, options?: QueueSendOptions) => (check(), real.send(body, options)),
+    sendBatch: async (messages: Iterable<MessageSendRequest<T>>, options?: QueueSendBatchOptions) => (
+      check(), real.sendBatch(messages, options)
+    ),
+  } as Queue<T>;
+}
+
+/** Replaces some bindings of one live Durable Object (until it is evicted). */
+export async function patchBindings(
+  stub: DurableObjectStub<never> | DurableObjectStub,
+  patch: (env: CoordinatorBindings) => Partial<CoordinatorBindings>,
+): Promise<void> {
+  await runInDurableObject(stub as DurableObjectStub, (instance) => {
+    const self = instance as unknown as { env: CoordinatorBindings };
+    self.env = { ...self.env, ...patch(self.env) };
+  });
+}
