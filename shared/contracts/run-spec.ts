@@ -95,6 +95,13 @@ export const runSpecSchema = z
     /** A job with no result after this long is re-sent (attempts and backoff in the TaskTree). */
     jobTimeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),
     /**
+     * Longest policy or judge response kept, in characters (default 262144); a longer one is cut
+     * with a marker saying so, so one runaway completion never breaks its tree.
+     */
+    maxResponseChars: z.number().int().min(1000).max(500_000).optional(),
+    /** Longest environment observation kept, in characters (default 262144); cut with a marker. */
+    maxObservationChars: z.number().int().min(1000).max(500_000).optional(),
+    /**
      * Start some tasks from a given history instead of the first observation: task id -> policy
      * responses replayed before the search (the recovery test of agent-r.md s.6).
      */

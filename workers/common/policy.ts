@@ -3,6 +3,7 @@ import { createChatClient, type ChatClient, type SampleResult } from '../../shar
 import type { CoreBindings } from './env';
 import { loadEndpoint } from './endpoints';
 import { JobInputError } from './environments';
+import { capText, DEFAULT_MAX_TEXT_CHARS } from '../../shared/text-cap';
 import { ensureCurrent, type JobContext } from './job-context';
 import { endpointGateStub } from './durable-objects';
 
@@ -30,6 +31,8 @@ export interface SampleOptions {
   priority?: number;
   /** Checked once the slots are granted: a superseded or cancelled job makes no call. */
   context?: JobContext;
+  /** Longest response kept (characters); a longer one is cut with a marker (default 262144). */
+  maxChars?: number;
 }
 
 /**
@@ -53,8 +56,10 @@ export async function sampleThroughGate(
   );
   try {
     await ensureCurrent(options.context, 'inference call');
-    const { priority: _priority, context: _context, ...request } = options;
-    return await client.sample({ ...request, stop: client.endpoint.defaults.stop });
+    const { priority: _priority, context: _context, maxChars, ...request } = options;
+    const sampled = await client.sample({ ...request, stop: client.endpoint.defaults.stop });
+    const cap = maxChars ?? DEFAULT_MAX_TEXT_CHARS;
+    return { ...sampled, texts: sampled.texts.map((text) => capText(text, cap, 'completion')) };
   } finally {
     await Promise.all(leases.map((lease) => gate.release(lease.leaseId)));
   }

@@ -18,6 +18,7 @@ export async function judgeStep(env: CoreBindings, job: JudgeJob, context?: JobC
     `${job.runId}:${job.task}:${job.jobId}#${job.attempt}`,
     {
       ...(context ? { context } : {}),
+      ...(spec.maxResponseChars ? { maxChars: spec.maxResponseChars } : {}),
       messages: buildVerifierMessages({
         taskDescription: job.taskDescription,
         history: job.history,

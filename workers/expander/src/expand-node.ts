@@ -48,6 +48,7 @@ export async function expandNode(
   const holder = leaseHolder(job);
   const sampled = await sampleThroughGate(env, spec.policy, holder, {
     context,
+    ...(spec.maxResponseChars ? { maxChars: spec.maxResponseChars } : {}),
     messages: policyMessagesForRun(spec, job.path),
     n: spec.width,
     temperature: spec.temperature,
