@@ -6,6 +6,7 @@ CPU; a GPU box serves with --serve-command (vLLM and the like) instead.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -142,13 +143,15 @@ class ModelRegistry:
         return self.loaded[name]
 
     def models_body(self) -> dict:
-        return {
-            "object": "list",
-            "data": [
-                {"id": name, "object": "model", "created": self.created, "owned_by": "agent-r-trainer"}
-                for name in self.paths
-            ],
-        }
+        """Model cards as vLLM writes them, with max_model_len (the context length agent-r reads)."""
+        cards = []
+        for name, directory in list(self.paths.items()):
+            config = json.loads((directory / "config.json").read_text())
+            card = {"id": name, "object": "model", "created": self.created, "owned_by": "agent-r-trainer"}
+            if isinstance(config.get("max_position_embeddings"), int):
+                card["max_model_len"] = config["max_position_embeddings"]
+            cards.append(card)
+        return {"object": "list", "data": cards}
 
     def chat(self, body: dict) -> dict:
         messages = body.get("messages")

@@ -79,7 +79,8 @@ def server(checkpoints, tmp_path_factory):
 def test_openai_compatible_chat(server, records):
     base, _ = server
     with urllib.request.urlopen(f"{base}/v1/models", timeout=10) as response:
-        assert [m["id"] for m in json.loads(response.read())["data"]] == ["tiny-it1"]
+        cards = json.loads(response.read())["data"]
+    assert [(m["id"], m["max_model_len"]) for m in cards] == [("tiny-it1", 16384)]
     prompt = records[0][0]["prompt"]
     body = {"model": "tiny-it1", "messages": prompt, "n": 3, "temperature": 1.0, "max_tokens": 500, "seed": 7}
     status, out = post(f"{base}/v1/chat/completions", json.dumps(body).encode())
