@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dataCardSchema } from './datacard';
 import { recoveryRequestSchema } from './eval';
 import { MAX_ROUNDS } from './eval';
 import { parseTaskList, runSpecSchema } from './run-spec';
@@ -156,5 +157,7 @@ export const trainerPayloadSchema = z.object({
   /** The same files through the bearer-token API. */
   links: z.object({ manifest: z.string(), datasets: z.record(z.string(), z.string()) }),
   callback: z.object({ url: z.string(), method: z.literal('POST'), body: z.string() }),
+  /** The data card of the records in `downloads` (after the build spec's curation). */
+  datacard: dataCardSchema.optional(),
 });
 export type TrainerPayload = z.infer<typeof trainerPayloadSchema>;

@@ -1,4 +1,5 @@
 import { env as workerEnv } from 'cloudflare:workers';
+import { dataCardSchema } from '../../shared/contracts/datacard';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { SIGNATURE_HEADER, signatureHeader, verifySignature } from '../../shared/webhooks/signing';
 import { api, eventually } from './helpers';
@@ -46,6 +47,7 @@ interface Delivery {
     manifest: { run_id: string; counts: { revision: number; good: number } };
     downloads: { manifest: string; datasets: Record<string, string> };
     callback: { url: string };
+    datacard?: unknown;
   };
 }
 
@@ -147,6 +149,10 @@ describe('iteration loops: build -> signed dataset webhook -> trainer callback -
       .split('\n')
       .filter(Boolean);
     expect(lines).toHaveLength(records);
+    // The data card of exactly these records rides along (the build spec's curation: reference).
+    const card = dataCardSchema.parse(first.data.datacard);
+    expect(card).toMatchObject({ curation: 'reference', scope: { kind: 'run', id: first.data.run.id } });
+    expect(card.after.records).toBe(records);
     expect(JSON.parse(lines[0]!)).toHaveProperty('run_id', first.data.run.id);
     const manifest = await json<{ run_id: string }>(
       await api(local(first.data.downloads.manifest), { token: null }),

@@ -30,7 +30,7 @@ import {
   registerModel,
   trainerSecretOf,
 } from '../services/loops';
-import { readRunRecords } from '../../../common/records';
+import { curatedRunRecords } from '../../../common/datacard';
 import type { GatewayBindings, GatewayContext } from '../context';
 import { ApiError, errorEnvelopeSchema, errorResponse, notFound } from '../errors';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi';
@@ -379,9 +379,10 @@ iterationHooksApp.openapi(
       z.infer<typeof exportFormatSchema>,
     ];
     const run = await drizzle(c.env.DB).select().from(runs).where(eq(runs.id, row.runId)).get();
-    const tasks = (run?.spec as RunSpec | undefined)?.tasks ?? [];
+    if (!run) throw notFound(`run ${row.runId}`);
     const kinds = kind === 'all' ? (['revision', 'good'] as const) : ([kind] as const);
-    const lines = exportRecords(readRunRecords(c.env, row.runId, tasks, kinds), format);
+    // The records the run's curation keeps (the loop's build spec may ask for `clean`).
+    const lines = exportRecords(curatedRunRecords(c.env, row.runId, run.spec as RunSpec, kinds), format);
     return c.body(jsonlStream(lines), 200, {
       'content-type': 'application/x-ndjson; charset=utf-8',
       'content-disposition': `attachment; filename="${row.runId}.${kind}.${format}.jsonl"`,

@@ -26,6 +26,7 @@ import {
 import type { EventMessage } from '../../../../shared/contracts/messages';
 import { type RunManifest, runManifestSchema, runWarnings } from '../../../../shared/contracts/manifest';
 import { type RunSpec, runSpecSchema } from '../../../../shared/contracts/run-spec';
+import { runDataCard } from '../../../common/datacard';
 import { loadEndpoint, saveEndpoint } from '../../../common/endpoints';
 import { type CoreBindings, runLedgerStub } from '../../../common/env';
 import {
@@ -401,6 +402,7 @@ export async function trainerPayload(
       method: 'POST',
       body: '{"endpoint": {"baseUrl": "http://host:8000/v1", "model": "NAME", "apiKey": "optional"}} signed like this webhook (x-agent-r-signature, same secret)',
     },
+    datacard: (await runDataCard(env, iteration.runId!, manifest.config as RunSpec)).card,
   };
 }
 
