@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { RequestError } from '../../common/request-error';
 import { ConfigurationError, missingProductionSecrets } from '../../common/secrets';
 import { requireBearer } from './auth';
+import { limitByIp } from './rate-limit';
 import type { GatewayContext } from './context';
 import { dashboardApp } from './dashboard';
 import { liveApp } from './dashboard/live';
@@ -99,6 +100,7 @@ export function buildApp() {
         errorResponse(c, 413, 'payload_too_large', `request body is larger than ${MAX_BODY_BYTES} bytes`),
     }),
   );
+  app.use('/v1/*', limitByIp); // per client IP, before the signed routes and the bearer check
   app.route('/v1/hooks', hooksApp); // signed, not bearer: mounted before the bearer middleware
   app.route('/v1/iterations', iterationHooksApp); // the trainer's signed callback and download links
   app.route('/v1/runs', liveApp); // live tree WebSocket (a ticket, not the bearer) + its ticket route
