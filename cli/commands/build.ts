@@ -201,6 +201,8 @@ export const buildCommand: CliCommand = {
           `run ${manifest.run_id}: ${manifest.status} in ${formatSeconds(wallSeconds)}`,
           `  tasks ${c.tasks} (${c.tasks_failed} failed)  nodes ${c.nodes}  revision ${c.revision}  good ${c.good}`,
           `  policy calls ${c.policy_calls}  judge calls ${c.judge_calls} (the reference would make ${c.reference_judge_calls})  failed jobs ${c.failed_jobs}`,
+          `  prompts counted by ${manifest.tokenizer ?? 'estimate'}  context retries ${c.context_retries}  judge failures ${c.judge_failures}`,
+          ...manifest.warnings.map((w) => `  warning: ${w}`),
           `  ${dataSummaryLine({ curation: manifest.curation, after: manifest.data })} (datacard.md)`,
           `  files: ${outDir}`,
           connection.local

@@ -13,6 +13,7 @@ import {
 } from '../../shared/formats';
 import type { RunManifest } from '../../shared/contracts/manifest';
 import { ApiClient, ApiError } from '../api-client';
+import { type Curation, dataCardSchema } from '../../shared/contracts/datacard';
 import { type CliCommand, type CliIo, UsageError } from '../command';
 import { saveResponseBody } from '../download';
 import { checkOutputFile, stageFile, writeFileAtomically } from '../output-guard';
@@ -174,7 +175,16 @@ export async function exportRun(
       `run ${runId} is ${run.status}${run.failures.length ? ` (${run.failures.length} tasks failed)` : ''}: the data covers the finished tasks only`,
     );
   }
-  const config = run.config as { env?: string; world?: string; flavor?: string };
+  const config = run.config as { env?: string; world?: string; flavor?: string; curation?: Curation };
+  // Counts after the run's curation (the data card's): the file holds the records it keeps.
+  // A stack from before data cards has none: its records are the reference's, counted by the run.
+  const kept = await api.json('GET', `/v1/runs/${id}/datacard`).then(
+    (card) => dataCardSchema.parse(card).after,
+    (error) => {
+      if (error instanceof ApiError && error.status === 404) return run.counts;
+      throw error;
+    },
+  );
   const manifest = buildManifest({
     manifest_version: 1,
     run_ids: [run.run_id],
@@ -188,10 +198,11 @@ export async function exportRun(
     transition: run.thresholds.transition,
     seed: run.seed,
     format: options.format,
+    curation: config.curation ?? 'reference',
     counts: {
       records: saved.lines,
-      revision: options.kind === 'good' ? 0 : run.counts.revision,
-      good: options.kind === 'revision' ? 0 : run.counts.good,
+      revision: options.kind === 'good' ? 0 : kept.revision,
+      good: options.kind === 'revision' ? 0 : kept.good,
       general: 0,
       tasks: run.counts.tasks,
       tasks_failed: run.counts.tasks_failed,

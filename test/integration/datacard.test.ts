@@ -103,3 +103,47 @@ describe("a run's data card and curated records", () => {
     expect((await api('/v1/runs/nope/datacard')).status).toBe(404);
   });
 });
+
+describe("an assembled dataset's curation and data card", () => {
+  it('curates the pooled records, says so in the manifest and serves the card', async () => {
+    const runCard = await card();
+    const created = await api('/v1/datasets', {
+      method: 'POST',
+      json: { name: 'clean-one', runIds: [run.id], format: 'native', curation: 'clean', seed: 3 },
+    });
+    expect(created.status).toBe(201);
+    const dataset = (await created.json()) as {
+      id: string;
+      manifest: { curation: string; counts: { records: number; revision: number; good: number } };
+      links: { files: Record<string, string> };
+    };
+    expect(dataset.manifest.curation).toBe('clean');
+    // The same preset and seed over the same records: the run's own clean card.
+    expect(dataset.manifest.counts).toMatchObject({
+      records: runCard.after.records,
+      revision: runCard.after.revision,
+      good: runCard.after.good,
+    });
+    const cardResponse = await api(`/v1/datasets/${dataset.id}/datacard`);
+    expect(cardResponse.status).toBe(200);
+    const datasetCard = dataCardSchema.parse(await cardResponse.json());
+    expect(datasetCard.scope).toEqual({ kind: 'dataset', id: dataset.id });
+    expect(datasetCard.after).toEqual(runCard.after);
+    expect(datasetCard.curation_steps).toEqual(runCard.curation_steps);
+    const md = await api(`/v1/datasets/${dataset.id}/datacard?format=md`);
+    expect(await md.text()).toContain(`# Data card: dataset ${dataset.id}`);
+
+    const plain = await api('/v1/datasets', {
+      method: 'POST',
+      json: { name: 'reference-one', runIds: [run.id], format: 'native', dedupe: false },
+    });
+    const plainView = (await plain.json()) as { manifest: { curation: string; counts: { records: number } } };
+    expect(plainView.manifest.curation).toBe('reference');
+    expect(plainView.manifest.counts.records).toBe(runCard.before.records);
+    const bad = await api('/v1/datasets', {
+      method: 'POST',
+      json: { name: 'x', runIds: [run.id], curation: 'strict' },
+    });
+    expect(bad.status).toBe(400);
+  });
+});

@@ -56,7 +56,14 @@ export interface RunLedgerApi extends Rpc.DurableObjectBranded {
 
 /** One per inference endpoint: never more requests in flight than its maxConcurrency. */
 export interface EndpointGateApi extends Rpc.DurableObjectBranded {
-  acquire(holderId: string, capacity: number, priority?: number): Promise<SlotLease>;
+  /** `refused`: more slots than the capacity (they could never be granted together). */
+  acquire(
+    holderId: string,
+    capacity: number,
+    priority?: number,
+    slots?: number,
+  ): Promise<SlotLease | { refused: string }>;
+  renew(leaseId: string): Promise<boolean>;
   release(leaseId: string): Promise<void>;
   stats(): Promise<{ capacity: number; inUse: number; queued: number }>;
 }

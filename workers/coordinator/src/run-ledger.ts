@@ -74,6 +74,14 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
     // 1 once a final task's counters are in D1 (ledgers made before this column: all copied).
     if (!columns.includes('d1_synced'))
       this.sql.exec('ALTER TABLE tasks ADD COLUMN d1_synced INTEGER NOT NULL DEFAULT 1');
+    // Prompt-fitting tallies, added later: created on ledgers that predate them.
+    for (const [name, type] of [
+      ['judge_failures', 'INTEGER NOT NULL DEFAULT 0'],
+      ['context_retries', 'INTEGER NOT NULL DEFAULT 0'],
+      ['tokenizer', 'TEXT'],
+    ] as const) {
+      if (!columns.includes(name)) this.sql.exec(`ALTER TABLE tasks ADD COLUMN ${name} ${type}`);
+    }
   }
 
   private get run(): RunMeta | null {
@@ -172,7 +180,7 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
     this.sql.exec(
       `UPDATE tasks SET status = ?, nodes = ?, policy_calls = ?, judge_calls = ?, prompt_tokens = ?,
        completion_tokens = ?, revision = ?, good = ?, failed_jobs = ?, reference_judge_calls = ?, error = ?, updated_at = ?,
-       d1_synced = ? WHERE task = ?`,
+       d1_synced = ?, judge_failures = ?, context_retries = ?, tokenizer = COALESCE(?, tokenizer) WHERE task = ?`,
       progress.status,
       progress.nodes,
       progress.policyCalls,
@@ -186,6 +194,9 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
       progress.error ?? null,
       Date.now(),
       final ? 0 : 1,
+      progress.judgeFailures ?? 0,
+      progress.contextRetries ?? 0,
+      progress.tokenizer ?? null,
       task,
     );
     return final;
@@ -335,7 +346,10 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
       `SELECT COUNT(*) AS tasks, SUM(status = 'done') AS tasksDone, SUM(status IN ('failed', 'cancelled')) AS tasksFailed,
        SUM(nodes) AS nodes, SUM(policy_calls) AS policyCalls, SUM(judge_calls) AS judgeCalls,
        SUM(prompt_tokens) AS promptTokens, SUM(completion_tokens) AS completionTokens, SUM(revision) AS revision,
-       SUM(good) AS good, SUM(failed_jobs) AS failedJobs, SUM(reference_judge_calls) AS referenceJudgeCalls FROM tasks`,
+       SUM(good) AS good, SUM(failed_jobs) AS failedJobs, SUM(reference_judge_calls) AS referenceJudgeCalls,
+       SUM(judge_failures) AS judgeFailures, SUM(context_retries) AS contextRetries,
+       (SELECT GROUP_CONCAT(tokenizer) FROM (SELECT DISTINCT tokenizer FROM tasks WHERE tokenizer IS NOT NULL ORDER BY tokenizer)) AS tokenizer
+       FROM tasks`,
     );
     const n = (k: string) => Number(row?.[k] ?? 0);
     return {
@@ -351,6 +365,9 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
       good: n('good'),
       failedJobs: n('failedJobs'),
       referenceJudgeCalls: n('referenceJudgeCalls'),
+      judgeFailures: n('judgeFailures'),
+      contextRetries: n('contextRetries'),
+      tokenizer: typeof row?.tokenizer === 'string' ? (row.tokenizer as string) : null,
     };
   }
 

@@ -15,7 +15,7 @@ import { endpointsApp } from './routes/endpoints';
 import { evalsApp } from './routes/evals';
 import { hooksApp } from './routes/hooks';
 import { iterationHooksApp, iterationsApp, loopsApp } from './routes/iterations';
-import { runDataCardApp } from './routes/datacards';
+import { datasetDataCardApp, runDataCardApp } from './routes/datacards';
 import { runDataApp } from './routes/run-data';
 import { runsApp } from './routes/runs';
 import { tokensApp } from './routes/tokens';
@@ -113,6 +113,7 @@ export function buildApp() {
   app.route('/v1/webhooks', webhooksApp);
   app.route('/v1/tokens', tokensApp);
   app.route('/v1/datasets', datasetsApp);
+  app.route('/v1/datasets', datasetDataCardApp);
   app.route('/v1/evals', evalsApp);
   app.route('/v1/loops', loopsApp);
   app.route('/v1/iterations', iterationsApp);

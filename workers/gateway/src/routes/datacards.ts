@@ -5,6 +5,9 @@ import { dataCardMarkdown } from '../../../../shared/datacard';
 import { runDataCard } from '../../../common/datacard';
 import type { GatewayContext } from '../context';
 import { errorResponses } from '../openapi';
+import { ApiError, notFound } from '../errors';
+import { exportKey } from '../../../common/storage-keys';
+import { requireDataset } from './datasets';
 import { runRow } from './run-data';
 
 // GET /v1/runs/{id}/datacard: the run's data card, computed from its records (README: Data card).
@@ -43,5 +46,42 @@ runDataCardApp.openapi(
     if (format === 'md')
       return c.body(dataCardMarkdown(card), 200, { 'content-type': 'text/markdown; charset=utf-8' }) as never;
     return c.json(card, 200);
+  },
+);
+
+// GET /v1/datasets/{id}/datacard: the card written when the dataset was assembled.
+
+export const datasetDataCardApp = new OpenAPIHono<GatewayContext>();
+
+datasetDataCardApp.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{id}/datacard',
+    summary: "An assembled dataset's data card: its pooled agent records before and after curation",
+    request: {
+      params: z.object({ id: z.string().min(1).max(100) }),
+      query: z.object({ format: z.enum(['json', 'md']).default('json') }),
+    },
+    responses: {
+      200: {
+        description: 'The data card',
+        content: {
+          'application/json': { schema: dataCardSchema },
+          'text/markdown': { schema: z.string() },
+        },
+      },
+      ...errorResponses,
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const { format } = c.req.valid('query');
+    const row = await requireDataset(c.env, id);
+    if (row.status !== 'ready') throw new ApiError(409, 'not_ready', `dataset ${id} is ${row.status}`);
+    const object = await c.env.BUCKET.get(exportKey(id, format === 'md' ? 'datacard.md' : 'datacard.json'));
+    if (!object) throw notFound(`data card of dataset ${id} (assembled before data cards existed)`);
+    if (format === 'md')
+      return c.body(await object.text(), 200, { 'content-type': 'text/markdown; charset=utf-8' }) as never;
+    return c.json(dataCardSchema.parse(await object.json()), 200);
   },
 );

@@ -7,7 +7,7 @@ import { exportFormatSchema, exportRecords, exportWarnings } from '../../../../s
 import { jsonlStream } from '../../../../shared/formats/jsonl';
 import { nativeRecordSchema } from '../../../../shared/revision';
 import { curationSchema } from '../../../../shared/contracts/datacard';
-import { runManifestSchema } from '../../../../shared/contracts/manifest';
+import { runManifestSchema, runWarnings } from '../../../../shared/contracts/manifest';
 import type { RunSpec } from '../../../../shared/contracts/run-spec';
 import { taskProgressViewSchema, taskViewSchema } from '../../../../shared/contracts/run-view';
 import { treeFileSchema } from '../../../../shared/contracts/tree-file';
@@ -261,7 +261,11 @@ export async function buildRunManifest(env: GatewayBindings, id: string) {
       prompt_tokens: k?.promptTokens ?? 0,
       completion_tokens: k?.completionTokens ?? 0,
       reference_judge_calls: k?.referenceJudgeCalls ?? 0,
+      judge_failures: k?.judgeFailures ?? 0,
+      context_retries: k?.contextRetries ?? 0,
     },
+    tokenizer: k?.tokenizer ?? null,
+    warnings: runWarnings({ judge_failures: k?.judgeFailures ?? 0, context_retries: k?.contextRetries ?? 0 }),
     model: row.spec.policy,
     thresholds: { alpha: row.spec.alpha, beta: row.spec.beta, transition: row.spec.transition },
     seed: row.spec.seed,

@@ -24,7 +24,7 @@ import {
   type TrainerPayload,
 } from '../../../../shared/iterations';
 import type { EventMessage } from '../../../../shared/contracts/messages';
-import { type RunManifest, runManifestSchema } from '../../../../shared/contracts/manifest';
+import { type RunManifest, runManifestSchema, runWarnings } from '../../../../shared/contracts/manifest';
 import { type RunSpec, runSpecSchema } from '../../../../shared/contracts/run-spec';
 import { loadEndpoint, saveEndpoint } from '../../../common/endpoints';
 import { type CoreBindings, runLedgerStub } from '../../../common/env';
@@ -322,7 +322,11 @@ export async function runManifestOf(env: CoreBindings, runId: string): Promise<R
       prompt_tokens: k?.promptTokens ?? 0,
       completion_tokens: k?.completionTokens ?? 0,
       reference_judge_calls: k?.referenceJudgeCalls ?? 0,
+      judge_failures: k?.judgeFailures ?? 0,
+      context_retries: k?.contextRetries ?? 0,
     },
+    tokenizer: k?.tokenizer ?? null,
+    warnings: runWarnings({ judge_failures: k?.judgeFailures ?? 0, context_retries: k?.contextRetries ?? 0 }),
     model: spec.policy,
     thresholds: { alpha: spec.alpha, beta: spec.beta, transition: spec.transition },
     seed: spec.seed,
