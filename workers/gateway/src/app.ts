@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
+import { JobInputError } from '../../common/job-input-error';
 import { RequestError } from '../../common/request-error';
 import { ConfigurationError, missingProductionSecrets } from '../../common/secrets';
 import { requireBearer } from './auth';
@@ -39,6 +40,7 @@ export function buildApp() {
     if (error instanceof ApiError)
       return errorResponse(c, error.status, error.code, error.message, error.details);
     if (error instanceof RequestError) return errorResponse(c, error.status, error.code, error.message);
+    if (error instanceof JobInputError) return errorResponse(c, 400, 'invalid_reference', error.message);
     if (error instanceof ConfigurationError) return errorResponse(c, 503, 'not_configured', error.message);
     if (error instanceof z.ZodError) {
       const { message, details } = describeZodError(error);
