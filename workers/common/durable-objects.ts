@@ -51,16 +51,31 @@ export interface RunLedgerApi extends Rpc.DurableObjectBranded {
 
 /** One per inference endpoint: never more requests in flight than its maxConcurrency. */
 export interface EndpointGateApi extends Rpc.DurableObjectBranded {
-  acquire(holderId: string, capacity: number, priority?: number): Promise<SlotLease>;
+  /** `refused`: more slots than the capacity (they could never be granted together). */
+  acquire(
+    holderId: string,
+    capacity: number,
+    priority?: number,
+    slots?: number,
+  ): Promise<SlotLease | { refused: string }>;
+  renew(leaseId: string): Promise<boolean>;
   release(leaseId: string): Promise<void>;
   stats(): Promise<{ capacity: number; inUse: number; queued: number }>;
 }
 
 /** One per AgentGym server: its env ids, leased exclusively. */
 export interface EnvPoolApi extends Rpc.DurableObjectBranded {
-  lease(server: string, flavor: AgentGymFlavor, holderId: string, cap?: number): Promise<LeaseGrant>;
+  /** `want`: the step keys of the position the holder will put the env at (shared/env/replay.ts). */
+  lease(
+    server: string,
+    flavor: AgentGymFlavor,
+    holderId: string,
+    cap?: number,
+    want?: string[],
+  ): Promise<LeaseGrant>;
   registerCreated(leaseId: string, envId: number): Promise<{ ok: boolean; reason?: string }>;
-  release(leaseId: string, outcome?: ReleaseOutcome): Promise<void>;
+  /** `path`: where the env is left (kept for the next holder); null when unknown. */
+  release(leaseId: string, outcome?: ReleaseOutcome, path?: string[] | null): Promise<void>;
   drain(server: string): Promise<number[]>;
 }
 

@@ -13,6 +13,8 @@ import { endpointGateStub } from './durable-objects';
 
 const clients = new Map<string, { client: ChatClient; loadedAt: number }>();
 const CLIENT_TTL_MS = 30_000;
+/** A third of the EndpointGate's lease TTL (5 minutes). */
+const LEASE_RENEW_MS = 100_000;
 
 async function clientFor(env: CoreBindings, name: string): Promise<ChatClient> {
   const cached = clients.get(name);
@@ -50,14 +52,14 @@ export async function sampleThroughGate(
   options: SampleOptions,
 ): Promise<SampleResult> {
   const client = await clientFor(env, endpointName);
-  const gate = endpointGateStub(env, endpointName);
-  // Without `n` support the client sends n requests at once: each needs its own slot.
+  const gate = env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(endpointName));
+  // Without `n` support the client sends n requests at once: it needs n slots, granted together.
   const slots = client.endpoint.supportsN ? 1 : options.n;
-  const leases = await Promise.all(
-    Array.from({ length: slots }, (_, i) =>
-      gate.acquire(`${holderId}#${i}`, client.endpoint.maxConcurrency, options.priority ?? 0),
-    ),
-  );
+  const lease = await gate.acquire(holderId, client.endpoint.maxConcurrency, options.priority ?? 0, slots);
+  if ('refused' in lease)
+    throw new JobInputError(`endpoint "${endpointName}" (supportsN false): ${lease.refused}`);
+  // The lease is renewed while the request runs, so a slow answer never lets the gate over-admit.
+  const renewal = setInterval(() => void gate.renew(lease.leaseId).catch(() => false), LEASE_RENEW_MS);
   try {
     await ensureCurrent(options.context, 'inference call');
     const { priority: _priority, context: _context, maxChars, ...request } = options;
@@ -65,7 +67,8 @@ export async function sampleThroughGate(
     const cap = maxChars ?? DEFAULT_MAX_TEXT_CHARS;
     return { ...sampled, texts: sampled.texts.map((text) => capText(text, cap, 'completion')) };
   } finally {
-    await Promise.all(leases.map((lease) => gate.release(lease.leaseId)));
+    clearInterval(renewal);
+    await gate.release(lease.leaseId);
   }
 }
 
