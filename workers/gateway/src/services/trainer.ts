@@ -24,6 +24,7 @@ import { type IterationRow, iterationRow, type LoopRow, loopRow, runRow } from '
 // an iteration's build is done (dataset links, manifest, callback), and the trainer's secret that
 // verifies its callback and download links.
 
+/** A run's manifest (the same shape as GET /v1/runs/:id/manifest), for the trainer's payload. */
 export async function runManifestOf(env: CoreBindings, runId: string): Promise<RunManifest> {
   const row = (await runRow(env, runId))!;
   const spec = row.spec as RunSpec;
@@ -160,7 +161,6 @@ export async function sendToTrainer(
   return deliveryId;
 }
 
-/** Moves an iteration on when its build run has finished. Idempotent. */
 /** The trainer's secret for an iteration's loop (verifies callbacks and download links). */
 export async function trainerSecretOf(env: CoreBindings, iterationId: string): Promise<string | null> {
   const row = await iterationRow(env, iterationId);
