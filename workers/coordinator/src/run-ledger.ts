@@ -357,7 +357,9 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
           (wait && { task: row.task, ...wait }) ?? {
             task: row.task,
             status: row.status,
-            waitingFor: row.started ? 'its tree has not answered' : 'its tree to be started (the ledger alarm)',
+            waitingFor: row.started
+              ? 'its tree has not answered'
+              : 'its tree to be started (the ledger alarm)',
             since: row.updated_at,
             lastHeartbeat: null,
             openJobs: 0,
