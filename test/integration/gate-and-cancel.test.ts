@@ -3,19 +3,8 @@ import { describe, expect, inject, it } from 'vitest';
 import type { TaskWait } from '../../shared/contracts/run-view';
 import type { CoordinatorBindings } from '../../workers/common/env';
 import { runLedgerStub, taskTreeStub } from '../../workers/common/env';
+import { proxySpace } from './fault-hooks';
 import { api, eventually } from './helpers';
-
-async function proxySpace(faults: Record<string, number>) {
-  const base = inject('faultProxyUrl');
-  const ns = `ns${crypto.randomUUID().slice(0, 8)}`;
-  const armed = await fetch(`${base}/__arm/${ns}`, { method: 'POST', body: JSON.stringify(faults) });
-  expect(armed.status).toBe(204);
-  return {
-    llm: `${base}/${ns}/llm/v1`,
-    env: `${base}/${ns}/env`,
-    stats: async () => (await (await fetch(`${base}/__stats/${ns}`)).json()) as Record<string, number>,
-  };
-}
 
 async function putEndpoint(baseUrl: string, extra: Record<string, unknown> = {}): Promise<string> {
   const name = `ep-${crypto.randomUUID().slice(0, 6)}`;
