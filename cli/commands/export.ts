@@ -1,21 +1,19 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  buildManifest,
-  type ExportFormat,
-  type ExportManifest,
-  exportFormatSchema,
-  exportWarnings,
-  sharegptDatasetInfo,
-} from '../../shared/formats';
 import type { RunManifest } from '../../shared/contracts/manifest';
+import { exportFormatSchema } from '../../shared/formats';
 import { ApiClient, ApiError } from '../api-client';
 import { type CliCommand, type CliIo, UsageError } from '../command';
 import { saveResponseBody } from '../download';
-import { checkOutputFile, stageFile, writeFileAtomically } from '../output-guard';
+import {
+  type ExportKind,
+  type ExportResult,
+  type ExportTarget,
+  exportKinds,
+  reportExport,
+  writeExport,
+} from '../export-file';
+import { checkOutputFile } from '../output-guard';
 import { agentRHome } from '../project';
 import { type LocalStack, startLocalStack } from '../stack';
 
@@ -44,8 +42,6 @@ Formats: native (our records: the reference's fields + loss flags), openai (mess
 weight 0/1), xtuner (output_with_loss), agentgym (conversations with loss), sharegpt
 (LLaMA-Factory; one record per trained turn, train with mask_history: true), trl
 (prompt/completion). Exit code 0 on success, 1 on failure, 2 on bad usage.`;
-
-const kinds = ['all', 'revision', 'good'] as const;
 
 export interface ApiConnection {
   api: ApiClient;
@@ -95,49 +91,13 @@ export async function connectApi(
   return { api: new ApiClient(stack.apiUrl, stack.token), local: true, close };
 }
 
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-/** Adds (or replaces) this file's entry in dataset_info.json, keeping the others. */
-async function registerShareGpt(file: string, io: CliIo): Promise<string | null> {
-  const infoPath = join(dirname(file), 'dataset_info.json');
-  let info: Record<string, unknown> = {};
-  try {
-    const parsed = JSON.parse(await readFile(infoPath, 'utf8')) as unknown;
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
-    info = parsed as Record<string, unknown>;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      io.stderr.write(
-        `warning: not touching ${infoPath} (${(error as Error).message}); register ${basename(file)} by hand\n`,
-      );
-      return null;
-    }
-  }
-  const fileName = basename(file);
-  const name =
-    fileName.slice(0, fileName.length - extname(fileName).length).replace(/\W+/g, '_') || 'agent_r';
-  Object.assign(info, sharegptDatasetInfo(name, fileName));
-  await writeFileAtomically(infoPath, `${JSON.stringify(info, null, 2)}\n`);
-  return infoPath;
-}
-
 export class RunNotFoundError extends Error {}
-
-export interface ExportResult {
-  manifest: ExportManifest;
-  manifestPath: string;
-  datasetInfoPath: string | null;
-}
 
 /** The export itself, against any API; the file appears only once complete. */
 export async function exportRun(
   api: ApiClient,
   runId: string,
-  options: { format: ExportFormat; kind: (typeof kinds)[number]; out: string },
+  options: ExportTarget,
   io: CliIo,
 ): Promise<ExportResult> {
   const id = encodeURIComponent(runId);
@@ -153,59 +113,20 @@ export async function exportRun(
   if (run.status === 'queued' || run.status === 'running') {
     io.stderr.write(`warning: run ${runId} is still ${run.status}: exporting the records written so far\n`);
   }
-  const staged = await stageFile(options.out);
-  let saved: { bytes: number; lines: number };
-  try {
-    const response = await api.request(
-      'GET',
-      `/v1/runs/${id}/dataset?format=${options.format}&kind=${options.kind}`,
-      undefined,
-      0,
-    );
-    saved = await saveResponseBody(response, staged.path);
-    await staged.commit();
-  } finally {
-    await staged.discard();
-  }
-  const sha256 = await sha256File(options.out);
-  const warnings = exportWarnings(options.format);
-  if (run.status !== 'completed') {
-    warnings.push(
-      `run ${runId} is ${run.status}${run.failures.length ? ` (${run.failures.length} tasks failed)` : ''}: the data covers the finished tasks only`,
-    );
-  }
-  const config = run.config as { env?: string; world?: string; flavor?: string };
-  const manifest = buildManifest({
-    manifest_version: 1,
-    run_ids: [run.run_id],
-    model: run.model,
-    envs: [
-      config.env === 'agentgym'
-        ? `agentgym:${config.flavor ?? 'textcraft'}`
-        : `crafting:${config.world ?? 'default'}`,
-    ],
-    thresholds: { alpha: run.thresholds.alpha, beta: run.thresholds.beta },
-    transition: run.thresholds.transition,
-    seed: run.seed,
-    format: options.format,
-    counts: {
-      records: saved.lines,
-      revision: options.kind === 'good' ? 0 : run.counts.revision,
-      good: options.kind === 'revision' ? 0 : run.counts.good,
-      general: 0,
-      tasks: run.counts.tasks,
-      tasks_failed: run.counts.tasks_failed,
+  return writeExport(
+    async (path) => {
+      const response = await api.request(
+        'GET',
+        `/v1/runs/${id}/dataset?format=${options.format}&kind=${options.kind}`,
+        undefined,
+        0,
+      );
+      return saveResponseBody(response, path);
     },
-    created_at: new Date().toISOString(),
-    files: [
-      { name: basename(options.out), split: options.kind, records: saved.lines, bytes: saved.bytes, sha256 },
-    ],
-    warnings,
-  });
-  const manifestPath = `${options.out}.manifest.json`;
-  await writeFileAtomically(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-  const datasetInfoPath = options.format === 'sharegpt' ? await registerShareGpt(options.out, io) : null;
-  return { manifest, manifestPath, datasetInfoPath };
+    run,
+    options,
+    io,
+  );
 }
 
 export const exportCommand: CliCommand = {
@@ -237,8 +158,8 @@ export const exportCommand: CliCommand = {
       throw new UsageError(`unknown --format "${values.format}" (${exportFormatSchema.options.join(', ')})`);
     }
     if (!values.out) throw new UsageError('--out FILE is required');
-    const kind = (values.kind ?? 'all') as (typeof kinds)[number];
-    if (!kinds.includes(kind))
+    const kind = (values.kind ?? 'all') as ExportKind;
+    if (!exportKinds.includes(kind))
       throw new UsageError(`--kind must be all, revision or good, got "${values.kind}"`);
     const out = resolve(process.cwd(), values.out);
     if (values.api && !(values.token ?? process.env.AGENT_R_TOKEN)) {
@@ -248,23 +169,8 @@ export const exportCommand: CliCommand = {
     await checkOutputFile(out, values.overwrite);
     const connection = await connectApi(values, io);
     try {
-      const { manifest, manifestPath, datasetInfoPath } = await exportRun(
-        connection.api,
-        runId,
-        { format: format.data, kind, out },
-        io,
-      );
-      const file = manifest.files[0];
-      io.stderr.write(
-        [
-          `wrote ${out}: ${file?.records ?? 0} records, ${file?.bytes ?? 0} bytes (${format.data}, ${kind})`,
-          `manifest: ${manifestPath}`,
-          ...(datasetInfoPath ? [`registered in ${datasetInfoPath}`] : []),
-          ...manifest.warnings.map((w) => `note: ${w}`),
-          '',
-        ].join('\n'),
-      );
-      if (values.json) io.stdout.write(`${JSON.stringify(manifest)}\n`);
+      const result = await exportRun(connection.api, runId, { format: format.data, kind, out }, io);
+      reportExport(result, { format: format.data, kind, out }, io, values.json);
       return 0;
     } catch (error) {
       if (error instanceof RunNotFoundError && !values.api) {
