@@ -5,6 +5,7 @@ import type { ApiClient } from './api-client';
 import type { CliIo } from './command';
 import { saveResponseBody } from './download';
 import { writeDirAtomically } from './output-guard';
+import { buildProvenance, type Provenance } from './provenance';
 import { formatSeconds, ProgressBar } from './progress';
 
 /** What `build` (and `build --resume`) writes into DIR, in the Contract's layout. */
@@ -31,6 +32,7 @@ export async function writeBuildFolder(
   runId: string,
   dir: string,
   extra: { wall_s: number } & Record<string, unknown>,
+  keys: { policy?: string; judge?: string } = {},
 ): Promise<BuildManifest> {
   const id = encodeURIComponent(runId);
   const manifest = await api.json<RunManifest>('GET', `/v1/runs/${id}/manifest`);
@@ -54,7 +56,8 @@ export async function writeBuildFolder(
     manifest.counts.good,
   );
   await download(api, `/v1/runs/${id}/dataset?format=openai&kind=all`, join(dir, 'dataset.openai.jsonl'));
-  const full: BuildManifest = { ...manifest, ...extra };
+  const provenance = await buildProvenance(api, manifest.config, keys);
+  const full: BuildManifest = { ...manifest, ...extra, provenance };
   await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(full, null, 2)}\n`);
   return full;
 }
@@ -82,10 +85,22 @@ async function followRun(api: ApiClient, runId: string, taskCount: number, io: C
   bar.finish();
 }
 
+/** Which model made the data, as the server reports it. */
+function modelLine(manifest: BuildManifest): string[] {
+  const p = manifest.provenance as Provenance | undefined;
+  if (!p) return [];
+  const served = p.policy.served_models?.join(', ') ?? 'not reported';
+  const judge = p.judge
+    ? `; judge ${p.judge.endpoint} (${p.judge.served_models?.join(', ') ?? p.judge.model})`
+    : '';
+  return [`  policy ${p.policy.endpoint}: model ${p.policy.model} (server reports: ${served})${judge}`];
+}
+
 /** Said plainly in the summary when the data came from the embedded simulator. */
 export function simulatorNote(manifest: BuildManifest): string[] {
-  const policy = (manifest.config as { policy?: unknown }).policy;
-  if (policy !== 'sim') return [];
+  const policy = (manifest.provenance as Provenance | undefined)?.policy;
+  const sim = policy?.endpoint === 'sim' || policy?.served_models?.includes('sim-policy') === true;
+  if (!sim) return [];
   return [
     '  policy: sim, the embedded simulator (cli/sim-policy), NOT a language model: this data is for',
     '  demos and tests; pass --policy URL --model NAME (or --config) to build from your model',
@@ -105,10 +120,11 @@ export async function finishBuild(
   local: boolean,
   values: { json?: boolean },
   io: CliIo,
+  keys: { policy?: string; judge?: string } = {},
 ): Promise<number> {
   await followRun(api, runId, taskCount, io);
   const manifest = await writeDirAtomically(outDir, (dir) =>
-    writeBuildFolder(api, runId, dir, { wall_s: (Date.now() - started) / 1000 }),
+    writeBuildFolder(api, runId, dir, { wall_s: (Date.now() - started) / 1000 }, keys),
   );
   const c = manifest.counts;
   io.stderr.write(
@@ -116,6 +132,7 @@ export async function finishBuild(
       `run ${manifest.run_id}: ${manifest.status} in ${formatSeconds(manifest.wall_s)}`,
       `  tasks ${c.tasks} (${c.tasks_failed} failed)  nodes ${c.nodes}  revision ${c.revision}  good ${c.good}`,
       `  policy calls ${c.policy_calls}  judge calls ${c.judge_calls} (the reference would make ${c.reference_judge_calls})  failed jobs ${c.failed_jobs}`,
+      ...modelLine(manifest),
       ...simulatorNote(manifest),
       `  files: ${outDir}`,
       local

@@ -88,6 +88,7 @@ export async function writeExport(
   options: ExportTarget,
   io: CliIo,
   tally?: () => RecordTally,
+  provenance?: Record<string, unknown>,
 ): Promise<ExportResult> {
   const staged = await stageFile(options.out);
   let saved: { bytes: number; lines: number };
@@ -134,6 +135,7 @@ export async function writeExport(
       { name: basename(options.out), split: options.kind, records: saved.lines, bytes: saved.bytes, sha256 },
     ],
     warnings,
+    ...(provenance ? { provenance } : {}),
   });
   const manifestPath = `${options.out}.manifest.json`;
   await writeFileAtomically(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);

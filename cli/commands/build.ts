@@ -13,6 +13,7 @@ import { checkOutputDir } from '../output-guard';
 import { connectApi } from './export';
 import {
   type BuildPlan,
+  type EndpointRef,
   planFromConfig,
   printConfig,
   readConfigFile,
@@ -141,6 +142,9 @@ async function uploadWorldIfNeeded(api: ApiClient, name: string): Promise<void> 
   await api.json('PUT', `/v1/worlds/${name}`, world);
 }
 
+const apiKeyOf = (ref: EndpointRef): string | undefined =>
+  'endpoint' in ref ? ref.endpoint.apiKey : undefined;
+
 /** Flags that only make sense for a new build (the run's spec is fixed). */
 const RESUME_FLAGS = ['out', 'overwrite', 'json', 'api', 'token', 'resume'];
 
@@ -215,7 +219,18 @@ export const buildCommand: CliCommand = {
         `run ${run.id}: ${spec.tasks.length} tasks, ${spec.iterations} iterations x width ${spec.width}, depth ${spec.depth}\n`,
       );
 
-      return await finishBuild(api, run.id, spec.tasks.length, outDir, started, connection.local, values, io);
+      const keys = { policy: apiKeyOf(plan.policy), judge: plan.judge ? apiKeyOf(plan.judge) : undefined };
+      return await finishBuild(
+        api,
+        run.id,
+        spec.tasks.length,
+        outDir,
+        started,
+        connection.local,
+        values,
+        io,
+        keys,
+      );
     } finally {
       await connection.close();
     }

@@ -29,10 +29,15 @@ Options:
 The run's thresholds, seed and model in the manifest come from the build folder's manifest.json
 (or one beside IN). Exit code 0 on success, 1 on failure, 2 on bad usage.`;
 
-async function readRunManifest(path: string): Promise<RunManifest | null> {
+type FolderManifest = RunManifest & { provenance?: Record<string, unknown> };
+
+async function readRunManifest(path: string): Promise<FolderManifest | null> {
   try {
-    const parsed = runManifestSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
-    return parsed.success ? parsed.data : null;
+    const json = JSON.parse(await readFile(path, 'utf8')) as { provenance?: Record<string, unknown> };
+    const parsed = runManifestSchema.safeParse(json);
+    return parsed.success
+      ? { ...parsed.data, ...(json.provenance ? { provenance: json.provenance } : {}) }
+      : null;
   } catch {
     return null;
   }
@@ -77,7 +82,7 @@ async function exists(path: string): Promise<boolean> {
 async function openInput(
   input: string,
   kind: ExportKind,
-): Promise<{ records: AsyncIterable<NativeRecord>; run: RunManifest | null }> {
+): Promise<{ records: AsyncIterable<NativeRecord>; run: FolderManifest | null }> {
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(input);
@@ -194,6 +199,7 @@ export const convertCommand: CliCommand = {
       target,
       io,
       counted.tally,
+      run?.provenance,
     );
     reportExport(result, target, io, values.json);
     return 0;

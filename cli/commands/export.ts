@@ -15,6 +15,7 @@ import {
 } from '../export-file';
 import { checkOutputFile } from '../output-guard';
 import { agentRHome } from '../project';
+import { buildProvenance } from '../provenance';
 import { type LocalStack, startLocalStack } from '../stack';
 
 export const exportHelp = `Usage: agent-r export RUN --format FORMAT --out FILE [options]
@@ -126,6 +127,8 @@ export async function exportRun(
     run,
     options,
     io,
+    undefined,
+    { ...(await buildProvenance(api, run.config)) },
   );
 }
 

@@ -52,11 +52,11 @@ describe('build -> Ctrl-C -> build --resume -> convert equals export', () => {
         '--tasks',
         '0-1',
         '--iterations',
-        '1',
+        '2',
         '--width',
         '2',
         '--depth',
-        '4',
+        '5',
         '--job-timeout-ms',
         '5000',
         '--out',
@@ -101,6 +101,7 @@ describe('build -> Ctrl-C -> build --resume -> convert equals export', () => {
       run_id: string;
       status: string;
       counts: { revision: number; good: number };
+      provenance: Record<string, unknown> & { git_commit: string };
     };
     expect(manifest.run_id).toBe(runId);
     expect(resumed.code).toBe(manifest.status === 'completed' ? 0 : 1);
@@ -111,6 +112,18 @@ describe('build -> Ctrl-C -> build --resume -> convert equals export', () => {
       .filter(Boolean);
     expect(revisionLines.length).toBe(manifest.counts.revision);
     expect(manifest.counts.revision + manifest.counts.good).toBeGreaterThan(0);
+    // Provenance: version and commit, the model the server reports, the world's content hash.
+    expect(manifest.provenance).toMatchObject({
+      agent_r_version: expect.any(String),
+      policy: { endpoint: 'sim', model: 'sim-policy', served_models: ['sim-policy'] },
+      environment: {
+        env: 'crafting',
+        world: 'default',
+        world_sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      },
+      sampling: { temperature: 1, maxTokens: 500, width: 2, seed: 0 },
+    });
+    expect(manifest.provenance.git_commit).toMatch(/^[0-9a-f]{40}/);
 
     // convert (offline) writes what export (through the stack) writes, byte for byte.
     const converted = await runCli(
