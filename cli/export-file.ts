@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { RunManifest } from '../shared/contracts/manifest';
 import { searchDefaults } from '../shared/contracts/run-spec';
 import {
   buildManifest,
+  exportFormatSchema,
   type ExportFormat,
   type ExportManifest,
   exportWarnings,
   sharegptDatasetInfo,
 } from '../shared/formats';
-import type { CliIo } from './command';
+import { type CliIo, UsageError } from './command';
 import { stageFile, writeFileAtomically } from './output-guard';
 
 // Writing one export file (agent-r export from a stack, agent-r convert from native files): the
@@ -157,3 +158,29 @@ export function reportExport(result: ExportResult, target: ExportTarget, io: Cli
   );
   if (json) io.stdout.write(`${JSON.stringify(result.manifest)}\n`);
 }
+
+/** The flags export and convert share (--format, --kind, --out), checked; --out resolved from the cwd. */
+export function exportTargetFromFlags(values: {
+  format?: string;
+  kind?: string;
+  out?: string;
+}): ExportTarget {
+  const formats = exportFormatSchema.options.join(', ');
+  if (!values.format) throw new UsageError(`--format is required (${formats})`);
+  const format = exportFormatSchema.safeParse(values.format);
+  if (!format.success) throw new UsageError(`unknown --format "${values.format}" (${formats})`);
+  if (!values.out) throw new UsageError('--out FILE is required');
+  const kind = (values.kind ?? 'all') as ExportKind;
+  if (!exportKinds.includes(kind))
+    throw new UsageError(`--kind must be all, revision or good, got "${values.kind}"`);
+  return { format: format.data, kind, out: resolve(values.out) };
+}
+
+/** The parseArgs options export and convert share. */
+export const exportTargetOptions = {
+  format: { type: 'string' },
+  out: { type: 'string' },
+  kind: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  overwrite: { type: 'boolean', default: false },
+} as const;

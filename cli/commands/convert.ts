@@ -3,10 +3,17 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type RunManifest, runManifestSchema } from '../../shared/contracts/manifest';
-import { exportFormatSchema, exportRecords, parseJsonl } from '../../shared/formats';
+import { exportRecords, parseJsonl } from '../../shared/formats';
 import { type NativeRecord, nativeRecordSchema } from '../../shared/revision/native-record';
 import { type CliCommand, UsageError } from '../command';
-import { type ExportKind, exportKinds, type RecordTally, reportExport, writeExport } from '../export-file';
+import {
+  type ExportKind,
+  exportTargetFromFlags,
+  exportTargetOptions,
+  type RecordTally,
+  reportExport,
+  writeExport,
+} from '../export-file';
 import { checkOutputFile } from '../output-guard';
 
 export const convertHelp = `Usage: agent-r convert IN --format FORMAT --out FILE [options]
@@ -165,36 +172,21 @@ export const convertCommand: CliCommand = {
   async run(args, io) {
     const { values, positionals } = parseArgs({
       args,
-      options: {
-        format: { type: 'string' },
-        out: { type: 'string' },
-        kind: { type: 'string' },
-        overwrite: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-      },
+      options: exportTargetOptions,
       allowPositionals: true,
       strict: true,
     });
     if (positionals.length !== 1)
       throw new UsageError('convert takes one input: convert IN --format F --out FILE');
-    if (!values.format)
-      throw new UsageError(`--format is required (${exportFormatSchema.options.join(', ')})`);
-    const format = exportFormatSchema.safeParse(values.format);
-    if (!format.success)
-      throw new UsageError(`unknown --format "${values.format}" (${exportFormatSchema.options.join(', ')})`);
-    if (!values.out) throw new UsageError('--out FILE is required');
-    const kind = (values.kind ?? 'all') as ExportKind;
-    if (!exportKinds.includes(kind))
-      throw new UsageError(`--kind must be all, revision or good, got "${values.kind}"`);
+    const target = exportTargetFromFlags(values);
+    const { kind, out } = target;
     const input = resolve(positionals[0] as string);
-    const out = resolve(values.out);
     if (out === input) throw new UsageError('--out must not be the input file');
     await checkOutputFile(out, values.overwrite);
     const { records, run } = await openInput(input, kind);
     const counted = tallied(records);
-    const target = { format: format.data, kind, out };
     const result = await writeExport(
-      (path) => writeLines(exportRecords(counted.records, format.data), path),
+      (path) => writeLines(exportRecords(counted.records, target.format), path),
       run,
       target,
       io,

@@ -6,10 +6,10 @@ import { ApiClient, ApiError } from '../api-client';
 import { type CliCommand, type CliIo, UsageError } from '../command';
 import { saveResponseBody } from '../download';
 import {
-  type ExportKind,
   type ExportResult,
   type ExportTarget,
-  exportKinds,
+  exportTargetFromFlags,
+  exportTargetOptions,
   reportExport,
   writeExport,
 } from '../export-file';
@@ -139,32 +139,15 @@ export const exportCommand: CliCommand = {
   async run(args, io) {
     const { values, positionals } = parseArgs({
       args,
-      options: {
-        format: { type: 'string' },
-        out: { type: 'string' },
-        kind: { type: 'string' },
-        api: { type: 'string' },
-        token: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        overwrite: { type: 'boolean', default: false },
-      },
+      options: { ...exportTargetOptions, api: { type: 'string' }, token: { type: 'string' } },
       allowPositionals: true,
       strict: true,
     });
     if (positionals.length !== 1)
       throw new UsageError('export takes one run id: export RUN --format F --out FILE');
     const runId = positionals[0] as string;
-    const format = exportFormatSchema.safeParse(values.format);
-    if (!values.format)
-      throw new UsageError(`--format is required (${exportFormatSchema.options.join(', ')})`);
-    if (!format.success) {
-      throw new UsageError(`unknown --format "${values.format}" (${exportFormatSchema.options.join(', ')})`);
-    }
-    if (!values.out) throw new UsageError('--out FILE is required');
-    const kind = (values.kind ?? 'all') as ExportKind;
-    if (!exportKinds.includes(kind))
-      throw new UsageError(`--kind must be all, revision or good, got "${values.kind}"`);
-    const out = resolve(process.cwd(), values.out);
+    const target = exportTargetFromFlags(values);
+    const out = target.out;
     if (values.api && !(values.token ?? process.env.AGENT_R_TOKEN)) {
       throw new UsageError('--api needs a token: --token T or AGENT_R_TOKEN');
     }
@@ -172,8 +155,8 @@ export const exportCommand: CliCommand = {
     await checkOutputFile(out, values.overwrite);
     const connection = await connectApi(values, io);
     try {
-      const result = await exportRun(connection.api, runId, { format: format.data, kind, out }, io);
-      reportExport(result, { format: format.data, kind, out }, io, values.json);
+      const result = await exportRun(connection.api, runId, target, io);
+      reportExport(result, target, io, values.json);
       return 0;
     } catch (error) {
       if (error instanceof RunNotFoundError && !values.api) {
