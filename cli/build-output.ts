@@ -1,6 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type Curation, type DataSummary, dataCardSchema } from '../shared/contracts/datacard';
 import type { RunManifest } from '../shared/contracts/manifest';
+import { dataCardMarkdown, dataSummaryLine } from '../shared/datacard';
 import type { ApiClient } from './api-client';
 import type { CliIo } from './command';
 import { saveResponseBody } from './download';
@@ -9,7 +11,12 @@ import { buildProvenance, type Provenance } from './provenance';
 import { formatSeconds, ProgressBar } from './progress';
 
 /** What `build` (and `build --resume`) writes into DIR, in the Contract's layout. */
-export type BuildManifest = RunManifest & { wall_s: number } & Record<string, unknown>;
+export type BuildManifest = RunManifest & {
+  wall_s: number;
+  /** The run's curation and the data card's headline numbers after it (datacard.json has the rest). */
+  curation: Curation;
+  data: DataSummary;
+} & Record<string, unknown>;
 
 async function download(api: ApiClient, path: string, file: string, expectedLines?: number): Promise<void> {
   const response = await api.request('GET', path, undefined, 0);
@@ -24,7 +31,7 @@ async function download(api: ApiClient, path: string, file: string, expectedLine
 
 /**
  * Writes a finished run's folder into `dir`: trees/<task>.json, revision.native.jsonl,
- * good.native.jsonl, dataset.openai.jsonl and manifest.json (last: the folder's marker).
+ * good.native.jsonl, dataset.openai.jsonl, datacard.json, datacard.md and manifest.json (last: the folder's marker).
  * `extra` is merged into the manifest (wall time, provenance).
  */
 export async function writeBuildFolder(
@@ -43,21 +50,31 @@ export async function writeBuildFolder(
       () => {},
     );
   }
+  // The data card first: it says how many records the run's curation keeps.
+  const card = dataCardSchema.parse(await api.json('GET', `/v1/runs/${id}/datacard`));
+  await writeFile(join(dir, 'datacard.json'), `${JSON.stringify(card, null, 2)}\n`);
+  await writeFile(join(dir, 'datacard.md'), dataCardMarkdown(card));
   await download(
     api,
     `/v1/runs/${id}/dataset?format=native&kind=revision`,
     join(dir, 'revision.native.jsonl'),
-    manifest.counts.revision,
+    card.after.revision,
   );
   await download(
     api,
     `/v1/runs/${id}/dataset?format=native&kind=good`,
     join(dir, 'good.native.jsonl'),
-    manifest.counts.good,
+    card.after.good,
   );
   await download(api, `/v1/runs/${id}/dataset?format=openai&kind=all`, join(dir, 'dataset.openai.jsonl'));
   const provenance = await buildProvenance(api, manifest.config, keys);
-  const full: BuildManifest = { ...manifest, ...extra, provenance };
+  const full: BuildManifest = {
+    ...manifest,
+    curation: card.curation,
+    data: card.after,
+    ...extra,
+    provenance,
+  };
   await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(full, null, 2)}\n`);
   return full;
 }
@@ -132,6 +149,9 @@ export async function finishBuild(
       `run ${manifest.run_id}: ${manifest.status} in ${formatSeconds(manifest.wall_s)}`,
       `  tasks ${c.tasks} (${c.tasks_failed} failed)  nodes ${c.nodes}  revision ${c.revision}  good ${c.good}`,
       `  policy calls ${c.policy_calls}  judge calls ${c.judge_calls} (the reference would make ${c.reference_judge_calls})  failed jobs ${c.failed_jobs}`,
+      `  prompts counted by ${manifest.tokenizer ?? 'estimate'}  context retries ${c.context_retries}  judge failures ${c.judge_failures}`,
+      ...manifest.warnings.map((w) => `  warning: ${w}`),
+      `  ${dataSummaryLine({ curation: manifest.curation, after: manifest.data })} (datacard.md)`,
       ...modelLine(manifest),
       ...simulatorNote(manifest),
       `  files: ${outDir}`,

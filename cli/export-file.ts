@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
+import type { Curation } from '../shared/contracts/datacard';
 import type { RunManifest } from '../shared/contracts/manifest';
 import { searchDefaults } from '../shared/contracts/run-spec';
 import {
@@ -124,6 +125,7 @@ export async function writeExport(
     transition: run?.thresholds.transition ?? searchDefaults.transition,
     seed: run?.seed ?? searchDefaults.seed,
     format: options.format,
+    curation: (run?.config as { curation?: Curation } | undefined)?.curation ?? 'reference',
     counts: {
       records: saved.lines,
       revision: options.kind === 'good' ? 0 : (seen?.revision ?? run?.counts.revision ?? 0),

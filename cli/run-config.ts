@@ -41,6 +41,8 @@ const FIELD_HELP: Record<string, string> = {
   judgeDuringSearch: 'judge while the search goes on',
   revisionSentences: 'revision signals, one per line (or a JSON list)',
   label: 'a label for the run',
+  curation:
+    'reference: every record the reference writes; clean: no duplicates, loops or retaken errors, shortest partner, 32 per task (README: Curation)',
   jobTimeoutMs: 're-send a job without result after this long',
   startFrom: 'task id -> responses replayed before the search',
 };

@@ -3,7 +3,8 @@ import { cleanTextCraftAction } from './env/agentgym/textcraft-action';
 import { parseAction } from './inference/parse-action';
 import type { PathStep } from './mcts';
 import { instructionFor } from './prompts/instructions';
-import { buildPolicyMessages } from './prompts/policy-messages';
+import type { ShrinkablePrompt } from './prompts/fit-prompt';
+import { buildPolicyMessages, maxDropSteps } from './prompts/policy-messages';
 import { buildRootPrefix } from './prompts/presets';
 import type { RunSpec } from './contracts/run-spec';
 
@@ -28,6 +29,32 @@ export function policyMessagesForRun(spec: RunSpec, path: readonly PathStep[]): 
     steps: steps.map((s) => ({ response: s.response, observation: s.observation })),
     contextBudgetTokens: Math.max(256, spec.contextTokens - spec.maxTokens),
   });
+}
+
+/**
+ * The prompt at a tree node with its steps droppable oldest first, for callers that count with the
+ * server's tokenizer (the expander) instead of the estimate `policyMessagesForRun` uses.
+ */
+export function policyPromptForRun(spec: RunSpec, path: readonly PathStep[]): ShrinkablePrompt {
+  const [root, ...steps] = path;
+  const input = {
+    preset: spec.preset,
+    instruction: instructionForRun(spec),
+    firstObservation: root?.observation ?? '',
+    steps: steps.map((s) => ({ response: s.response, observation: s.observation })),
+  };
+  return {
+    maxDrop: maxDropSteps(steps.length),
+    build: (drop) => buildPolicyMessages({ ...input, dropSteps: drop }),
+  };
+}
+
+/**
+ * An environment observation as the run stores it: with `cleanObservations`, newlines and tabs
+ * become spaces, as the reference's MCTS does before an observation enters the conversation.
+ */
+export function observationForRun(spec: Pick<RunSpec, 'cleanObservations'>, observation: string): string {
+  return spec.cleanObservations ? observation.replace(/[\n\t]/g, ' ') : observation;
 }
 
 /**

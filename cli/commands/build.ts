@@ -67,7 +67,8 @@ Output:
   --api URL                    use a running stack (agent-r serve) instead of starting one
   --token T                    its API token (or AGENT_R_TOKEN)
 
-Writes DIR/manifest.json, revision.native.jsonl, good.native.jsonl, dataset.openai.jsonl and
+Writes DIR/manifest.json, datacard.json, datacard.md (the data card: what the records hold,
+before and after --curation), revision.native.jsonl, good.native.jsonl, dataset.openai.jsonl and
 trees/<task>.json. Exit code 0 when every task finished, 1 when the run failed or some tasks
 failed (see manifest.failures), 2 on bad usage.`;
 

@@ -33,7 +33,8 @@ Options:
   --split X             train fraction, the rest is the validation split (0.5-1; default 1)
   --seed N              shuffle/split seed (default 0)
   --no-dedupe           keep duplicate examples
-  --curation C          reference (default). Other presets apply at build time (build --curation)
+  --curation C          reference | clean: curation of the pooled agent records (default reference;
+                        see README: Curation)
   --api URL --token T   a running stack; without it a local stack is started on the local state
   --json                print the dataset's manifest as one JSON line on stdout
 

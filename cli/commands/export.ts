@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { RunManifest } from '../../shared/contracts/manifest';
 import { exportFormatSchema } from '../../shared/formats';
 import { ApiClient, ApiError } from '../api-client';
+import { dataCardSchema } from '../../shared/contracts/datacard';
 import { type CliCommand, type CliIo, UsageError } from '../command';
 import { saveResponseBody } from '../download';
 import {
@@ -114,6 +115,15 @@ export async function exportRun(
   if (run.status === 'queued' || run.status === 'running') {
     io.stderr.write(`warning: run ${runId} is still ${run.status}: exporting the records written so far\n`);
   }
+  // Counts after the run's curation (the data card's): the file holds the records it keeps.
+  // A stack from before data cards has none: its records are the reference's, counted by the run.
+  const kept = await api.json('GET', `/v1/runs/${id}/datacard`).then(
+    (card) => dataCardSchema.parse(card).after,
+    (error) => {
+      if (error instanceof ApiError && error.status === 404) return run.counts;
+      throw error;
+    },
+  );
   return writeExport(
     async (path) => {
       const response = await api.request(
@@ -127,7 +137,7 @@ export async function exportRun(
     run,
     options,
     io,
-    undefined,
+    () => ({ runIds: [run.run_id], models: [], envs: [], revision: kept.revision, good: kept.good }),
     { ...(await buildProvenance(api, run.config)) },
   );
 }

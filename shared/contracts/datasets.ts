@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { curationSchema } from './datacard';
 import { exportFormatSchema, exportOptionsSchema } from '../formats/export';
 
 // POST /v1/datasets (and agent-r dataset create): a dataset assembled from finished runs.
@@ -33,6 +34,8 @@ export const datasetCreateSchema = z
       )
       .optional(),
     dedupe: z.boolean().default(true),
+    /** Curation of the pooled agent records (README: Curation); `reference` keeps them all. */
+    curation: curationSchema.default('reference'),
     seed: z
       .number()
       .int()

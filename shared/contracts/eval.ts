@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { parseTaskList, type RunSpec, type RunSpecInput, runSpecSchema } from './run-spec';
-import { RECOVERY_DEFAULT_ROUNDS, type RecoveryStart, startFromOf } from '../eval/recovery';
+import {
+  RECOVERY_DEFAULT_MAX_FAILED_REWARD,
+  RECOVERY_DEFAULT_ROUNDS,
+  type RecoveryStart,
+  startFromOf,
+} from '../eval/recovery';
 
 // What an evaluation is: a policy run greedily (temperature 0, one sample, one descent) over a
 // task set for up to `rounds` steps, optionally followed by the recovery test. Both are ordinary
@@ -38,6 +43,11 @@ export const recoveryRequestSchema = z
       .default(0),
     /** Steps the policy gets after the cut (the paper: 50). */
     rounds: z.number().int().min(2).max(MAX_ROUNDS).default(RECOVERY_DEFAULT_ROUNDS),
+    /**
+     * Trajectories with a reward at or below this are the failed ones that get cut (the paper: 0;
+     * e.g. 0.99 takes every unsuccessful one, partial rewards included).
+     */
+    maxFailedReward: z.number().min(0).max(1).default(RECOVERY_DEFAULT_MAX_FAILED_REWARD),
   })
   .strict();
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PathStep } from '../mcts';
 import type { RunSpec } from './run-spec';
-import { type TreeFile, judgementSchema } from './tree-file';
+import { type Judgement, type TreeFile, judgementSchema } from './tree-file';
 
 // What a TaskTree hands to a queue consumer for one job, and what comes back (over RPC).
 
@@ -30,6 +30,8 @@ export interface JudgeJob extends JobBase {
   taskDescription: string;
   history: { action: string; observation: string }[];
   current: { action: string; observation: string };
+  /** `judgeSampling: per-pair`: the (good leaf, bad leaf) pair this judgement belongs to. */
+  pairKey?: string;
 }
 
 /** Splice the finished, judged tree into records. */
@@ -38,6 +40,10 @@ export interface SpliceJob extends JobBase {
   tree: TreeFile;
   firstObservation: string;
   feedback: Record<string, string>;
+  /** `startFrom` steps replayed before the search: part of every record's conversation. */
+  prefix?: PathStep[];
+  /** `judgeSampling: per-pair`: each pair's own verdicts (shared/revision/per-pair.ts). */
+  pairJudgements?: Record<string, Record<string, Exclude<Judgement, null>>>;
 }
 
 export type AnyJob = ExpandJob | JudgeJob | SpliceJob;
@@ -71,11 +77,20 @@ export const expandedChildSchema = z.object({
 });
 export type ExpandedChild = z.infer<typeof expandedChildSchema>;
 
+/** How the prompt was fitted to the model's context (shared/inference/server-info.ts). */
+const promptFitFields = {
+  /** Context-length refusals answered by shrinking the prompt and sending it again. */
+  contextRetries: z.number().int().nonnegative().optional(),
+  /** How the prompt's tokens were counted. */
+  tokenizer: z.enum(['server', 'library', 'estimate']).optional(),
+};
+
 export const expandResultSchema = z.object({
   kind: z.literal('expand'),
   children: z.array(expandedChildSchema),
   usage: tokenUsageSchema,
   policyCalls: z.number().int().nonnegative(),
+  ...promptFitFields,
 });
 
 export const judgeResultSchema = z.object({
@@ -83,6 +98,7 @@ export const judgeResultSchema = z.object({
   judgement: judgementSchema.unwrap(),
   feedback: z.string(),
   usage: tokenUsageSchema,
+  ...promptFitFields,
 });
 
 export const spliceResultSchema = z.object({

@@ -15,7 +15,7 @@ export interface LiveNode {
   terminal: boolean;
   visits: number;
   value: number;
-  judgement: 'good' | 'bad' | 'uncertain' | null;
+  judgement: 'good' | 'bad' | 'uncertain' | 'failed' | null;
   failed?: true;
   error?: string;
 }

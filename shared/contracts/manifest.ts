@@ -17,7 +17,18 @@ export const runManifestSchema = z.object({
     prompt_tokens: z.number().int(),
     completion_tokens: z.number().int(),
     reference_judge_calls: z.number().int(),
+    /** Steps the judge could not judge (marked `failed` in the trees and records). */
+    judge_failures: z.number().int().default(0),
+    /** Context-length refusals answered by shrinking a prompt and sending it again. */
+    context_retries: z.number().int().default(0),
   }),
+  /**
+   * How prompt tokens were counted: `server` (the endpoint's /tokenize), `library` (a local
+   * tokenizer) or `estimate` (about 4 characters per token); comma-joined when tasks differ.
+   */
+  tokenizer: z.string().nullable().default(null),
+  /** What a user must know about the data (e.g. judge failures), in plain sentences. */
+  warnings: z.array(z.string()).default([]),
   model: z.string(),
   thresholds: z.object({ alpha: z.number(), beta: z.number(), transition: z.enum(['model', 'end']) }),
   seed: z.number().int(),
@@ -26,3 +37,14 @@ export const runManifestSchema = z.object({
   failures: z.array(z.object({ task: z.number().int(), reason: z.string() })),
 });
 export type RunManifest = z.infer<typeof runManifestSchema>;
+
+/** The manifest's plain-sentence warnings for a run's counters. */
+export function runWarnings(counts: { judge_failures: number; context_retries: number }): string[] {
+  const warnings: string[] = [];
+  if (counts.judge_failures > 0)
+    warnings.push(
+      `${counts.judge_failures} step(s) could not be judged (marked "failed"; see revise_feedback): ` +
+        'on those bad paths the cut went past them as for Uncertain, so some records may be Direct-Revision-like.',
+    );
+  return warnings;
+}

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { judgeTemplateProblem } from '../prompts/judge-template';
+import { curationSchema } from './datacard';
 
 /** Task ids as the CLI writes them: `0-19`, `0,3,7`, `0-4,10`. */
 export function parseTaskList(text: string): number[] {
@@ -83,10 +85,37 @@ export const runSpecSchema = z
      * grow during a search); the task no longer waits for critique rounds at its end.
      */
     judgeDuringSearch: z.boolean().default(true),
+    /**
+     * How the judge is sampled. `per-node` (default, cheaper): each step is judged once and the
+     * verdict shared by every pair through it. `per-pair`: as the reference, every pair re-judges
+     * its bad path's steps, sampled afresh at temperature 1.
+     */
+    judgeSampling: z.enum(['per-node', 'per-pair']).default('per-node'),
+    /**
+     * Your own judge prompt instead of ours: a template with the placeholders {task}, {history},
+     * {action} and {observation} (checked at run creation). The reply must end with
+     * `Judgment: Good|Bad|Uncertain`.
+     */
+    judgePrompt: z.string().min(1).max(20_000).optional(),
+    /** Newlines and tabs of observations become spaces, as the reference's MCTS does. */
+    cleanObservations: z.boolean().default(false),
     revisionSentences: z.array(z.string().min(1).max(500)).min(1).max(100).optional(),
     label: z.string().max(200).optional(),
+    /**
+     * How the run's records are curated when they are read (export, dataset, data card):
+     * `reference` (the reference's data, unfiltered) or `clean` (README: Curation). The
+     * stored records are never changed, so a run can always be read both ways.
+     */
+    curation: curationSchema.default('reference'),
     /** A job with no result after this long is re-sent (attempts and backoff in the TaskTree). */
     jobTimeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),
+    /**
+     * Longest policy or judge response kept, in characters (default 262144); a longer one is cut
+     * with a marker saying so, so one runaway completion never breaks its tree.
+     */
+    maxResponseChars: z.number().int().min(1000).max(500_000).optional(),
+    /** Longest environment observation kept, in characters (default 262144); cut with a marker. */
+    maxObservationChars: z.number().int().min(1000).max(500_000).optional(),
     /**
      * Start some tasks from a given history instead of the first observation: task id -> policy
      * responses replayed before the search (the recovery test of agent-r.md s.6).
@@ -104,6 +133,10 @@ export const runSpecSchema = z
     }
     if (spec.env === 'agentgym' && !spec.flavor) {
       ctx.addIssue({ code: 'custom', path: ['flavor'], message: 'env "agentgym" needs flavor' });
+    }
+    if (spec.judgePrompt !== undefined) {
+      const problem = judgeTemplateProblem(spec.judgePrompt);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['judgePrompt'], message: problem });
     }
     if (new Set(spec.tasks).size !== spec.tasks.length) {
       ctx.addIssue({ code: 'custom', path: ['tasks'], message: 'task ids must be unique' });

@@ -43,6 +43,12 @@ export const runCountersSchema = z.object({
   failedJobs: count,
   /** The judge calls the reference implementation would have made (it re-judges per pair). */
   referenceJudgeCalls: count,
+  /** Steps the judge could not judge (marked `failed`). */
+  judgeFailures: count.default(0),
+  /** Context-length refusals answered by shrinking a prompt and sending it again. */
+  contextRetries: count.default(0),
+  /** How prompts were counted (server | library | estimate; comma-joined when tasks differ). */
+  tokenizer: z.string().nullable().default(null),
 });
 export type RunCounters = z.infer<typeof runCountersSchema>;
 
@@ -80,6 +86,12 @@ export const taskProgressSchema = z.object({
   failedJobs: count,
   referenceJudgeCalls: count.optional(),
   error: z.string().nullable().optional(),
+  /** Judge jobs that failed for good (their steps are marked `failed`). */
+  judgeFailures: count.optional(),
+  /** Context-length refusals answered by shrinking a prompt. */
+  contextRetries: count.optional(),
+  /** How prompts were counted: server | library | estimate. */
+  tokenizer: z.string().nullable().optional(),
 });
 export type TaskProgress = z.infer<typeof taskProgressSchema>;
 

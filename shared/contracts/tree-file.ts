@@ -1,7 +1,11 @@
 import { z } from 'zod';
 
-/** A step's judgement by the critic (null: not judged). */
-export const judgementSchema = z.enum(['good', 'bad', 'uncertain']).nullable();
+/**
+ * A step's judgement by the critic (null: not judged). `failed`: the judge could not be asked
+ * (its prompt never fit, or every attempt failed); the reason is kept as the step's feedback and
+ * the cut goes on past the step as for Uncertain, but the run counts it (`judge_failures`).
+ */
+export const judgementSchema = z.enum(['good', 'bad', 'uncertain', 'failed']).nullable();
 export type Judgement = z.infer<typeof judgementSchema>;
 
 /**

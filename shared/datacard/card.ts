@@ -161,7 +161,7 @@ function distinctBy(
 }
 
 /** The one line `build` prints about its data. */
-export function dataSummaryLine(card: DataCard): string {
+export function dataSummaryLine(card: Pick<DataCard, 'curation' | 'after'>): string {
   const a = card.after;
   const pct = (n: number) => (a.records === 0 ? '0%' : `${Math.round((100 * n) / a.records)}%`);
   return (

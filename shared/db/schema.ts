@@ -221,7 +221,23 @@ export const inboundHooks = sqliteTable('inbound_hooks', {
   createdAt: integer('created_at').notNull(),
 });
 
-/** API tokens: only the SHA-256 hash is stored. */
+/**
+ * Signatures of accepted build hooks, kept for the signature tolerance window: the same signed
+ * request sent again within the window is refused as a replay (rows older than that are pruned).
+ */
+export const hookSignatures = sqliteTable(
+  'hook_signatures',
+  {
+    signature: text('signature').primaryKey(),
+    seenAt: integer('seen_at').notNull(),
+  },
+  (t) => [index('hook_signatures_seen_idx').on(t.seenAt)],
+);
+
+/**
+ * API tokens: only the SHA-256 hash is stored. `scopes` (JSON string[]: read, build, admin) limit
+ * what a token may do; tokens from before scopes existed keep full (admin) rights.
+ */
 export const apiTokens = sqliteTable(
   'api_tokens',
   {
@@ -231,6 +247,21 @@ export const apiTokens = sqliteTable(
     createdAt: integer('created_at').notNull(),
     revokedAt: integer('revoked_at'),
     lastUsedAt: integer('last_used_at'),
+    scopes: text('scopes', { mode: 'json' }).notNull().default(['admin']),
+    /** After this (epoch ms) the token is refused; null: no expiry. */
+    expiresAt: integer('expires_at'),
   },
   (t) => [uniqueIndex('api_tokens_hash_idx').on(t.tokenHash)],
+);
+
+/** Open dashboard live sockets per token, so revoking a token can close them at once. */
+export const liveSessions = sqliteTable(
+  'live_sessions',
+  {
+    tokenId: text('token_id').notNull(),
+    runId: text('run_id').notNull(),
+    task: integer('task').notNull(),
+    openedAt: integer('opened_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tokenId, t.runId, t.task] })],
 );

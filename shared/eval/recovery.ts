@@ -1,7 +1,6 @@
 import { findLeafPaths } from '../revision/leaf-paths';
 import { createSeededRandom, deriveSeed } from '../revision/seeded-random';
 import type { TreeFile } from '../contracts/tree-file';
-import { SUCCESS_REWARD } from './metrics';
 
 // The paper's recovery test (agent-r.md s.6): take failed trajectories, cut each at a random step,
 // and let the model continue (up to 50 rounds). The cut prefixes become a run's `startFrom`
@@ -9,6 +8,11 @@ import { SUCCESS_REWARD } from './metrics';
 // greedy eval run.
 
 export const RECOVERY_DEFAULT_ROUNDS = 50;
+/**
+ * A trajectory counts as failed when its reward is at most this: the paper's test takes reward-0
+ * trajectories (it matters where partial rewards are common, WebShop and SciWorld).
+ */
+export const RECOVERY_DEFAULT_MAX_FAILED_REWARD = 0;
 /** RunSpec.startFrom limits: responses per task and characters per response. */
 export const MAX_REPLAYED_STEPS = 200;
 const MAX_RESPONSE_CHARS = 20_000;
@@ -28,19 +32,20 @@ export interface RecoveryStart {
 export interface RecoveryOptions {
   /** Seeds the choice of failed trajectory (when a tree has several) and of the cut step. */
   cutSeed: number;
-  successReward?: number;
+  /** Rewards at or below this count as failed (default 0, the paper's). */
+  maxFailedReward?: number;
 }
 
 /**
  * One cut failed trajectory per tree that has one. A failed trajectory is a finished leaf path
- * whose reward is below success; the cut keeps between 1 and (length - 1) steps, so the replayed
+ * whose reward is at most `maxFailedReward` (0 by default); the cut keeps between 1 and (length - 1) steps, so the replayed
  * prefix never contains the step that ended the episode (a one-step trajectory is cut at 0).
  */
 export function recoveryStarts(trees: readonly TreeFile[], options: RecoveryOptions): RecoveryStart[] {
-  const threshold = options.successReward ?? SUCCESS_REWARD;
+  const threshold = options.maxFailedReward ?? RECOVERY_DEFAULT_MAX_FAILED_REWARD;
   const out: RecoveryStart[] = [];
   for (const tree of [...trees].sort((a, b) => a.task - b.task)) {
-    const failed = findLeafPaths(tree.root).filter((p) => p.reward < threshold);
+    const failed = findLeafPaths(tree.root).filter((p) => p.reward <= threshold);
     if (failed.length === 0) continue;
     const rng = createSeededRandom(deriveSeed(options.cutSeed, 'recovery', tree.task));
     const path = failed[rng.int(failed.length)]!;

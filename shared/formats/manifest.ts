@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { curationSchema } from '../contracts/datacard';
 import type { NativeRecord } from '../revision/native-record';
 import { exportFormatSchema, exportOptionsSchema } from './export';
 import { createSha256 } from './sha256';
@@ -33,6 +34,8 @@ export const exportManifestSchema = z.object({
   seed: z.number().int(),
   format: exportFormatSchema,
   format_options: exportOptionsSchema.partial().optional(),
+  /** The curation preset the records went through (README: Curation). */
+  curation: curationSchema.default('reference'),
   counts: z.looseObject({
     records: z.number().int().nonnegative(),
     revision: z.number().int().nonnegative(),

@@ -12,6 +12,8 @@ export const slotLeaseSchema = z.object({
   holderId: z.string(),
   grantedAt: z.number(),
   expiresAt: z.number(),
+  /** Slots this lease holds, granted together (absent: 1). */
+  slots: z.number().int().min(1).optional(),
 });
 export type SlotLease = z.infer<typeof slotLeaseSchema>;
 
@@ -23,6 +25,8 @@ export const slotWaiterSchema = z.object({
   lastSeenAt: z.number(),
   /** Higher is served first (e.g. judge calls that hold up a task's end); 0 when absent. */
   priority: z.number().int().optional(),
+  /** Slots wanted at once (absent: 1). */
+  slots: z.number().int().min(1).optional(),
 });
 export type SlotWaiter = z.infer<typeof slotWaiterSchema>;
 
@@ -76,8 +80,9 @@ export class SlotGate {
   get capacity(): number {
     return this.state.capacity;
   }
+  /** Slots held (a lease may hold several). */
   get inUse(): number {
-    return this.state.leases.length;
+    return this.state.leases.reduce((sum, lease) => sum + (lease.slots ?? 1), 0);
   }
   get queued(): number {
     return this.state.waiting.length;
@@ -87,14 +92,19 @@ export class SlotGate {
    * A slot now, or a place at the back of the queue. Call `expire(now)` first (and on an alarm at
    * `nextDeadline()`) so dead holders are reclaimed; its grants must be delivered to their waiters.
    */
-  acquire(holderId: string, now: number, priority = 0): AcquireResult {
+  acquire(holderId: string, now: number, priority = 0, slots = 1): AcquireResult {
+    // `slots` are granted together or not at all: two callers can never each hold part of the
+    // capacity and wait for the rest. More than the capacity could never be granted.
+    if (!Number.isInteger(slots) || slots < 1 || slots > this.state.capacity)
+      throw new RangeError(`cannot hold ${slots} slots at once: the capacity is ${this.state.capacity}`);
     const leaseId = `L${this.state.nextId++}`;
-    // Never overtake someone already waiting, even if a slot happens to be free.
-    if (this.state.waiting.length === 0 && this.state.leases.length < this.state.capacity) {
-      return { status: 'granted', lease: this.grant(leaseId, holderId, now) };
+    // Never overtake someone already waiting, even if slots happen to be free.
+    if (this.state.waiting.length === 0 && this.inUse + slots <= this.state.capacity) {
+      return { status: 'granted', lease: this.grant(leaseId, holderId, now, slots) };
     }
     const waiter: SlotWaiter = { leaseId, holderId, enqueuedAt: now, lastSeenAt: now };
     if (priority !== 0) waiter.priority = priority;
+    if (slots !== 1) waiter.slots = slots;
     this.state.waiting.push(waiter);
     return { status: 'queued', leaseId, position: this.state.waiting.length - 1 };
   }
@@ -158,18 +168,26 @@ export class SlotGate {
     return times.length === 0 ? null : Math.min(...times);
   }
 
-  private grant(leaseId: string, holderId: string, now: number): SlotLease {
-    const lease = { leaseId, holderId, grantedAt: now, expiresAt: now + this.state.leaseTtlMs };
+  private grant(leaseId: string, holderId: string, now: number, slots = 1): SlotLease {
+    const lease: SlotLease = { leaseId, holderId, grantedAt: now, expiresAt: now + this.state.leaseTtlMs };
+    if (slots !== 1) lease.slots = slots;
     this.state.leases.push(lease);
     return { ...lease };
   }
 
-  /** Serves waiters while there is room: the highest priority first, then in arrival order. */
+  /**
+   * Serves waiters while there is room: the highest priority first, then in arrival order. The
+   * next waiter blocks those behind it until all its slots are free (no starvation of wide ones).
+   */
   private fill(now: number): SlotLease[] {
     const granted: SlotLease[] = [];
-    while (this.state.leases.length < this.state.capacity && this.state.waiting.length > 0) {
-      const [next] = this.state.waiting.splice(this.nextWaiter(), 1);
-      granted.push(this.grant(next!.leaseId, next!.holderId, now));
+    while (this.state.waiting.length > 0) {
+      const index = this.nextWaiter();
+      const next = this.state.waiting[index]!;
+      const slots = next.slots ?? 1;
+      if (this.inUse + slots > this.state.capacity) break;
+      this.state.waiting.splice(index, 1);
+      granted.push(this.grant(next.leaseId, next.holderId, now, slots));
     }
     return granted;
   }

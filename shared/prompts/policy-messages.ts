@@ -1,5 +1,8 @@
 import type { ChatMessage } from '../chat';
+import { estimateTokens, PER_MESSAGE_OVERHEAD_TOKENS } from '../inference/server-info';
 import { buildRootPrefix, type ConversationPreset } from './presets';
+
+export { estimateTokens };
 
 /** One step already taken: the policy's full response and the environment's answer to it. */
 export interface PolicyStep {
@@ -16,14 +19,29 @@ export interface PolicyMessagesInput {
   contextBudgetTokens?: number;
   /** Tokens of one message's text; defaults to a rough characters / 4 estimate. */
   countTokens?: (text: string) => number;
+  /**
+   * Drop exactly this many old steps instead of fitting a budget (see `dropOldSteps`); callers
+   * that count with the server's tokenizer pick it with `smallestFittingDrop`.
+   */
+  dropSteps?: number;
 }
 
-/** Chat templates add a few tokens of framing per message. */
-const PER_MESSAGE_OVERHEAD_TOKENS = 4;
+/** The most steps that can be dropped: all but the latest. */
+export function maxDropSteps(stepCount: number): number {
+  return Math.max(0, stepCount - 1);
+}
 
-/** A cheap, tokenizer-free estimate (about 4 characters per token for English text). */
-export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4);
+/**
+ * The step indices kept after dropping `drop` old steps: first the oldest after the first action
+ * (1, 2, ...), as the reference does; only when nothing else is left, the first action too. The
+ * latest step always stays.
+ */
+export function keptStepIndices(stepCount: number, drop: number): number[] {
+  const d = Math.min(Math.max(0, drop), maxDropSteps(stepCount));
+  const all = Array.from({ length: stepCount }, (_, i) => i);
+  if (d === 0) return all;
+  if (d >= stepCount - 1) return [stepCount - 1];
+  return all.filter((i) => i === 0 || i > d);
 }
 
 /**
@@ -39,7 +57,9 @@ export function buildPolicyMessages(input: PolicyMessagesInput): ChatMessage[] {
 
   let kept = input.steps.map((_, i) => i);
   const budget = input.contextBudgetTokens;
-  if (budget !== undefined) {
+  if (input.dropSteps !== undefined) {
+    kept = keptStepIndices(input.steps.length, input.dropSteps);
+  } else if (budget !== undefined) {
     let total = root.reduce((sum, m) => sum + messageTokens(m.content), 0);
     for (const t of stepTokens) total += t;
     // Drop index 1, 2, ... (oldest after the first action) while over budget, keeping the last.

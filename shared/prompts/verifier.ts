@@ -1,4 +1,6 @@
 import type { ChatMessage } from '../chat';
+import type { ShrinkablePrompt } from './fit-prompt';
+import { fillJudgeTemplate } from './judge-template';
 
 /**
  * The step verifier ("model-guided transition point", reference/agent-r.md s.4) in our own words:
@@ -40,13 +42,22 @@ const QUESTION = [
   'Judgment: <Good or Bad or Uncertain>',
 ].join('\n');
 
-export function buildVerifierPrompt(input: VerifierInput): string {
-  const history =
-    input.history.length === 0
-      ? NO_HISTORY
-      : input.history
-          .map((s, i) => `Action ${i + 1}: ${s.action}\nObservation ${i + 1}: ${s.observation}`)
-          .join('\n');
+/**
+ * The earlier steps as a numbered log; `omitted` leading steps were dropped to fit the context
+ * (the numbering keeps the real step numbers and a note says how many are missing).
+ */
+export function formatVerifierHistory(history: readonly VerifierStep[], omitted = 0): string {
+  if (history.length === 0 && omitted === 0) return NO_HISTORY;
+  const lines = history.map(
+    (s, i) => `Action ${omitted + i + 1}: ${s.action}\nObservation ${omitted + i + 1}: ${s.observation}`,
+  );
+  if (omitted > 0)
+    lines.unshift(`(${omitted} earlier step${omitted === 1 ? '' : 's'} left out to fit the context)`);
+  return lines.join('\n');
+}
+
+export function buildVerifierPrompt(input: VerifierInput, omitted = 0): string {
+  const history = formatVerifierHistory(input.history, omitted);
   return [
     'You review one step taken by an agent working on a task in a text environment.',
     '',
@@ -68,6 +79,29 @@ export function buildVerifierPrompt(input: VerifierInput): string {
 /** The verifier request as chat messages: one user turn (no system turn needed). */
 export function buildVerifierMessages(input: VerifierInput): ChatMessage[] {
   return [{ role: 'user', content: buildVerifierPrompt(input) }];
+}
+
+/**
+ * The verifier request with its history droppable oldest first (the task and the judged step
+ * always stay), in our wording or a user's template (shared/prompts/judge-template.ts).
+ */
+export function verifierPrompt(input: VerifierInput, template?: string): ShrinkablePrompt {
+  return {
+    maxDrop: input.history.length,
+    build: (drop) => {
+      const kept = { ...input, history: input.history.slice(drop) };
+      const content =
+        template === undefined
+          ? buildVerifierPrompt(kept, drop)
+          : fillJudgeTemplate(template, {
+              task: input.taskDescription,
+              history: formatVerifierHistory(kept.history, drop),
+              action: input.current.action,
+              observation: input.current.observation,
+            });
+      return [{ role: 'user', content }];
+    },
+  };
 }
 
 /**

@@ -5,6 +5,7 @@ export * from './first-error';
 export * from './leaf-paths';
 export * from './native-record';
 export * from './pairs';
+export * from './per-pair';
 export * from './revision-sentences';
 export * from './seeded-random';
 export * from './splice';

@@ -3,7 +3,7 @@ import { isTrained, lossMessageSchema } from './conversation';
 
 /**
  * One judged step as the reference records it. `revision_feedback` is the judge's full reply
- * when the caller kept it (else ''); `judgement` is the label: Good, Bad or Uncertain.
+ * when the caller kept it (else ''); `judgement` is the label: Good, Bad, Uncertain or Failed (the judge could not be asked; the feedback says why).
  */
 export const revisionFeedbackSchema = z.object({
   revision_feedback: z.string(),

@@ -5,6 +5,7 @@ import type { NativeRecord } from './native-record';
 import { collectTaskPairs, pairingConfigSchema, type TaskSkipReason } from './pairs';
 import { defaultRevisionSentences, drawRevisionSentence } from './revision-sentences';
 import { createSeededRandom, deriveSeed } from './seeded-random';
+import { badPathAsJudged, type PairJudgements, pairKeyOf } from './per-pair';
 import { buildGoodRecord, buildRevisionRecord, type RecordContext } from './splice';
 
 /** Everything that shapes one task's training records. */
@@ -41,10 +42,20 @@ export function spliceTask(
   ctx: Omit<RecordContext, 'task'>,
   configInput: SpliceConfigInput,
   feedbackText?: (nodeId: string) => string | undefined,
+  /** Per-pair judging (`judgeSampling: per-pair`): each pair's own verdicts, keyed by pairKeyOf. */
+  pairJudgements?: PairJudgements,
 ): SpliceTaskResult {
   const config = spliceConfigSchema.parse(configInput);
   const context: RecordContext = { ...ctx, task: tree.task };
-  const { skipped, pairs, goodPaths } = collectTaskPairs(tree, config);
+  const collected = collectTaskPairs(tree, config);
+  const { skipped, goodPaths } = collected;
+  // Per pair, the bad path carries that pair's verdicts; its feedback is keyed "pair:node".
+  const pairs = pairJudgements
+    ? collected.pairs.map((pair) => ({
+        ...pair,
+        bad: badPathAsJudged(pair.bad, pairJudgements[pairKeyOf(pair)]),
+      }))
+    : collected.pairs;
   const firstError: FirstErrorOptions = { unjudged: config.unjudged };
   const sentences = config.revisionSentences ?? defaultRevisionSentences;
   const rng = createSeededRandom(deriveSeed(config.seed, 'revision-sentence', tree.task));
@@ -53,11 +64,14 @@ export function spliceTask(
   for (const pair of pairs) {
     const sentence = drawRevisionSentence(rng, sentences);
     const cut = cutStep(pair.bad, config.transition, firstError);
+    const key = pairKeyOf(pair);
+    const textOf =
+      feedbackText && pairJudgements ? (nodeId: string) => feedbackText(`${key}:${nodeId}`) : feedbackText;
     const record = buildRevisionRecord(context, pair, {
       transition: config.transition,
       cut,
       sentence,
-      ...(feedbackText ? { feedbackText } : {}),
+      ...(textOf ? { feedbackText: textOf } : {}),
     });
     if (record) revision.push(record);
     else emptySplices++;

@@ -77,7 +77,7 @@ export function spliceRevisionLog(
   return { log, suffixStart };
 }
 
-const judgementLabel = { good: 'Good', bad: 'Bad', uncertain: 'Uncertain' } as const;
+const judgementLabel = { good: 'Good', bad: 'Bad', uncertain: 'Uncertain', failed: 'Failed' } as const;
 
 /** The judged steps 1..cut in the reference's feedback shape (nothing for Direct-Revision). */
 function feedbackOf(

@@ -93,8 +93,8 @@ export function parseSignatureHeader(header: string | null | undefined): ParsedS
 
 export type VerifyFailure = 'missing' | 'malformed' | 'stale' | 'mismatch';
 export type VerifyResult =
-  | { ok: true; timestamp: number }
-  | { ok: false; reason: VerifyFailure; message: string };
+  /** `signature`: the matching v1 value (lower-case hex), e.g. to refuse it when seen again. */
+  { ok: true; timestamp: number; signature: string } | { ok: false; reason: VerifyFailure; message: string };
 
 export interface VerifyOptions {
   toleranceSeconds?: number;
@@ -131,12 +131,13 @@ export async function verifySignature(
   }
   const key = await hmacKey(secret);
   const data = signedBytes(parsed.timestamp, body);
-  let matched = false;
+  let matched: string | null = null;
   // Every candidate is checked (no early exit), so timing does not say which one matched.
   for (const candidate of parsed.signatures) {
     const mac = fromHex(candidate);
-    if (mac && (await crypto.subtle.verify('HMAC', key, mac, data))) matched = true;
+    if (mac && (await crypto.subtle.verify('HMAC', key, mac, data))) matched = candidate.toLowerCase();
   }
-  if (!matched) return { ok: false, reason: 'mismatch', message: 'signature does not match the body' };
-  return { ok: true, timestamp: parsed.timestamp };
+  if (matched === null)
+    return { ok: false, reason: 'mismatch', message: 'signature does not match the body' };
+  return { ok: true, timestamp: parsed.timestamp, signature: matched };
 }

@@ -86,6 +86,40 @@ async function outputs(id: string, tasks: number[]) {
 
 const spec = { iterations: 2, width: 2, depth: 5, seed: 11, parallelism: 1 };
 
+/** A fresh namespace of the fault proxy (see fault-proxy.ts), armed with `faults`. */
+async function proxySpace(
+  faults: Record<string, number>,
+): Promise<{ llm: string; env: string; stats: () => Promise<Record<string, number>> }> {
+  const base = inject('faultProxyUrl');
+  const ns = `ns${crypto.randomUUID().slice(0, 8)}`;
+  const armed = await fetch(`${base}/__arm/${ns}`, { method: 'POST', body: JSON.stringify(faults) });
+  expect(armed.status).toBe(204);
+  return {
+    llm: `${base}/${ns}/llm/v1`,
+    env: `${base}/${ns}/env`,
+    stats: async () => (await (await fetch(`${base}/__stats/${ns}`)).json()) as Record<string, number>,
+  };
+}
+
+interface Node {
+  response: string;
+  observation: string;
+  children: Node[];
+}
+
+function nodesOf(node: Node): Node[] {
+  return [node, ...node.children.flatMap(nodesOf)];
+}
+
+async function allNodes(id: string, tasks: number[]): Promise<Node[]> {
+  const out: Node[] = [];
+  for (const task of tasks) {
+    const tree = (await (await api(`/v1/runs/${id}/tasks/${task}/tree`)).json()) as { root: Node };
+    out.push(...nodesOf(tree.root));
+  }
+  return out;
+}
+
 describe('durability: faults the fault-free path never sees', () => {
   it('D1 failing for seconds during reportTask and the run completion: the ledger repairs D1, the webhook fires once', async () => {
     await registerSim();
@@ -156,5 +190,57 @@ describe('durability: faults the fault-free path never sees', () => {
     expect(run.status).toBe('completed');
     expect(run.counters.failedJobs).toBe(0);
     expect(await outputs(faulty, tasks)).toEqual(await outputs(clean, tasks));
+  });
+
+  it('a 3 MB completion on one expansion is cut with a marker; the build completes', async () => {
+    // A real loopback HTTP server (the fault proxy over sim-policy) answers one request with 3 MB.
+    const proxy = await proxySpace({ bigCompletions: 1, chars: 3_000_000 });
+    const name = `big-${crypto.randomUUID().slice(0, 6)}`;
+    const put = await api(`/v1/endpoints/${name}`, {
+      method: 'PUT',
+      json: { baseUrl: proxy.llm, model: 'sim-policy', maxConcurrency: 8 },
+    });
+    expect(put.status).toBe(200);
+    const tasks = [0, 1, 2, 3];
+    const start = Date.now();
+    const id = await createRun({ ...spec, tasks, policy: name });
+    const run = await waitForEnd(id);
+    console.log(`3 MB completion: run ${run.status} in ${Date.now() - start} ms`);
+    expect((await proxy.stats()).bigServed).toBe(1);
+    expect(run.status).toBe('completed');
+    expect(run.counters.failedJobs).toBe(0);
+    expect(run.counters.tasksDone).toBe(tasks.length);
+    const cut = (await allNodes(id, tasks)).filter((n) =>
+      n.response.includes('[agent-r: completion truncated'),
+    );
+    expect(cut).toHaveLength(1);
+    expect(cut[0]!.response.length).toBeLessThan(262_144 + 200);
+    expect(cut[0]!.response).toMatch(/completion truncated: \d+ characters, the cap is 262144\]$/);
+  });
+
+  it('a 3 MB observation from an AgentGym server is cut with a marker; the build completes', async () => {
+    // No real AgentGym server answers with 3 MB: the proxy in front of the TextCraft fake adds it.
+    const proxy = await proxySpace({ bigObservations: 1, chars: 3_000_000 });
+    await registerSim();
+    const tasks = [3, 4];
+    const start = Date.now();
+    const id = await createRun({
+      ...spec,
+      tasks,
+      env: 'agentgym',
+      flavor: 'textcraft',
+      envServer: proxy.env,
+      maxObservationChars: 100_000,
+    });
+    const run = await waitForEnd(id);
+    console.log(`3 MB observation: run ${run.status} in ${Date.now() - start} ms`);
+    expect((await proxy.stats()).bigServed).toBe(1);
+    expect(['completed', 'partial']).toContain(run.status);
+    expect(run.counters.tasksDone).toBe(tasks.length);
+    const cut = (await allNodes(id, tasks)).filter((n) =>
+      n.observation.includes('[agent-r: observation truncated'),
+    );
+    expect(cut).toHaveLength(1);
+    expect(cut[0]!.observation).toMatch(/observation truncated: \d+ characters, the cap is 100000\]$/);
   });
 });

@@ -119,6 +119,7 @@ describe('EndpointGate', () => {
     await Promise.all(
       Array.from({ length: 12 }, async (_, i) => {
         const lease = await gate.acquire(`caller-${i}`, capacity);
+        if ('refused' in lease) throw new Error(lease.refused);
         holding++;
         peak = Math.max(peak, holding);
         order.push(i);

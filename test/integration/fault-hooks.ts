@@ -19,30 +19,30 @@ export interface Fault {
 
 /** A D1 binding that fails every statement while `fault.on`. */
 export function faultyD1(real: D1Database, fault: Fault): D1Database {
-  const check = async () => {
-    if (!fault.on) return;
-    fault.hits += 1;
-    throw new Error(INJECTED_D1_ERROR);
+  const guarded = async <T>(call: () => Promise<T>): Promise<T> => {
+    if (fault.on) {
+      fault.hits += 1;
+      throw new Error(INJECTED_D1_ERROR);
+    }
+    return call();
   };
   const realOf = new WeakMap<object, D1PreparedStatement>();
   const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
     const wrapped = {
       bind: (...values: unknown[]) => wrap(statement.bind(...values)),
-      first: async (column?: string) => (await check(), statement.first(column as never)),
-      run: async () => (await check(), statement.run()),
-      all: async () => (await check(), statement.all()),
-      raw: async (options?: { columnNames?: boolean }) => (await check(), statement.raw(options as never)),
+      first: (column?: string) => guarded(() => statement.first(column as never)),
+      run: () => guarded(() => statement.run()),
+      all: () => guarded(() => statement.all()),
+      raw: (options?: { columnNames?: boolean }) => guarded(() => statement.raw(options as never)),
     };
     realOf.set(wrapped, statement);
     return wrapped as unknown as D1PreparedStatement;
   };
   return {
     prepare: (query: string) => wrap(real.prepare(query)),
-    batch: async (statements: D1PreparedStatement[]) => {
-      await check();
-      return real.batch(statements.map((s) => realOf.get(s) ?? s));
-    },
-    exec: async (query: string) => (await check(), real.exec(query)),
+    batch: (statements: D1PreparedStatement[]) =>
+      guarded(() => real.batch(statements.map((s) => realOf.get(s) ?? s))),
+    exec: (query: string) => guarded(() => real.exec(query)),
     dump: () => real.dump(),
     withSession: () => {
       throw new Error('withSession is not wrapped');
@@ -59,10 +59,14 @@ export function faultyQueue<T>(real: Queue<T>, fault: Fault, once = false): Queu
     throw new Error('injected fault (test): queue.send failed');
   };
   return {
-    send: async (body: T, options?: QueueSendOptions) => (check(), real.send(body, options)),
-    sendBatch: async (messages: Iterable<MessageSendRequest<T>>, options?: QueueSendBatchOptions) => (
-      check(), real.sendBatch(messages, options)
-    ),
+    send: async (body: T, options?: QueueSendOptions) => {
+      check();
+      return real.send(body, options);
+    },
+    sendBatch: async (messages: Iterable<MessageSendRequest<T>>, options?: QueueSendBatchOptions) => {
+      check();
+      return real.sendBatch(messages, options);
+    },
   } as Queue<T>;
 }
 

@@ -3,12 +3,15 @@ import type { AddressInfo } from 'node:net';
 import type { TestProject } from 'vitest/node';
 import { startSimPolicy } from '../../cli/sim-policy/server';
 import { startFakeTextCraft } from '../fakes/agentgym-textcraft';
+import { startFaultProxy } from './fault-proxy';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     simPolicyUrl: string;
     webhookReceiverUrl: string;
     textcraftServerUrl: string;
+    /** Fault proxy over sim-policy (/<ns>/llm) and TextCraft (/<ns>/env); see fault-proxy.ts. */
+    faultProxyUrl: string;
   }
 }
 
@@ -71,7 +74,10 @@ export default async function setup(project: TestProject) {
   // An AgentGym TextCraft server (the fake speaks the real wire format, backed by our engine).
   const textcraft = await startFakeTextCraft();
   project.provide('textcraftServerUrl', textcraft.url);
+  const proxy = await startFaultProxy({ llm: sim.url, env: textcraft.url });
+  project.provide('faultProxyUrl', proxy.url);
   return async () => {
+    await proxy.close();
     await textcraft.close();
     await sim.close();
     await receiver.close();

@@ -15,7 +15,7 @@ export async function api(
   init: RequestInit & {
     json?: unknown;
     token?: string | null;
-    vars?: Record<string, string | undefined>;
+    vars?: Record<string, unknown>;
   } = {},
 ): Promise<Response> {
   const headers = new Headers(init.headers);

@@ -1,3 +1,4 @@
+import { env as workerEnv } from 'cloudflare:workers';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { SIGNATURE_HEADER, signatureHeader, verifySignature } from '../../shared/webhooks/signing';
 import { api, eventually } from './helpers';
@@ -77,9 +78,11 @@ const local = (url: string) => {
   return `${u.pathname}${u.search}`;
 };
 
-async function callback(iterationId: string, body: unknown, secret = SECRET): Promise<Response> {
+/** POSTs a signed callback to the payload's callback.url, or (an id) to the bare path without a link. */
+async function callback(target: string, body: unknown, secret = SECRET): Promise<Response> {
   const text = JSON.stringify(body);
-  return api(`/v1/iterations/${iterationId}/callback`, {
+  const path = target.startsWith('http') ? local(target) : `/v1/iterations/${target}/callback`;
+  return api(path, {
     method: 'POST',
     body: text,
     token: null,
@@ -159,10 +162,21 @@ describe('iteration loops: build -> signed dataset webhook -> trainer callback -
       status: 'training',
       trainerDelivery: { status: 'delivered' },
     });
+    // Once delivered, the stored payload keeps no working signed link (the trainer has them).
+    const stored = await (workerEnv as unknown as { DB: D1Database }).DB.prepare(
+      "SELECT payload FROM webhook_deliveries WHERE event = 'dataset.ready'",
+    ).all<{
+      payload: string;
+    }>();
+    expect(stored.results.length).toBeGreaterThan(0);
+    for (const row of stored.results) {
+      expect(row.payload).not.toMatch(/signature=[0-9a-f]{64}/);
+      expect(row.payload).toContain('signature=redacted');
+    }
     expect(
       (
         await callback(
-          created.iterations[0]!.id,
+          first.data.callback.url,
           { endpoint: { baseUrl: simBase(), model: 'x' } },
           'wrong-secret-0000000000',
         )
@@ -170,17 +184,18 @@ describe('iteration loops: build -> signed dataset webhook -> trainer callback -
     ).toBe(401);
 
     const model1 = { endpoint: { baseUrl: simBase(), model: 'sim-policy-it1' }, notes: { loss: 0.5 } };
-    const done1 = await json<IterationView>(await callback(created.iterations[0]!.id, model1), 200);
+    // Without the signed link (the bare path) even a well-signed callback is refused, as for an unknown id.
+    expect((await callback(created.iterations[0]!.id, model1)).status).toBe(401);
+    const done1 = await json<IterationView>(await callback(first.data.callback.url, model1), 200);
     expect(done1).toMatchObject({
       status: 'completed',
       resultEndpoint: `${created.id}-m2`,
       notes: { loss: 0.5 },
     });
     // A redelivered callback changes nothing; another model is refused.
-    expect((await callback(created.iterations[0]!.id, model1)).status).toBe(200);
+    expect((await callback(first.data.callback.url, model1)).status).toBe(200);
     expect(
-      (await callback(created.iterations[0]!.id, { endpoint: { baseUrl: simBase(), model: 'other' } }))
-        .status,
+      (await callback(first.data.callback.url, { endpoint: { baseUrl: simBase(), model: 'other' } })).status,
     ).toBe(409);
     const endpoint = await json<{ model: string; baseUrl: string }>(
       await api(`/v1/endpoints/${created.id}-m2`),
@@ -199,7 +214,7 @@ describe('iteration loops: build -> signed dataset webhook -> trainer callback -
     expect(run2.spec).toMatchObject({ alpha: 0.7, policy: `${created.id}-m2` });
     expect(
       (
-        await callback(second.data.iteration.id, {
+        await callback(second.data.callback.url, {
           endpoint: { baseUrl: simBase(), model: 'sim-policy-it2' },
         })
       ).status,
@@ -258,8 +273,8 @@ describe('iteration loops: build -> signed dataset webhook -> trainer callback -
       async () => ((await loopView(created.id)).iterations[0]!.status === 'training' ? true : null),
       1200,
     );
-    // No trainer: the signed callback is not available, the model is given with /next.
-    expect((await callback(first.id, { endpoint: { baseUrl: simBase(), model: 'm' } })).status).toBe(403);
+    // No trainer: no signed callback link exists (401, as for any bad link); the model goes to /next.
+    expect((await callback(first.id, { endpoint: { baseUrl: simBase(), model: 'm' } })).status).toBe(401);
     const needsModel = await api(`/v1/iterations/${first.id}/next`, { method: 'POST' });
     expect(needsModel.status).toBe(409);
     expect(await needsModel.json()).toMatchObject({ error: { code: 'needs_model' } });
@@ -307,8 +322,9 @@ describe('iteration loops: build -> signed dataset webhook -> trainer callback -
     expect(await unknownPolicy.json()).toMatchObject({ error: { code: 'unknown_endpoint' } });
     expect((await api('/v1/loops/loop_missing')).status).toBe(404);
     expect((await api('/v1/iterations/itr_missing')).status).toBe(404);
+    // An unknown iteration answers like a bad signature (nothing to probe ids with).
     expect((await callback('itr_missing', { endpoint: { baseUrl: simBase(), model: 'm' } })).status).toBe(
-      404,
+      401,
     );
     expect((await api('/v1/loops', { token: null })).status).toBe(401);
   });

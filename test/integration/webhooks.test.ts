@@ -1,8 +1,9 @@
 import { env as workerEnv } from 'cloudflare:workers';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { signatureHeader, SIGNATURE_HEADER, unixNow, verifySignature } from '../../shared/webhooks/signing';
 import type { RunFinishedMessage } from '../../shared/contracts/messages';
 import type { RunCounters } from '../../shared/contracts/run-view';
+import { signBuildHook } from '../../shared/webhooks/build-hook';
+import { SIGNATURE_HEADER, unixNow, verifySignature } from '../../shared/webhooks/signing';
 import type { CoreBindings } from '../../workers/common/env';
 import { emitEvent, MAX_DELIVERY_ATTEMPTS } from '../../workers/gateway/src/services/webhooks';
 import { api, eventually } from './helpers';
@@ -53,10 +54,12 @@ async function postHook(
   } = {},
 ): Promise<Response> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (options.key !== null) headers['idempotency-key'] = options.key ?? `key-${crypto.randomUUID()}`;
+  const key = options.key === null ? '' : (options.key ?? `key-${crypto.randomUUID()}`);
+  if (options.key !== null) headers['idempotency-key'] = key;
   if (options.signature !== null) {
+    // The build hook signs "<t>.<idempotency-key>.<raw body>" (shared/webhooks/build-hook.ts).
     headers[SIGNATURE_HEADER] =
-      options.signature ?? (await signatureHeader(options.secret ?? HOOK_SECRET, body, options.timestamp));
+      options.signature ?? (await signBuildHook(options.secret ?? HOOK_SECRET, key, body, options.timestamp));
   }
   return api('/v1/hooks/build', { method: 'POST', body, headers, token: options.token ?? null });
 }
@@ -96,7 +99,7 @@ describe('inbound build webhook POST /v1/hooks/build', () => {
     expect(replay.status).toBe(200);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(((await replay.json()) as RunView).id).toBe(run.id);
-    const again = await postHook(body, { key });
+    const again = await postHook(body, { key, timestamp: unixNow() - 5 });
     expect(((await again.json()) as RunView).id).toBe(run.id);
     expect(await runCount()).toBe(before + 1);
 
@@ -123,7 +126,7 @@ describe('inbound build webhook POST /v1/hooks/build', () => {
     await expectEnvelope(await postHook(body, { signature: 't=123,v1=nothex' }), 401, 'invalid_signature');
     await expectEnvelope(await postHook(body, { signature: null }), 401, 'invalid_signature');
     // A signature over other bytes (e.g. re-serialised JSON) does not verify.
-    const signedOther = await signatureHeader(HOOK_SECRET, JSON.stringify(spec, null, 2));
+    const signedOther = await signBuildHook(HOOK_SECRET, 'k', JSON.stringify(spec, null, 2));
     await expectEnvelope(await postHook(body, { signature: signedOther }), 401, 'invalid_signature');
     // A valid bearer token is no substitute for the signature.
     await expectEnvelope(await postHook(body, { signature: null, token: 'test-admin-token' }), 401);

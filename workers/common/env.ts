@@ -1,20 +1,16 @@
-import type { EndpointGate } from '../coordinator/src/endpoint-gate';
-import type { EnvPool } from '../coordinator/src/env-pool';
-import type { RunLedger } from '../coordinator/src/run-ledger';
-import type { TaskTree } from '../coordinator/src/task-tree';
 import type { EventsQueueMessage, JobMessage } from '../../shared/contracts/messages';
+import type { DurableObjectBindings } from './durable-objects';
+
+export { runLedgerStub, taskTreeName, taskTreeStub } from './durable-objects';
 
 /**
- * The bindings the workers share, with the Durable Object namespaces typed for RPC.
+ * The bindings the workers share, with the Durable Object namespaces typed for RPC
+ * (durable-objects.ts).
  * (The generated worker-configuration.d.ts files type them untyped; these narrow them.)
  */
-export interface CoreBindings {
+export interface CoreBindings extends DurableObjectBindings {
   DB: D1Database;
   BUCKET: R2Bucket;
-  TASK_TREE: DurableObjectNamespace<TaskTree>;
-  RUN_LEDGER: DurableObjectNamespace<RunLedger>;
-  ENDPOINT_GATE: DurableObjectNamespace<EndpointGate>;
-  ENV_POOL: DurableObjectNamespace<EnvPool>;
   EVENTS: Queue<EventsQueueMessage>;
   /** Passphrase that encrypts endpoint keys and webhook secrets at rest. */
   SECRETS_KEY?: string;
@@ -57,16 +53,4 @@ export function jobQueues(
     splice: [env.SPLICE, env.SPLICE_1],
   }[kind];
   return queues.filter((queue): queue is Queue<JobMessage> => queue !== undefined);
-}
-
-export function taskTreeName(runId: string, task: number): string {
-  return `${runId}:${task}`;
-}
-
-export function taskTreeStub(env: CoreBindings, runId: string, task: number) {
-  return env.TASK_TREE.get(env.TASK_TREE.idFromName(taskTreeName(runId, task)));
-}
-
-export function runLedgerStub(env: CoreBindings, runId: string) {
-  return env.RUN_LEDGER.get(env.RUN_LEDGER.idFromName(runId));
 }

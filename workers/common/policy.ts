@@ -1,12 +1,20 @@
 import type { ChatMessage } from '../../shared/chat';
 import { createChatClient, type ChatClient, type SampleResult } from '../../shared/inference/chat-client';
+import { budgetAfterRefusal } from '../../shared/inference/context-errors';
+import { isInferenceError } from '../../shared/inference/inference-error';
+import { promptCounterFor, type TokenizerSource } from '../../shared/inference/server-info';
+import { type ShrinkablePrompt, smallestFittingDrop } from '../../shared/prompts/fit-prompt';
 import type { CoreBindings } from './env';
 import { loadEndpoint } from './endpoints';
 import { JobInputError } from './environments';
+import { capText, DEFAULT_MAX_TEXT_CHARS } from '../../shared/text-cap';
 import { ensureCurrent, type JobContext } from './job-context';
+import { endpointGateStub } from './durable-objects';
 
 const clients = new Map<string, { client: ChatClient; loadedAt: number }>();
 const CLIENT_TTL_MS = 30_000;
+/** A third of the EndpointGate's lease TTL (5 minutes). */
+const LEASE_RENEW_MS = 100_000;
 
 async function clientFor(env: CoreBindings, name: string): Promise<ChatClient> {
   const cached = clients.get(name);
@@ -29,6 +37,8 @@ export interface SampleOptions {
   priority?: number;
   /** Checked once the slots are granted: a superseded or cancelled job makes no call. */
   context?: JobContext;
+  /** Longest response kept (characters); a longer one is cut with a marker (default 262144). */
+  maxChars?: number;
 }
 
 /**
@@ -43,18 +53,107 @@ export async function sampleThroughGate(
 ): Promise<SampleResult> {
   const client = await clientFor(env, endpointName);
   const gate = env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(endpointName));
-  // Without `n` support the client sends n requests at once: each needs its own slot.
+  // Without `n` support the client sends n requests at once: it needs n slots, granted together.
   const slots = client.endpoint.supportsN ? 1 : options.n;
-  const leases = await Promise.all(
-    Array.from({ length: slots }, (_, i) =>
-      gate.acquire(`${holderId}#${i}`, client.endpoint.maxConcurrency, options.priority ?? 0),
-    ),
-  );
+  const lease = await gate.acquire(holderId, client.endpoint.maxConcurrency, options.priority ?? 0, slots);
+  if ('refused' in lease)
+    throw new JobInputError(`endpoint "${endpointName}" (supportsN false): ${lease.refused}`);
+  // The lease is renewed while the request runs, so a slow answer never lets the gate over-admit.
+  const renewal = setInterval(() => void gate.renew(lease.leaseId).catch(() => false), LEASE_RENEW_MS);
   try {
     await ensureCurrent(options.context, 'inference call');
-    const { priority: _priority, context: _context, ...request } = options;
-    return await client.sample({ ...request, stop: client.endpoint.defaults.stop });
+    const { priority: _priority, context: _context, maxChars, ...request } = options;
+    const sampled = await client.sample({ ...request, stop: client.endpoint.defaults.stop });
+    const cap = maxChars ?? DEFAULT_MAX_TEXT_CHARS;
+    return { ...sampled, texts: sampled.texts.map((text) => capText(text, cap, 'completion')) };
   } finally {
-    await Promise.all(leases.map((lease) => gate.release(lease.leaseId)));
+    clearInterval(renewal);
+    await gate.release(lease.leaseId);
+  }
+}
+
+/** A prompt that cannot fit the model's context even with only the task and the latest step. */
+export class PromptTooLongError extends JobInputError {
+  constructor(
+    message: string,
+    readonly contextRetries: number,
+  ) {
+    super(message);
+    this.name = 'PromptTooLongError';
+  }
+}
+
+/** Refusals answered by shrinking further before the request is given up. */
+const MAX_CONTEXT_RETRIES = 8;
+
+export interface FittedSampleOptions extends Omit<SampleOptions, 'messages'> {
+  prompt: ShrinkablePrompt;
+  /** The run spec's context length, used when the server does not report `max_model_len`. */
+  contextTokens: number;
+}
+
+export interface FittedSampleResult extends SampleResult {
+  /** The prompt as sent (the last, accepted attempt). */
+  messages: ChatMessage[];
+  dropped: number;
+  /** Context-length refusals answered by shrinking the prompt and sending again. */
+  contextRetries: number;
+  tokenizer: TokenizerSource;
+}
+
+/**
+ * Samples with a prompt that fits: counted with the endpoint's own tokenizer when it serves one,
+ * budget = context length (the server's `max_model_len`, else the spec's) - max tokens, oldest
+ * steps dropped first. A context-length refusal (vLLM, SGLang, TGI, OpenAI wording) is read for
+ * the server's numbers, the budget rescaled to them and the request sent again with more steps
+ * dropped; only a prompt that cannot fit with the task and the latest step alone fails.
+ */
+export async function sampleFitted(
+  env: CoreBindings,
+  endpointName: string,
+  holderId: string,
+  options: FittedSampleOptions,
+): Promise<FittedSampleResult> {
+  const { prompt, contextTokens, ...request } = options;
+  const client = await clientFor(env, endpointName);
+  const { counter, info } = await promptCounterFor(client.endpoint);
+  const contextLength = info.maxModelLen ?? contextTokens;
+  let budget = contextLength - request.maxTokens;
+  const tooLong = (detail: string, retries: number) =>
+    new PromptTooLongError(
+      `the prompt does not fit the model's context of ${contextLength} tokens with ${request.maxTokens} ` +
+        `for the answer, even with only the task and the latest step: ${detail}`,
+      retries,
+    );
+  if (budget <= 0) throw tooLong('max tokens alone fill the context', 0);
+  let minDrop = 0;
+  for (let retries = 0; ; retries++) {
+    const fitted = await smallestFittingDrop(prompt, budget, (m) => counter.count(m), minDrop);
+    // The server's own count is exact: no need to be refused to know.
+    if (!fitted.fits && counter.source === 'server')
+      throw tooLong(`${fitted.tokens} prompt tokens by the server's tokenizer`, retries);
+    try {
+      const sampled = await sampleThroughGate(env, endpointName, holderId, {
+        ...request,
+        messages: fitted.messages,
+      });
+      return {
+        ...sampled,
+        messages: fitted.messages,
+        dropped: fitted.drop,
+        contextRetries: retries,
+        tokenizer: counter.source,
+      };
+    } catch (error) {
+      if (!isInferenceError(error) || error.kind !== 'context-length') throw error;
+      const said = error.context?.message ?? error.message;
+      if (fitted.drop >= prompt.maxDrop || retries + 1 >= MAX_CONTEXT_RETRIES)
+        throw tooLong(`the server said: ${said}`, retries + 1);
+      const rescaled = error.context
+        ? budgetAfterRefusal(error.context, request.maxTokens, fitted.tokens)
+        : null;
+      budget = Math.min(rescaled ?? Math.floor(fitted.tokens * 0.8), fitted.tokens - 1);
+      minDrop = fitted.drop + 1;
+    }
   }
 }

@@ -15,7 +15,7 @@ export interface VNode {
   terminal: boolean;
   visits: number;
   value: number;
-  judgement: 'good' | 'bad' | 'uncertain' | null;
+  judgement: 'good' | 'bad' | 'uncertain' | 'failed' | null;
   failed: boolean;
   error: string | null;
   /** In creation order (ascending numeric id). */

@@ -20,7 +20,11 @@ describe('webhook signatures', () => {
 
   it('accepts a fresh, correct signature', async () => {
     const header = await signatureHeader(secret, body, t);
-    expect(await verifySignature(secret, body, header, { now: t + 10 })).toEqual({ ok: true, timestamp: t });
+    expect(await verifySignature(secret, body, header, { now: t + 10 })).toEqual({
+      ok: true,
+      timestamp: t,
+      signature: header.split('v1=')[1],
+    });
   });
 
   it('rejects a wrong secret, a changed body and a changed timestamp', async () => {

@@ -1,9 +1,11 @@
 import { DurableObject } from 'cloudflare:workers';
+import type { EndpointGateApi } from '../../common/durable-objects';
 import { SlotGate, type SlotLease } from '../../../shared/inference/slot-gate';
 import type { CoordinatorBindings } from '../../common/env';
 import { Waiters } from './waiters';
 
-const LEASE_TTL_MS = 5 * 60_000;
+/** A lease not renewed for this long is taken back (holders renew every third of it). */
+export const LEASE_TTL_MS = 5 * 60_000;
 const MAX_WAIT_MS = 10 * 60_000;
 
 /**
@@ -17,23 +19,40 @@ const MAX_WAIT_MS = 10 * 60_000;
  * the calls already in flight are not counted until they end, and their releases are ignored
  * (lease ids carry the start time, so they never match a new lease).
  */
-export class EndpointGate extends DurableObject<CoordinatorBindings> {
+export class EndpointGate extends DurableObject<CoordinatorBindings> implements EndpointGateApi {
   private readonly waiters = new Waiters<SlotLease>();
   private gate: SlotGate | null = null;
   /** The alarm last set (null: none); re-set only when a lease expires earlier. */
   private alarmAt: number | null = null;
 
-  /** Resolves once the caller holds a slot; a higher `priority` is served first. */
-  async acquire(holderId: string, capacity: number, priority = 0): Promise<SlotLease> {
+  /**
+   * Resolves once the caller holds `slots` slots, all granted together (one lease); a higher
+   * `priority` is served first. More slots than the capacity are refused at once.
+   */
+  async acquire(
+    holderId: string,
+    capacity: number,
+    priority = 0,
+    slots = 1,
+  ): Promise<SlotLease | { refused: string }> {
+    if (slots > capacity)
+      return { refused: `cannot hold ${slots} slots at once: the capacity is ${capacity}` };
     const now = Date.now();
     const gate = this.gateWith(capacity, now);
     this.deliver(gate.expire(now).granted);
-    const answer = gate.acquire(holderId, now, priority);
+    const answer = gate.acquire(holderId, now, priority, slots);
     this.scheduleExpiry(gate);
     if (answer.status === 'granted') return answer.lease;
     return this.waiters.wait(answer.leaseId, MAX_WAIT_MS, () => {
       this.deliver(gate.release(answer.leaseId, Date.now()));
     });
+  }
+
+  /** A holder whose request is still running keeps its lease (false: it already expired). */
+  async renew(leaseId: string): Promise<boolean> {
+    const lease = this.gate?.renew(leaseId, Date.now()) ?? null;
+    if (lease) this.scheduleExpiry(this.gate!);
+    return lease !== null;
   }
 
   async release(leaseId: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import type { EnvPoolApi } from '../../common/durable-objects';
 import { createAgentGymSession } from '../../../shared/env/agentgym';
 import {
   EnvLeasePool,
@@ -21,7 +22,7 @@ export const DEFAULT_ENVS_PER_SERVER = 16;
  * calls on one id must never overlap), reuses them via /reset, caps how many exist, takes back
  * leases whose holder died and closes what is retired.
  */
-export class EnvPool extends DurableObject<CoordinatorBindings> {
+export class EnvPool extends DurableObject<CoordinatorBindings> implements EnvPoolApi {
   private readonly meta: MetaStore;
   private readonly waiters = new Waiters<LeaseGrant>();
   private pool: EnvLeasePool;

@@ -1,3 +1,4 @@
+import type { RetryPolicy } from '../../common/durable-objects';
 import { all } from './sql';
 
 /** A unit of work a TaskTree hands to a queue consumer and waits for. */
@@ -15,12 +16,7 @@ export interface JobRow extends Record<string, SqlStorageValue> {
   since: number;
 }
 
-export interface RetryPolicy {
-  /** How long a consumer has before the job is considered lost and re-sent. */
-  timeoutMs: number;
-  maxAttempts: number;
-  backoffMs: number;
-}
+export type { RetryPolicy };
 
 export const defaultRetryPolicy: RetryPolicy = { timeoutMs: 120_000, maxAttempts: 4, backoffMs: 1_000 };
 

@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import type { RunLedgerApi } from '../../common/durable-objects';
 import type { RunFinishedMessage } from '../../../shared/contracts/messages';
 import type { RunSpec } from '../../../shared/contracts/run-spec';
 import type {
@@ -9,6 +10,7 @@ import type {
   TaskStatus,
 } from '../../../shared/contracts/run-view';
 import { type CoordinatorBindings, taskTreeStub } from '../../common/env';
+import { envPoolStub } from '../../common/durable-objects';
 import { copyRunToD1, copyTaskToD1, type TaskRowCopy } from './ledger-d1';
 import { all, MetaStore, one } from './sql';
 
@@ -53,7 +55,7 @@ const SILENT_TASK_MS = 60_000;
  * the truth; D1 copies and the run's end effects (webhook, loop hook, env drain) follow it and
  * are retried by the alarm until they land: state first, effects after, never the reverse.
  */
-export class RunLedger extends DurableObject<CoordinatorBindings> {
+export class RunLedger extends DurableObject<CoordinatorBindings> implements RunLedgerApi {
   private readonly sql: SqlStorage;
   private readonly meta: MetaStore;
 
@@ -72,6 +74,14 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
     // 1 once a final task's counters are in D1 (ledgers made before this column: all copied).
     if (!columns.includes('d1_synced'))
       this.sql.exec('ALTER TABLE tasks ADD COLUMN d1_synced INTEGER NOT NULL DEFAULT 1');
+    // Prompt-fitting tallies, added later: created on ledgers that predate them.
+    for (const [name, type] of [
+      ['judge_failures', 'INTEGER NOT NULL DEFAULT 0'],
+      ['context_retries', 'INTEGER NOT NULL DEFAULT 0'],
+      ['tokenizer', 'TEXT'],
+    ] as const) {
+      if (!columns.includes(name)) this.sql.exec(`ALTER TABLE tasks ADD COLUMN ${name} ${type}`);
+    }
   }
 
   private get run(): RunMeta | null {
@@ -170,7 +180,7 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
     this.sql.exec(
       `UPDATE tasks SET status = ?, nodes = ?, policy_calls = ?, judge_calls = ?, prompt_tokens = ?,
        completion_tokens = ?, revision = ?, good = ?, failed_jobs = ?, reference_judge_calls = ?, error = ?, updated_at = ?,
-       d1_synced = ? WHERE task = ?`,
+       d1_synced = ?, judge_failures = ?, context_retries = ?, tokenizer = COALESCE(?, tokenizer) WHERE task = ?`,
       progress.status,
       progress.nodes,
       progress.policyCalls,
@@ -184,6 +194,9 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       progress.error ?? null,
       Date.now(),
       final ? 0 : 1,
+      progress.judgeFailures ?? 0,
+      progress.contextRetries ?? 0,
+      progress.tokenizer ?? null,
       task,
     );
     return final;
@@ -262,7 +275,7 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       // The run's AgentGym env ids are closed (the servers never clean up by themselves).
       const server = run.spec.envServer!;
       this.ctx.waitUntil(
-        this.env.ENV_POOL.get(this.env.ENV_POOL.idFromName(server))
+        envPoolStub(this.env, server)
           .drain(server)
           .catch(() => []),
       );
@@ -333,7 +346,10 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       `SELECT COUNT(*) AS tasks, SUM(status = 'done') AS tasksDone, SUM(status IN ('failed', 'cancelled')) AS tasksFailed,
        SUM(nodes) AS nodes, SUM(policy_calls) AS policyCalls, SUM(judge_calls) AS judgeCalls,
        SUM(prompt_tokens) AS promptTokens, SUM(completion_tokens) AS completionTokens, SUM(revision) AS revision,
-       SUM(good) AS good, SUM(failed_jobs) AS failedJobs, SUM(reference_judge_calls) AS referenceJudgeCalls FROM tasks`,
+       SUM(good) AS good, SUM(failed_jobs) AS failedJobs, SUM(reference_judge_calls) AS referenceJudgeCalls,
+       SUM(judge_failures) AS judgeFailures, SUM(context_retries) AS contextRetries,
+       (SELECT GROUP_CONCAT(tokenizer) FROM (SELECT DISTINCT tokenizer FROM tasks WHERE tokenizer IS NOT NULL ORDER BY tokenizer)) AS tokenizer
+       FROM tasks`,
     );
     const n = (k: string) => Number(row?.[k] ?? 0);
     return {
@@ -349,6 +365,9 @@ export class RunLedger extends DurableObject<CoordinatorBindings> {
       good: n('good'),
       failedJobs: n('failedJobs'),
       referenceJudgeCalls: n('referenceJudgeCalls'),
+      judgeFailures: n('judgeFailures'),
+      contextRetries: n('contextRetries'),
+      tokenizer: typeof row?.tokenizer === 'string' ? (row.tokenizer as string) : null,
     };
   }
 

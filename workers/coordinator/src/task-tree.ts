@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import type { TaskTreeApi } from '../../common/durable-objects';
 import type { AnyJob, JobResult, JobResultOf } from '../../../shared/contracts/jobs';
 import { jobResultSchema } from '../../../shared/contracts/jobs';
 import {
@@ -20,13 +21,18 @@ import {
   earlyJudgeFrontier,
   judgeInputsOnPath,
   nodesAwaitingJudgement,
+  type PairJudgements,
+  pairJudgeFrontier,
+  pairKeyOfJob,
   uniqueBadPaths,
 } from '../../../shared/revision';
 import type { RunSpec } from '../../../shared/contracts/run-spec';
-import type { TreeFile } from '../../../shared/contracts/tree-file';
+import type { Judgement, TreeFile } from '../../../shared/contracts/tree-file';
+
+type JudgementValue = Exclude<Judgement, null>;
 import { type CoordinatorBindings, jobQueues, runLedgerStub } from '../../common/env';
 import { defaultRetryPolicy, JobTable, type JobRow, type RetryPolicy } from './jobs';
-import type { TaskProgress, TaskStatus } from './run-ledger';
+import type { TaskProgress, TaskStatus } from '../../../shared/contracts/run-view';
 import { SearchStore } from './search-store';
 import { MetaStore } from './sql';
 import { TreeUpdates } from './tree-updates';
@@ -47,6 +53,10 @@ interface TreeMeta {
   pairs: number;
   /** Steps replayed before the search (`startFrom`); prepended to every expansion's path. */
   prefix: PathStep[];
+  /** Context-length refusals answered by shrinking a prompt (older trees: absent). */
+  contextRetries?: number;
+  /** How prompts were counted (the last job's answer). */
+  tokenizer?: string;
 }
 
 type JobKind = JobRow['kind'];
@@ -56,7 +66,7 @@ type JobKind = JobRow['kind'];
  * with deadlines and attempts. Results are accepted once per job id, so duplicated queue
  * deliveries and late results change nothing; overdue jobs are re-sent by the alarm.
  */
-export class TaskTree extends DurableObject<CoordinatorBindings> {
+export class TaskTree extends DurableObject<CoordinatorBindings> implements TaskTreeApi {
   private readonly meta: MetaStore;
   private readonly jobs: JobTable;
   private readonly store: SearchStore;
@@ -178,7 +188,12 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
         kind: 'judge',
         nodeId: job.node_id,
         taskDescription: inputs.taskDescription,
-        history: inputs.history,
+        ...(pairKeyOfJob(jobId) ? { pairKey: pairKeyOfJob(jobId) } : {}),
+        // The replayed `startFrom` steps are part of the judged step's history too.
+        history: [
+          ...(tree.prefix ?? []).map(({ action, observation }) => ({ action, observation })),
+          ...inputs.history,
+        ],
         current: inputs.current,
       };
     }
@@ -188,6 +203,8 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
       tree: toTreeFile(search, tree.task),
       firstObservation: search.nodes[0]!.observation,
       feedback: this.store.feedback(),
+      prefix: tree.prefix ?? [],
+      ...(tree.spec.judgeSampling === 'per-pair' ? { pairJudgements: this.pairJudgements() } : {}),
     };
   }
 
@@ -261,8 +278,8 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
         tree.judgeCalls += 1;
         tree.promptTokens += parsed.usage.promptTokens;
         tree.completionTokens += parsed.usage.completionTokens;
-        setJudgement(this.search!, job.node_id, parsed.judgement);
-        this.store.putFeedback(job.node_id, parsed.feedback);
+        noteFit(tree, parsed);
+        this.storeJudgement(jobId, job.node_id, parsed.judgement, parsed.feedback);
         break;
       case 'splice': {
         tree.revision = parsed.revision;
@@ -318,9 +335,9 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
     } else if (job.kind === 'expand' && search) {
       failExpansion(search, jobId, reason);
     } else if (job.kind === 'judge' && search) {
-      // A step the critic could not judge counts as uncertain, with the reason kept.
-      setJudgement(search, job.node_id, 'uncertain');
-      this.store.putFeedback(job.node_id, `not judged: ${reason}`);
+      // A step the critic could not judge is marked failed (not Uncertain), with the reason kept;
+      // the run counts it as a judge failure and says so.
+      this.storeJudgement(jobId, job.node_id, 'failed', `judge failed: ${reason}`);
     } else if (job.kind === 'splice') {
       tree.status = 'failed';
       tree.error = `could not write the task's records: ${reason}`;
@@ -426,6 +443,9 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
       referenceJudgeCalls: tree.referenceJudgeCalls,
       pairs: tree.pairs,
       failures: this.jobs.failures().map((f) => ({ id: f.id, reason: f.reason })),
+      judgeFailures: this.jobs.failures().filter((f) => f.id.startsWith('judge:')).length,
+      contextRetries: tree.contextRetries ?? 0,
+      tokenizer: tree.tokenizer ?? null,
     };
   }
 
@@ -462,6 +482,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
     tree.policyCalls += result.policyCalls;
     tree.promptTokens += result.usage.promptTokens;
     tree.completionTokens += result.usage.completionTokens;
+    noteFit(tree, result);
     applyExpansion(search, jobId, result.children);
     // New nodes are the distinct responses in order: attach each one's env snapshot.
     for (const node of search.nodes.slice(before)) {
@@ -499,9 +520,12 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
       }
     }
     if (tree.status === 'critiquing' && search) {
-      const frontier = this.judgeFrontier(tree, search);
+      const frontier =
+        tree.spec.judgeSampling === 'per-pair' && tree.spec.transition !== 'end'
+          ? this.pairFrontier(tree, search)
+          : this.judgeFrontier(tree, search).map(judgeJob);
       // dispatch() skips ids it has seen, so a judge already on its way is not sent twice.
-      jobs.push(...frontier.map(judgeJob));
+      jobs.push(...frontier);
       if (frontier.length === 0) {
         tree.status = 'splicing';
         jobs.push({ id: 'splice', kind: 'splice', nodeId: '0' });
@@ -519,8 +543,41 @@ export class TaskTree extends DurableObject<CoordinatorBindings> {
   private earlyJudgeJobs(tree: TreeMeta, search: SearchState): ReturnType<typeof judgeJob>[] {
     const { spec } = tree;
     if (!spec.judgeDuringSearch || spec.transition === 'end' || spec.maxPairsPerTask !== undefined) return [];
+    if (spec.judgeSampling === 'per-pair') return [];
     const thresholds = { alpha: spec.alpha, beta: spec.beta };
     return earlyJudgeFrontier(search.nodes, thresholds, spec.judgeLookahead ?? 1).map(judgeJob);
+  }
+
+  /**
+   * A verdict: on the node (per-node, shared by every pair through it) or, for a per-pair job, in
+   * that pair's own verdicts (feedback keyed "pair:node").
+   */
+  private storeJudgement(jobId: string, nodeId: string, judgement: JudgementValue, feedback: string): void {
+    const pairKey = pairKeyOfJob(jobId);
+    if (pairKey === undefined) {
+      setJudgement(this.search!, nodeId, judgement);
+      this.store.putFeedback(nodeId, feedback);
+      return;
+    }
+    const all = this.pairJudgements();
+    all[pairKey] = { ...(all[pairKey] ?? {}), [nodeId]: judgement };
+    this.meta.set('pairJudgements', all);
+    this.store.putFeedback(`${pairKey}:${nodeId}`, feedback);
+  }
+
+  private pairJudgements(): PairJudgements {
+    return this.meta.get<PairJudgements>('pairJudgements') ?? {};
+  }
+
+  /** Per-pair judging: the next step of every unresolved pair, judged after the search. */
+  private pairFrontier(tree: TreeMeta, search: SearchState): { id: string; kind: 'judge'; nodeId: string }[] {
+    const { pairs } = collectTaskPairs(toTreeFile(search, tree.task), {
+      alpha: tree.spec.alpha,
+      beta: tree.spec.beta,
+      seed: tree.spec.seed,
+      maxPairsPerTask: tree.spec.maxPairsPerTask,
+    });
+    return pairJudgeFrontier(pairs, this.pairJudgements()).map((j) => ({ ...j, kind: 'judge' as const }));
   }
 
   /** Steps still to judge (in order along each bad path that takes part in a pair). */
@@ -653,3 +710,9 @@ const expectedResult: Record<JobKind, JobResult['kind']> = {
   judge: 'judge',
   splice: 'splice',
 };
+
+/** Tallies how a job's prompt was fitted (context retries, the tokenizer used). */
+function noteFit(tree: TreeMeta, result: { contextRetries?: number; tokenizer?: string }): void {
+  tree.contextRetries = (tree.contextRetries ?? 0) + (result.contextRetries ?? 0);
+  if (result.tokenizer) tree.tokenizer = result.tokenizer;
+}

@@ -1,12 +1,16 @@
 import { hashToSeed } from '../../../shared/inference/seeded-random';
 import type { ExpandJob, ExpandedChild, JobResult } from '../../../shared/contracts/jobs';
 import { childOfStep, type PathStep } from '../../../shared/mcts';
-import type { RunSpec } from '../../../shared/contracts/run-spec';
-import { actionForRun, normalizeResponse, policyMessagesForRun } from '../../../shared/run-conversation';
+import {
+  actionForRun,
+  normalizeResponse,
+  observationForRun,
+  policyPromptForRun,
+} from '../../../shared/run-conversation';
 import type { CoreBindings } from '../../common/env';
 import { openEnvironment, releaseOutcomeFor, restoreToNode } from '../../common/environments';
 import { alwaysCurrent, ensureCurrent, type JobContext } from '../../common/job-context';
-import { sampleThroughGate } from '../../common/policy';
+import { sampleFitted } from '../../common/policy';
 
 /** Resets the environment to the task (and replays the run's `startFrom` steps): the tree's root. */
 export async function expandRoot(
@@ -22,7 +26,11 @@ export async function expandRoot(
     for (const response of job.spec.startFrom?.[String(job.task)] ?? []) {
       const action = actionForRun(job.spec, normalizeResponse(response));
       const result = await leased.session.step(action);
-      prefix.push({ response: normalizeResponse(response), action, observation: result.observation });
+      prefix.push({
+        response: normalizeResponse(response),
+        action,
+        observation: observationForRun(job.spec, result.observation),
+      });
       if (result.done) break;
     }
     const snapshot = await leased.session.snapshot();
@@ -46,9 +54,11 @@ export async function expandNode(
 ): Promise<JobResult> {
   const { spec } = job;
   const holder = leaseHolder(job);
-  const sampled = await sampleThroughGate(env, spec.policy, holder, {
+  const sampled = await sampleFitted(env, spec.policy, holder, {
     context,
-    messages: policyMessagesForRun(spec, job.path),
+    ...(spec.maxResponseChars ? { maxChars: spec.maxResponseChars } : {}),
+    prompt: policyPromptForRun(spec, job.path),
+    contextTokens: spec.contextTokens,
     n: spec.width,
     temperature: spec.temperature,
     maxTokens: spec.maxTokens,
@@ -65,7 +75,8 @@ export async function expandNode(
       await restoreToNode(leased.session, job.task, replay, job.snapshot);
       const action = actionForRun(spec, response);
       const result = await leased.session.step(action);
-      children.push({ ...childOfStep(response, action, result), snapshot: await leased.session.snapshot() });
+      const seen = { ...result, observation: observationForRun(spec, result.observation) };
+      children.push({ ...childOfStep(response, action, seen), snapshot: await leased.session.snapshot() });
     }
     await leased.release('ok');
   } catch (error) {
@@ -77,6 +88,8 @@ export async function expandNode(
     children,
     usage: sampled.usage,
     policyCalls: spec.width > 0 ? 1 : 0,
+    contextRetries: sampled.contextRetries,
+    tokenizer: sampled.tokenizer,
   };
 }
 

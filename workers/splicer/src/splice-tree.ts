@@ -116,7 +116,14 @@ export async function spliceTree(
     job.tree,
     {
       runId: job.runId,
-      rootPrefix: rootPrefixForRun(spec, job.firstObservation),
+      // Replayed `startFrom` steps belong to every record's conversation (not trained).
+      rootPrefix: [
+        ...rootPrefixForRun(spec, job.firstObservation),
+        ...(job.prefix ?? []).flatMap((step) => [
+          { role: 'assistant' as const, content: step.response },
+          { role: 'user' as const, content: step.observation },
+        ]),
+      ],
       env: envLabel(job),
       model: spec.policy,
     },
@@ -130,6 +137,7 @@ export async function spliceTree(
       unjudged: 'uncertain',
     },
     (nodeId) => job.feedback[nodeId],
+    job.pairJudgements,
   );
   const files = [
     { kind: 'revision' as const, records: result.revision },

@@ -27,7 +27,7 @@ import {
 } from '../../../../shared/contracts/datasets';
 import type { RunSpec } from '../../../../shared/contracts/run-spec';
 import { emitEventSafely } from '../services/webhooks';
-import { readRunRecords } from '../../../common/records';
+import { curatedDatasetSources, putDatasetCard } from '../../../common/dataset-curation';
 import { exportKey } from '../../../common/storage-keys';
 import type { GatewayBindings, GatewayContext } from '../context';
 import { ApiError, notFound } from '../errors';
@@ -194,11 +194,9 @@ export async function createDataset(
     createdAt,
   });
   try {
-    const sources: DatasetSource[] = input.runIds.map((runId, i) => ({
-      name: runId,
-      role: 'agent',
-      open: () => readRunRecords(env, runId, (specs[i] as RunSpec).tasks, input.kinds),
-    }));
+    const pooled = input.runIds.map((runId, i) => ({ runId, spec: specs[i] as RunSpec }));
+    const curated = await curatedDatasetSources(env, id, pooled, input.kinds, input.curation, input.seed);
+    const sources: DatasetSource[] = curated.sources;
     const generalKey = input.generalChatKey;
     if (generalKey) sources.push(generalChatSource(generalKey, () => readR2Jsonl(env.BUCKET, generalKey)));
     const assembled = await assembleDataset(sources, {
@@ -235,6 +233,7 @@ export async function createDataset(
       transition: first.transition,
       seed: input.seed,
       format: input.format,
+      curation: input.curation,
       ...(input.formatOptions ? { format_options: input.formatOptions } : {}),
       counts: {
         records: stats.train + stats.validation,
@@ -254,6 +253,7 @@ export async function createDataset(
       files,
       warnings: exportWarnings(input.format, options),
     });
+    await putDatasetCard(env, id, { ...curated.card, general: stats.general });
     await env.BUCKET.put(exportKey(id, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, {
       httpMetadata: { contentType: 'application/json' },
     });
@@ -276,6 +276,9 @@ export async function createDataset(
       counts: manifest.counts,
       files: manifest.files,
       links: view.links,
+      curation: input.curation,
+      manifest,
+      datacard: `/v1/datasets/${encodeURIComponent(id)}/datacard`,
     });
     return view;
   } catch (error) {
@@ -423,7 +426,7 @@ datasetsApp.openapi(
   },
 );
 
-async function requireDataset(env: GatewayBindings, id: string) {
+export async function requireDataset(env: GatewayBindings, id: string) {
   const row = await drizzle(env.DB).select().from(datasets).where(eq(datasets.id, id)).get();
   if (!row) throw notFound(`dataset ${id}`);
   return row;

@@ -1,13 +1,12 @@
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
-import { and, eq, isNull } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { inboundHooks } from '../../../../shared/db/schema';
 import type { RunSpec } from '../../../../shared/contracts/run-spec';
-import { SIGNATURE_HEADER, verifySignature } from '../../../../shared/webhooks/signing';
+import { verifyBuildHook } from '../../../../shared/webhooks/build-hook';
+import { DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER } from '../../../../shared/webhooks/signing';
+import { firstUseOfSignature, startOncePerKey } from '../services/hook-claims';
 import type { GatewayBindings, GatewayContext } from '../context';
-import { ApiError, errorEnvelopeSchema, errorResponse } from '../errors';
+import { errorEnvelopeSchema, errorResponse } from '../errors';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi';
 import { createRun, loadRunView, runCreateSchema, runViewSchema } from './runs';
 
@@ -20,12 +19,13 @@ interface HookBindings extends GatewayBindings {
   HOOK_SECRET?: string;
 }
 
-/** A key claimed by a delivery that died before starting its run is reclaimable after this. */
-const ABANDONED_CLAIM_MS = 60_000;
-
 const bytesToHex = (buffer: ArrayBuffer) =>
   [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('');
 
+/**
+ * Checks the signature over "<t>.<idempotency-key>.<raw body>" and that it was not accepted
+ * before (a replay within the window), before anything else is read.
+ */
 const requireSignature: MiddlewareHandler<GatewayContext> = async (c, next) => {
   const secret = (c.env as HookBindings).HOOK_SECRET;
   if (!secret) {
@@ -37,8 +37,17 @@ const requireSignature: MiddlewareHandler<GatewayContext> = async (c, next) => {
     );
   }
   const body = new Uint8Array(await c.req.arrayBuffer());
-  const verdict = await verifySignature(secret, body, c.req.header(SIGNATURE_HEADER));
+  const key = c.req.header('idempotency-key') ?? '';
+  const verdict = await verifyBuildHook(secret, key, body, c.req.header(SIGNATURE_HEADER));
   if (!verdict.ok) return errorResponse(c, 401, 'invalid_signature', verdict.message);
+  if (!(await firstUseOfSignature(c.env, verdict.signature, DEFAULT_TOLERANCE_SECONDS))) {
+    return errorResponse(
+      c,
+      401,
+      'replayed_signature',
+      'this signature was already used: sign every delivery afresh (a redelivery reuses the idempotency-key, not the signature)',
+    );
+  }
   await next();
 };
 
@@ -51,7 +60,7 @@ const hookHeaders = z.object({
     .describe('Unique per build request; redeliveries must reuse it'),
   [SIGNATURE_HEADER]: z
     .string()
-    .describe('t=<unix seconds>,v1=<hex HMAC-SHA256(HOOK_SECRET, "<t>.<raw body>")>'),
+    .describe('t=<unix seconds>,v1=<hex HMAC-SHA256(HOOK_SECRET, "<t>.<idempotency-key>.<raw body>")>'),
 });
 
 export const hooksApp = new OpenAPIHono<GatewayContext>();
@@ -65,8 +74,10 @@ hooksApp.openapi(
     summary: 'Start a build from a signed webhook (no bearer token; idempotent per idempotency-key)',
     description:
       'Body: a run spec, as for POST /v1/runs. Signed with HOOK_SECRET: header x-agent-r-signature: ' +
-      't=<unix>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">, at most 5 minutes old. A redelivery with the ' +
-      'same idempotency-key answers 200 with the run the first delivery started.',
+      't=<unix>,v1=<hex HMAC-SHA256 of "<t>.<idempotency-key>.<raw body>">, at most 5 minutes old either ' +
+      'way. A signature already accepted is refused as a replay (401 replayed_signature): sign each ' +
+      'delivery afresh. A redelivery with the same idempotency-key answers 200 with the run the first ' +
+      'delivery started; after an error the key is freed only when no run was created.',
     security: [],
     middleware: [requireSignature] as const,
     request: { headers: hookHeaders, ...jsonBody(runCreateSchema) },
@@ -74,7 +85,7 @@ hooksApp.openapi(
       201: jsonResponse(runViewSchema, 'The build was started'),
       200: jsonResponse(runViewSchema, 'A redelivery: the run started by the first delivery'),
       ...errorResponses,
-      401: { ...envelope, description: 'Missing, malformed, wrong or stale signature' },
+      401: { ...envelope, description: 'Missing, malformed, wrong, stale or replayed signature' },
       409: { ...envelope, description: 'The first delivery with this key is still being processed' },
       422: { ...envelope, description: 'The idempotency-key was used before with a different body' },
       503: { ...envelope, description: 'HOOK_SECRET is not set' },
@@ -84,48 +95,11 @@ hooksApp.openapi(
     const spec = c.req.valid('json') as RunSpec;
     const key = c.req.valid('header')['idempotency-key'];
     const bodyHash = bytesToHex(await crypto.subtle.digest('SHA-256', await c.req.arrayBuffer()));
-    const db = drizzle(c.env.DB);
-    for (let round = 0; round < 2; round++) {
-      const claimed = await db
-        .insert(inboundHooks)
-        .values({ idempotencyKey: key, runId: null, requestSha256: bodyHash, createdAt: Date.now() })
-        .onConflictDoNothing()
-        .returning({ key: inboundHooks.idempotencyKey });
-      if (claimed.length > 0) {
-        try {
-          const run = await createRun(c.env, spec);
-          await db.update(inboundHooks).set({ runId: run.id }).where(eq(inboundHooks.idempotencyKey, key));
-          c.header('location', `/v1/runs/${run.id}`);
-          return c.json(run, 201);
-        } catch (error) {
-          // Nothing started: free the key so a corrected redelivery can go through.
-          await db.delete(inboundHooks).where(eq(inboundHooks.idempotencyKey, key));
-          throw error;
-        }
-      }
-      const first = await db.select().from(inboundHooks).where(eq(inboundHooks.idempotencyKey, key)).get();
-      if (!first) continue; // freed between our insert and select: claim again
-      if (first.requestSha256 && first.requestSha256 !== bodyHash) {
-        throw new ApiError(
-          422,
-          'idempotency_key_reused',
-          `idempotency-key "${key}" was already used with a different body`,
-        );
-      }
-      if (first.runId) {
-        c.header('location', `/v1/runs/${first.runId}`);
-        c.header('idempotent-replayed', 'true');
-        return c.json(await loadRunView(c.env, first.runId), 200);
-      }
-      if (Date.now() - first.createdAt < ABANDONED_CLAIM_MS) break;
-      await db
-        .delete(inboundHooks)
-        .where(and(eq(inboundHooks.idempotencyKey, key), isNull(inboundHooks.runId)));
-    }
-    throw new ApiError(
-      409,
-      'in_progress',
-      `a delivery with idempotency-key "${key}" is still being processed; retry shortly`,
-    );
+    const outcome = await startOncePerKey(c.env, key, bodyHash, async (id) => {
+      await createRun(c.env, spec, { id });
+    });
+    c.header('location', `/v1/runs/${outcome.runId}`);
+    if (outcome.kind === 'existing') c.header('idempotent-replayed', 'true');
+    return c.json(await loadRunView(c.env, outcome.runId), outcome.kind === 'created' ? 201 : 200);
   },
 );

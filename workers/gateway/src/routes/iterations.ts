@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { iterations, runs } from '../../../../shared/db/schema';
 import { exportFormatSchema, exportRecords } from '../../../../shared/formats/export';
@@ -17,7 +17,9 @@ import { SIGNATURE_HEADER, verifySignature } from '../../../../shared/webhooks/s
 import type { EventBindings } from '../services/webhooks';
 import {
   createLoop,
+  iterationCallbackPath,
   iterationFilePath,
+  iterationLinkKey,
   type IterationRow,
   iterationView,
   listLoopRows,
@@ -245,15 +247,30 @@ iterationsApp.openapi(
 // ---------------------------------------------------------------------------------------------
 // Signed by the trainer (no bearer token)
 
-/** Checks the trainer's signature over the raw body with the loop's trainer secret. */
+/** One answer for "no such iteration", a bad link and a bad signature: nothing to probe ids with. */
+const refused = (c: Context<GatewayContext>) =>
+  errorResponse(
+    c,
+    401,
+    'invalid_signature',
+    'invalid or expired callback link, or a signature that does not match (use callback.url as given)',
+  );
+
+/**
+ * The trainer's callback: first the signed link (the server's key, no database read), then the
+ * trainer's signature over the raw body with the loop's trainer secret.
+ */
 const requireTrainerSignature: MiddlewareHandler<GatewayContext> = async (c, next) => {
   const id = c.req.param('id') ?? '';
-  const exists = await drizzle(c.env.DB)
-    .select({ id: iterations.id })
-    .from(iterations)
-    .where(eq(iterations.id, id))
-    .get();
-  if (!exists) return errorResponse(c, 404, 'not_found', `iteration ${id} not found`);
+  const link = await verifyDownloadPath(
+    await iterationLinkKey(c.env),
+    iterationCallbackPath(id),
+    c.req.query('expires'),
+    c.req.query('signature'),
+    undefined,
+    'POST',
+  );
+  if (!link.ok) return refused(c);
   const secret = await trainerSecretOf(c.env, id);
   if (!secret) {
     return errorResponse(
@@ -265,7 +282,7 @@ const requireTrainerSignature: MiddlewareHandler<GatewayContext> = async (c, nex
   }
   const body = new Uint8Array(await c.req.arrayBuffer());
   const verdict = await verifySignature(secret, body, c.req.header(SIGNATURE_HEADER));
-  if (!verdict.ok) return errorResponse(c, 401, 'invalid_signature', verdict.message);
+  if (!verdict.ok) return refused(c);
   await next();
 };
 
@@ -277,21 +294,27 @@ iterationHooksApp.openapi(
     path: '/{id}/callback',
     summary: "The trainer's callback: the model trained on this iteration's data (signed, no bearer token)",
     description:
-      "Signed with the loop's trainer secret: header x-agent-r-signature: t=<unix>,v1=<hex HMAC-SHA256 of " +
-      '"<t>.<raw body>">, at most 5 minutes old. The endpoint is registered as "<loop id>-m<index+1>"; ' +
+      'POST to callback.url exactly as the dataset.ready payload gives it (it carries a signed ' +
+      "?expires=&signature= checked before anything else). Signed with the loop's trainer secret: header " +
+      'x-agent-r-signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">, at most 5 minutes old. ' +
+      'An unknown iteration, a bad link and a bad signature all answer 401. The endpoint is registered as "<loop id>-m<index+1>"; ' +
       'with `auto` the next iteration starts at once. A repeated callback with the same model is harmless.',
     security: [],
     middleware: [requireTrainerSignature] as const,
     request: {
       params: idParam,
+      query: z.object({
+        expires: z.string().max(20).optional(),
+        signature: z.string().max(200).optional(),
+      }),
       headers: z.object({ [SIGNATURE_HEADER]: z.string().describe('t=<unix seconds>,v1=<hex HMAC>') }),
       ...jsonBody(callbackBodySchema),
     },
     responses: {
       200: jsonResponse(iterationViewSchema, 'The iteration, completed'),
       ...errorResponses,
+      401: { ...envelope, description: 'Unknown iteration, bad or expired link, or bad signature' },
       403: { ...envelope, description: 'The loop has no trainer' },
-      404: { ...envelope, description: 'No such iteration' },
       409: { ...envelope, description: 'The iteration is not waiting for a model, or has another one' },
     },
   }),
@@ -330,16 +353,21 @@ iterationHooksApp.openapi(
         },
       },
       ...errorResponses,
-      403: { ...envelope, description: 'Expired or wrongly signed link' },
+      403: { ...envelope, description: 'Unknown iteration, expired or wrongly signed link' },
     },
   }),
   async (c) => {
     const { id, file } = c.req.valid('param');
     const { expires, signature } = c.req.valid('query');
-    const secret = await trainerSecretOf(c.env, id);
-    if (!secret) throw notFound(`iteration ${id}`);
-    const check = await verifyDownloadPath(secret, iterationFilePath(id, file), expires, signature);
-    if (!check.ok) throw new ApiError(403, 'invalid_link', check.message);
+    // The link is checked with the server's key before any database read; an unknown iteration
+    // can have no valid link, so it gets the same 403 as a wrong or expired one.
+    const check = await verifyDownloadPath(
+      await iterationLinkKey(c.env),
+      iterationFilePath(id, file),
+      expires,
+      signature,
+    );
+    if (!check.ok) throw new ApiError(403, 'invalid_link', `invalid or expired link: ${check.message}`);
     const row = await drizzle(c.env.DB).select().from(iterations).where(eq(iterations.id, id)).get();
     if (!row?.runId) throw notFound(`the run of iteration ${id}`);
     if (file === 'manifest.json')

@@ -6,12 +6,14 @@ import { runs, trajectories } from '../../../../shared/db/schema';
 import { exportFormatSchema, exportRecords, exportWarnings } from '../../../../shared/formats/export';
 import { jsonlStream } from '../../../../shared/formats/jsonl';
 import { nativeRecordSchema } from '../../../../shared/revision';
-import { runManifestSchema } from '../../../../shared/contracts/manifest';
+import { curationSchema } from '../../../../shared/contracts/datacard';
+import { runManifestSchema, runWarnings } from '../../../../shared/contracts/manifest';
 import type { RunSpec } from '../../../../shared/contracts/run-spec';
 import { taskProgressViewSchema, taskViewSchema } from '../../../../shared/contracts/run-view';
 import { treeFileSchema } from '../../../../shared/contracts/tree-file';
 import { runLedgerStub, taskTreeStub } from '../../../common/env';
-import { readRecordAt, readRunRecords } from '../../../common/records';
+import { curatedRunRecords } from '../../../common/datacard';
+import { readRecordAt } from '../../../common/records';
 import { taskTreeKey } from '../../../common/storage-keys';
 import type { GatewayBindings, GatewayContext } from '../context';
 import { ApiError, notFound } from '../errors';
@@ -20,7 +22,7 @@ import { errorResponses, jsonResponse } from '../openapi';
 const runParam = z.object({ id: z.string().min(1).max(100) });
 const taskParam = runParam.extend({ task: z.coerce.number().int().nonnegative().max(1_000_000) });
 
-async function runRow(env: GatewayBindings, id: string) {
+export async function runRow(env: GatewayBindings, id: string) {
   const row = await drizzle(env.DB).select().from(runs).where(eq(runs.id, id)).get();
   if (!row) throw notFound(`run ${id}`);
   return { ...row, spec: row.spec as RunSpec };
@@ -193,6 +195,8 @@ runDataApp.openapi(
       query: z.object({
         format: exportFormatSchema.default('native'),
         kind: z.enum(['all', 'revision', 'good']).default('all'),
+        /** Defaults to the run spec's `curation`. */
+        curation: curationSchema.optional(),
       }),
     },
     responses: {
@@ -205,10 +209,10 @@ runDataApp.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid('param');
-    const { format, kind } = c.req.valid('query');
+    const { format, kind, curation } = c.req.valid('query');
     const row = await runRow(c.env, id);
     const kinds = kind === 'all' ? (['revision', 'good'] as const) : ([kind] as const);
-    const lines = exportRecords(readRunRecords(c.env, id, row.spec.tasks, kinds), format);
+    const lines = exportRecords(curatedRunRecords(c.env, id, row.spec, kinds, curation), format);
     const headers: Record<string, string> = {
       'content-type': 'application/x-ndjson; charset=utf-8',
       'content-disposition': `attachment; filename="${id}.${kind}.${format}.jsonl"`,
@@ -257,7 +261,11 @@ export async function buildRunManifest(env: GatewayBindings, id: string) {
       prompt_tokens: k?.promptTokens ?? 0,
       completion_tokens: k?.completionTokens ?? 0,
       reference_judge_calls: k?.referenceJudgeCalls ?? 0,
+      judge_failures: k?.judgeFailures ?? 0,
+      context_retries: k?.contextRetries ?? 0,
     },
+    tokenizer: k?.tokenizer ?? null,
+    warnings: runWarnings({ judge_failures: k?.judgeFailures ?? 0, context_retries: k?.contextRetries ?? 0 }),
     model: row.spec.policy,
     thresholds: { alpha: row.spec.alpha, beta: row.spec.beta, transition: row.spec.transition },
     seed: row.spec.seed,

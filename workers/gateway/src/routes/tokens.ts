@@ -66,6 +66,8 @@ tokensApp.openapi(
       createdAt: Date.now(),
       revokedAt: null,
       lastUsedAt: null,
+      scopes: ['admin'],
+      expiresAt: null,
     };
     await drizzle(c.env.DB).insert(apiTokens).values(row);
     return c.json({ ...view(row), token }, 201);

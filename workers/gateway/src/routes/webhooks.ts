@@ -3,6 +3,7 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { z } from 'zod';
 import { webhookDeliveries, webhooks } from '../../../../shared/db/schema';
+import { redactSignedLinks } from '../../../../shared/iterations/download-links';
 import { eventNames } from '../../../../shared/contracts/messages';
 import { sealWebhookSecret } from '../services/webhooks';
 import { requireOutboundUrl } from '../../../common/outbound';
@@ -206,7 +207,10 @@ webhooksApp.openapi(
       .all();
     const page = rows.slice(0, limit);
     return c.json(
-      { deliveries: page, next: rows.length > limit ? (page.at(-1)?.createdAt ?? null) : null },
+      {
+        deliveries: page.map((d) => ({ ...d, payload: redactSignedLinks(d.payload) })),
+        next: rows.length > limit ? (page.at(-1)?.createdAt ?? null) : null,
+      },
       200,
     );
   },

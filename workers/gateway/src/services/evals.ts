@@ -142,7 +142,10 @@ async function planRecovery(env: CoreBindings, row: EvalRow, spec: EvalSpec): Pr
     spec.tasks.includes(t),
   );
   const trees = await loadRunTrees(env, sourceRunId, sourceTasks);
-  const starts = recoveryStarts([...trees.values()], { cutSeed: spec.recovery?.cutSeed ?? 0 });
+  const starts = recoveryStarts([...trees.values()], {
+    cutSeed: spec.recovery?.cutSeed ?? 0,
+    maxFailedReward: spec.recovery?.maxFailedReward,
+  });
   const recoveryRunId = starts.length > 0 ? newId('run') : null;
   const plan: RecoveryPlan = {
     sourceRunId,
@@ -167,7 +170,10 @@ async function restartRecoveryRun(env: CoreBindings, row: EvalRow, spec: EvalSpe
     plan.sourceRunId,
     plan.starts.map((s) => s.task),
   );
-  const starts = recoveryStarts([...trees.values()], { cutSeed: spec.recovery?.cutSeed ?? 0 });
+  const starts = recoveryStarts([...trees.values()], {
+    cutSeed: spec.recovery?.cutSeed ?? 0,
+    maxFailedReward: spec.recovery?.maxFailedReward,
+  });
   await startRun(env, recoveryRunSpec(row.id, spec, starts), { id: row.recoveryRunId! });
 }
 

@@ -14,6 +14,7 @@ import { exportFormatSchema } from '../../../../shared/formats/export';
 import {
   alphaFor,
   type CallbackBody,
+  CALLBACK_LINK_SECONDS,
   DOWNLOAD_LINK_SECONDS,
   type LoopConfig,
   type LoopCreate,
@@ -23,7 +24,7 @@ import {
   type TrainerPayload,
 } from '../../../../shared/iterations';
 import type { EventMessage } from '../../../../shared/contracts/messages';
-import { type RunManifest, runManifestSchema } from '../../../../shared/contracts/manifest';
+import { type RunManifest, runManifestSchema, runWarnings } from '../../../../shared/contracts/manifest';
 import { type RunSpec, runSpecSchema } from '../../../../shared/contracts/run-spec';
 import { loadEndpoint, saveEndpoint } from '../../../common/endpoints';
 import { type CoreBindings, runLedgerStub } from '../../../common/env';
@@ -39,6 +40,7 @@ import {
 } from './evals';
 import { emitEventSafely, openWebhookSecret, sealWebhookSecret } from './webhooks';
 import { requireOutboundUrl } from '../../../common/outbound';
+import { derivedKey } from '../../../common/secrets';
 import { newId, runReferenceProblem, startRun } from './runs';
 import { loadWorld } from '../../../common/worlds';
 
@@ -320,7 +322,11 @@ export async function runManifestOf(env: CoreBindings, runId: string): Promise<R
       prompt_tokens: k?.promptTokens ?? 0,
       completion_tokens: k?.completionTokens ?? 0,
       reference_judge_calls: k?.referenceJudgeCalls ?? 0,
+      judge_failures: k?.judgeFailures ?? 0,
+      context_retries: k?.contextRetries ?? 0,
     },
+    tokenizer: k?.tokenizer ?? null,
+    warnings: runWarnings({ judge_failures: k?.judgeFailures ?? 0, context_retries: k?.contextRetries ?? 0 }),
     model: spec.policy,
     thresholds: { alpha: spec.alpha, beta: spec.beta, transition: spec.transition },
     seed: spec.seed,
@@ -334,19 +340,26 @@ export async function runManifestOf(env: CoreBindings, runId: string): Promise<R
 export const iterationFilePath = (iterationId: string, file: string) =>
   `/v1/iterations/${encodeURIComponent(iterationId)}/files/${file}`;
 
+/** The server's own key for the links handed to trainers (checked before any database read). */
+export const iterationLinkKey = (env: CoreBindings) => derivedKey(env, 'iteration links');
+
+export const iterationCallbackPath = (iterationId: string) =>
+  `/v1/iterations/${encodeURIComponent(iterationId)}/callback`;
+
 export async function trainerPayload(
   env: CoreBindings,
   loop: LoopRow,
   iteration: IterationRow,
-  secret: string,
 ): Promise<TrainerPayload> {
   const config = loop.config as LoopConfig;
   const manifest = await runManifestOf(env, iteration.runId!);
   const policy = await loadEndpoint(env, iteration.policyEndpoint);
-  const expires = Math.floor(Date.now() / 1000) + DOWNLOAD_LINK_SECONDS;
+  const now = Math.floor(Date.now() / 1000);
+  const expires = now + DOWNLOAD_LINK_SECONDS;
   const base = loop.publicUrl;
+  const linkKey = await iterationLinkKey(env);
   const signed = async (file: string) =>
-    `${base}${await signDownloadPath(secret, iterationFilePath(iteration.id, file), expires)}`;
+    `${base}${await signDownloadPath(linkKey, iterationFilePath(iteration.id, file), expires)}`;
   const datasets: Record<string, string> = {};
   const links: Record<string, string> = {};
   const runPath = `/v1/runs/${encodeURIComponent(iteration.runId!)}`;
@@ -383,7 +396,8 @@ export async function trainerPayload(
     },
     links: { manifest: `${base}${runPath}/manifest`, datasets: links },
     callback: {
-      url: `${base}/v1/iterations/${encodeURIComponent(iteration.id)}/callback`,
+      // A signed link (use it as given): the gateway checks it before reading anything.
+      url: `${base}${await signDownloadPath(linkKey, iterationCallbackPath(iteration.id), now + CALLBACK_LINK_SECONDS, 'POST')}`,
       method: 'POST',
       body: '{"endpoint": {"baseUrl": "http://host:8000/v1", "model": "NAME", "apiKey": "optional"}} signed like this webhook (x-agent-r-signature, same secret)',
     },
@@ -395,8 +409,7 @@ async function sendToTrainer(env: CoreBindings, loop: LoopRow, iteration: Iterat
   const db = drizzle(env.DB);
   const hook = await db.select().from(webhooks).where(eq(webhooks.id, loop.trainerWebhookId!)).get();
   if (!hook) throw new Error(`the trainer's webhook ${loop.trainerWebhookId} was deleted`);
-  const secret = await openWebhookSecret(env, hook);
-  const payload = await trainerPayload(env, loop, iteration, secret);
+  const payload = await trainerPayload(env, loop, iteration);
   const deliveryId = newId('dlv');
   const now = Date.now();
   await db.insert(webhookDeliveries).values({

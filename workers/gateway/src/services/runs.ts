@@ -1,7 +1,7 @@
 import { drizzle } from 'drizzle-orm/d1';
 import { runs } from '../../../../shared/db/schema';
 import type { RunSpec } from '../../../../shared/contracts/run-spec';
-import { endpointExists } from '../../../common/endpoints';
+import { endpointExists, loadEndpoint } from '../../../common/endpoints';
 import { type CoreBindings, runLedgerStub } from '../../../common/env';
 import { outboundRefusal } from '../../../common/outbound';
 import { loadWorld } from '../../../common/worlds';
@@ -19,7 +19,7 @@ export function newId(prefix: string): string {
 }
 
 export interface RunReferenceProblem {
-  code: 'unknown_endpoint' | 'unknown_world' | 'outbound_refused';
+  code: 'unknown_endpoint' | 'unknown_world' | 'outbound_refused' | 'width_exceeds_concurrency';
   message: string;
 }
 
@@ -35,6 +35,18 @@ export async function runReferenceProblem(
         message: `unknown endpoint "${name}": register it first with PUT /v1/endpoints/${name}`,
       };
     }
+  }
+  // Without `n` support an expansion needs `width` slots of the gate at once: more than the
+  // endpoint's maxConcurrency could never be granted, so the run would wait forever.
+  const policy = await loadEndpoint(env, spec.policy);
+  if (policy && !policy.supportsN && spec.width > policy.maxConcurrency) {
+    return {
+      code: 'width_exceeds_concurrency',
+      message:
+        `width ${spec.width} needs ${spec.width} concurrent requests to endpoint "${spec.policy}" ` +
+        `(supportsN is false), but its maxConcurrency is ${policy.maxConcurrency}: lower the width, ` +
+        `raise maxConcurrency, or set supportsN if the server accepts n`,
+    };
   }
   const envRefusal = spec.envServer ? outboundRefusal(env, spec.envServer, 'envServer') : null;
   if (envRefusal) return { code: 'outbound_refused', message: envRefusal };

@@ -5,6 +5,7 @@ import { decryptSecret, encryptSecret } from '../../../../shared/crypto/secret-b
 import { webhookDeliveries, webhooks } from '../../../../shared/db/schema';
 import { exportFormatSchema } from '../../../../shared/formats/export';
 import type { EventMessage, eventNames, RunFinishedMessage } from '../../../../shared/contracts/messages';
+import { redactSignedLinks } from '../../../../shared/iterations/download-links';
 import { httpFailureReason, networkFailureReason } from '../../../../shared/outbound/reasons';
 import { SIGNATURE_HEADER, signatureHeader } from '../../../../shared/webhooks/signing';
 import type { CoreBindings } from '../../../common/env';
@@ -224,6 +225,7 @@ export async function deliverWebhook(
       .update(webhookDeliveries)
       .set({
         status: 'failed',
+        payload: redactSignedLinks(delivery.payload),
         lastError: error,
         lastStatusCode: status,
         nextAttemptAt: null,
@@ -269,6 +271,8 @@ export async function deliverWebhook(
       .update(webhookDeliveries)
       .set({
         status: 'delivered',
+        // The signed links were for the receiver: once it has them, they are not kept in plain text.
+        payload: redactSignedLinks(delivery.payload),
         lastStatusCode: outcome.status,
         lastError: null,
         nextAttemptAt: null,

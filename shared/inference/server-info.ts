@@ -1,0 +1,158 @@
+import type { ChatMessage } from '../chat';
+import type { Endpoint } from './endpoint';
+
+/**
+ * What an inference server tells about itself, learned once per endpoint (base URL + model) and
+ * cached: whether it counts tokens for us (vLLM's `POST /tokenize`, served at the root, next to
+ * `/v1`) and its context length (`max_model_len` of the model's card in `GET /v1/models`, which
+ * vLLM reports and most other servers leave out).
+ */
+export interface ServerInfo {
+  tokenize: boolean;
+  maxModelLen: number | null;
+}
+
+/** How a prompt's tokens were counted: the server's tokenizer, a local library, or the estimate. */
+export type TokenizerSource = 'server' | 'library' | 'estimate';
+
+export interface PromptCounter {
+  source: TokenizerSource;
+  /** Tokens of the whole chat prompt, chat template included where the source knows it. */
+  count(messages: readonly ChatMessage[]): Promise<number>;
+}
+
+type ProbeEndpoint = Pick<Endpoint, 'baseUrl' | 'model' | 'apiKey' | 'timeoutMs'>;
+
+const PROBE_TIMEOUT_MS = 5_000;
+const CACHE_TTL_MS = 10 * 60_000;
+const cache = new Map<string, { info: Promise<ServerInfo>; at: number }>();
+
+function keyOf(endpoint: ProbeEndpoint): string {
+  return `${endpoint.baseUrl.replace(/\/+$/, '')}|${endpoint.model}`;
+}
+
+/** `http://host:8000/v1` -> `http://host:8000`: where vLLM serves /tokenize. */
+export function serverRoot(baseUrl: string): string {
+  return baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
+}
+
+function headers(endpoint: ProbeEndpoint): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}),
+  };
+}
+
+async function fetchJson(
+  fetchFn: typeof fetch,
+  url: string,
+  init: RequestInit,
+  timeoutMs: number,
+): Promise<unknown | null> {
+  try {
+    const res = await fetchFn(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) {
+      await res.body?.cancel();
+      return null;
+    }
+    return (await res.json()) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+/** Asks vLLM's /tokenize to count a chat prompt; null when the server does not (or fails to). */
+async function tokenizeCount(
+  endpoint: ProbeEndpoint,
+  fetchFn: typeof fetch,
+  messages: readonly ChatMessage[],
+): Promise<number | null> {
+  const body = await fetchJson(
+    fetchFn,
+    `${serverRoot(endpoint.baseUrl)}/tokenize`,
+    {
+      method: 'POST',
+      headers: headers(endpoint),
+      body: JSON.stringify({ model: endpoint.model, messages, add_generation_prompt: true }),
+    },
+    Math.min(endpoint.timeoutMs, PROBE_TIMEOUT_MS),
+  );
+  const count = (body as { count?: unknown } | null)?.count;
+  return typeof count === 'number' && Number.isInteger(count) && count >= 0 ? count : null;
+}
+
+async function probe(endpoint: ProbeEndpoint, fetchFn: typeof fetch): Promise<ServerInfo> {
+  const timeout = Math.min(endpoint.timeoutMs, PROBE_TIMEOUT_MS);
+  const [models, count] = await Promise.all([
+    fetchJson(
+      fetchFn,
+      `${endpoint.baseUrl.replace(/\/+$/, '')}/models`,
+      { headers: headers(endpoint) },
+      timeout,
+    ),
+    tokenizeCount(endpoint, fetchFn, [{ role: 'user', content: 'probe' }]),
+  ]);
+  const cards = (models as { data?: unknown } | null)?.data;
+  let maxModelLen: number | null = null;
+  if (Array.isArray(cards)) {
+    const card = (cards.find((c) => (c as { id?: unknown })?.id === endpoint.model) ?? cards[0]) as
+      | { max_model_len?: unknown }
+      | undefined;
+    const len = card?.max_model_len;
+    if (typeof len === 'number' && Number.isInteger(len) && len > 0) maxModelLen = len;
+  }
+  return { tokenize: count !== null, maxModelLen };
+}
+
+/** The server's info, probed on first use and cached per (base URL, model). */
+export function serverInfo(endpoint: ProbeEndpoint, fetchFn: typeof fetch = fetch): Promise<ServerInfo> {
+  const key = keyOf(endpoint);
+  const hit = cache.get(key);
+  if (hit && Date.now() - hit.at < CACHE_TTL_MS) return hit.info;
+  const info = probe(endpoint, fetchFn);
+  cache.set(key, { info, at: Date.now() });
+  return info;
+}
+
+/** Forgets every probe (tests). */
+export function clearServerInfoCache(): void {
+  cache.clear();
+}
+
+/** Chat templates add a few tokens of framing per message. */
+export const PER_MESSAGE_OVERHEAD_TOKENS = 4;
+
+/** A cheap, tokenizer-free estimate (about 4 characters per token for English text). */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+export function estimatePromptTokens(messages: readonly ChatMessage[]): number {
+  return messages.reduce((sum, m) => sum + estimateTokens(m.content) + PER_MESSAGE_OVERHEAD_TOKENS, 0);
+}
+
+export const estimateCounter: PromptCounter = {
+  source: 'estimate',
+  count: async (messages) => estimatePromptTokens(messages),
+};
+
+/**
+ * The best counter for an endpoint: its own tokenizer when it serves /tokenize, else the estimate.
+ * (A local tokenizer library would slot in between; none ships with the project, see README.)
+ * A /tokenize call that fails later falls back to the estimate for that prompt.
+ */
+export async function promptCounterFor(
+  endpoint: ProbeEndpoint,
+  fetchFn: typeof fetch = fetch,
+): Promise<{ counter: PromptCounter; info: ServerInfo }> {
+  const info = await serverInfo(endpoint, fetchFn);
+  if (!info.tokenize) return { counter: estimateCounter, info };
+  return {
+    info,
+    counter: {
+      source: 'server',
+      count: async (messages) =>
+        (await tokenizeCount(endpoint, fetchFn, messages)) ?? estimatePromptTokens(messages),
+    },
+  };
+}

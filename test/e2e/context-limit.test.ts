@@ -1,0 +1,150 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { downloadRun, runAndWait } from '../../cli/bench/build-run';
+import {
+  registerEndpoint,
+  removeDir,
+  type StackHandle,
+  startScenarioStack,
+  tempDir,
+} from '../../cli/bench/fault-scenarios';
+import { type SimPolicyServer, startSimPolicy } from '../../cli/sim-policy/server';
+import type { RunSpecInput } from '../../shared/contracts/run-spec';
+
+// Builds against servers with a real context limit (sim-policy answering over-long requests with
+// vLLM's exact 400 body). The short form runs in `npm test`; AGENT_R_CONTEXT_FULL=1 runs the
+// issue's figures: 10 default-world tasks at depth 20 against a 2048-token context.
+const full = process.env.AGENT_R_CONTEXT_FULL === '1';
+const CONTEXT = 2048;
+/**
+ * Max tokens of the build without /tokenize: the short form's shallower trees meet the limit only
+ * when less of the context is left for the prompt.
+ */
+const PLAIN_MAX_TOKENS = full ? 500 : 900;
+const simOptions = { latencyMs: 5, perTokenMs: 0.05, seed: 0 };
+const timeoutMs = (full ? 40 : 8) * 60_000;
+const spec: RunSpecInput = full
+  ? { tasks: Array.from({ length: 10 }, (_, i) => i), depth: 20, jobTimeoutMs: 60_000 }
+  : { tasks: [5, 6], iterations: 4, width: 3, depth: 20, jobTimeoutMs: 60_000 };
+
+interface Counts {
+  failed_jobs: number;
+  judge_failures: number;
+  context_retries: number;
+  judge_calls: number;
+  reference_judge_calls: number;
+  revision: number;
+}
+
+describe(`builds against a ${CONTEXT}-token context (${full ? 'full' : 'short'} form)`, () => {
+  let workDir = '';
+  let handle: StackHandle | null = null;
+  let vllm: SimPolicyServer;
+  let plain: SimPolicyServer;
+  type Built = Awaited<ReturnType<typeof build>>;
+  let perNode: Built;
+  let perPair: Built;
+  let noTokenize: Built;
+
+  beforeAll(async () => {
+    workDir = await tempDir('agent-r-context-');
+    handle = await startScenarioStack(join(workDir, 'state'), simOptions);
+    // Like vLLM: /tokenize and max_model_len. Like SGLang or a hosted API: neither.
+    vllm = await startSimPolicy({ ...simOptions, contextLimit: CONTEXT });
+    plain = await startSimPolicy({
+      ...simOptions,
+      contextLimit: CONTEXT,
+      tokenize: false,
+      reportMaxModelLen: false,
+    });
+    await registerEndpoint(handle.api, 'ctx-vllm', `${vllm.url}/v1`);
+    await registerEndpoint(handle.api, 'ctx-plain', `${plain.url}/v1`);
+    // The three builds at once: the endpoints' gates keep each server within its capacity.
+    [perNode, noTokenize, perPair] = await Promise.all([
+      build('ctx-vllm'),
+      build('ctx-plain', { contextTokens: CONTEXT, maxTokens: PLAIN_MAX_TOKENS }),
+      build('ctx-vllm', { judgeSampling: 'per-pair' }),
+    ]);
+  }, 240_000 + timeoutMs);
+
+  afterAll(async () => {
+    await Promise.all([vllm?.close(), plain?.close()]);
+    await handle?.stack.stop();
+    await removeDir(workDir);
+  }, 60_000);
+
+  async function build(policy: string, extra: Partial<RunSpecInput> = {}) {
+    const run = await runAndWait(handle!.api, { ...spec, policy, ...extra }, { timeoutMs });
+    const dir = join(workDir, `${policy}-${extra.judgeSampling ?? 'per-node'}`);
+    const manifest = await downloadRun(handle!.api, run.runId, spec.tasks, dir);
+    const records = (await readFile(join(dir, 'revision.native.jsonl'), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map(
+        (line) => JSON.parse(line) as { revise_feedback: { judgement: string; revision_feedback: string }[] },
+      );
+    return {
+      manifest: manifest as typeof manifest & { tokenizer: string | null },
+      counts: manifest.counts as unknown as Counts,
+      records,
+    };
+  }
+
+  it("with /tokenize and max_model_len: every prompt fits by the server's count, no job or judgement fails", () => {
+    const { manifest, counts, records } = perNode;
+    const stats = vllm.stats();
+    console.log(
+      `ctx-vllm: status ${manifest.status}, failed jobs ${counts.failed_jobs}, judge failures ${counts.judge_failures}, ` +
+        `context retries ${counts.context_retries}, refusals ${stats.contextRefusals}, largest prompt ${stats.maxPromptTokens} ` +
+        `tokens (+500 max tokens <= ${CONTEXT}), tokenize calls ${stats.tokenizeCalls}, revision records ${counts.revision}, ` +
+        `judge calls ${counts.judge_calls} (reference pattern ${counts.reference_judge_calls})`,
+    );
+    expect(manifest.status).toBe('completed');
+    expect(counts.failed_jobs).toBe(0);
+    expect(counts.judge_failures).toBe(0);
+    expect(manifest.tokenizer).toBe('server');
+    // Counted with the server's own tokenizer, no request was ever over the context.
+    expect(stats.contextRefusals).toBe(0);
+    expect(counts.context_retries).toBe(0);
+    expect(stats.maxPromptTokens + 500).toBeLessThanOrEqual(CONTEXT);
+    // The limit was reached: without the budget, deep prompts would have been refused.
+    expect(stats.maxPromptTokens + 500).toBeGreaterThan(CONTEXT * 0.8);
+    expect(records.length).toBeGreaterThan(0);
+    for (const record of records)
+      for (const f of record.revise_feedback) expect(f.judgement).not.toBe('Failed');
+  });
+
+  it('without /tokenize: the 400s are read, prompts shrunk and sent again, and the build still completes', () => {
+    const { manifest, counts } = noTokenize;
+    const stats = plain.stats();
+    console.log(
+      `ctx-plain: status ${manifest.status}, failed jobs ${counts.failed_jobs}, judge failures ${counts.judge_failures}, ` +
+        `context retries ${counts.context_retries} (= ${stats.contextRefusals} refusals of ${stats.requests} requests), ` +
+        `largest answered prompt ${stats.maxPromptTokens}, revision records ${counts.revision}`,
+    );
+    expect(manifest.status).toBe('completed');
+    expect(counts.failed_jobs).toBe(0);
+    expect(counts.judge_failures).toBe(0);
+    expect(manifest.tokenizer).toBe('estimate');
+    // The 4-characters estimate undercounts this tokenizer: refusals happen and each is retried.
+    expect(stats.contextRefusals).toBeGreaterThan(0);
+    expect(counts.context_retries).toBe(stats.contextRefusals);
+    expect(stats.maxPromptTokens + PLAIN_MAX_TOKENS).toBeLessThanOrEqual(CONTEXT);
+  });
+
+  it("per-pair judge sampling makes the reference's judge calls on the same trees", () => {
+    console.log(
+      `judge calls: per-node ${perNode.counts.judge_calls} (reference pattern on its verdicts ` +
+        `${perNode.counts.reference_judge_calls}), per-pair ${perPair.counts.judge_calls} (reference pattern on its ` +
+        `verdicts ${perPair.counts.reference_judge_calls}); nodes ${perNode.manifest.counts.nodes} / ${perPair.manifest.counts.nodes}`,
+    );
+    expect(perPair.manifest.status).toBe('completed');
+    expect(perPair.counts.failed_jobs).toBe(0);
+    // The search does not depend on the judge: the same trees.
+    expect(perPair.manifest.counts.nodes).toBe(perNode.manifest.counts.nodes);
+    // Per pair, every pair judges its bad path up to its first Bad: exactly the reference's calls.
+    expect(perPair.counts.judge_calls).toBe(perPair.counts.reference_judge_calls);
+    expect(perPair.counts.judge_calls).toBeGreaterThan(perNode.counts.judge_calls);
+  });
+});

@@ -1,0 +1,94 @@
+import type { AnyJob, JobResult } from '../../shared/contracts/jobs';
+import type { RunSpec } from '../../shared/contracts/run-spec';
+import type {
+  LedgerStatus,
+  RunCounters,
+  RunStatus,
+  TaskProgress,
+  TaskProgressView,
+  TaskStatus,
+} from '../../shared/contracts/run-view';
+import type { TreeFile } from '../../shared/contracts/tree-file';
+import type { LeaseGrant, ReleaseOutcome } from '../../shared/env/agentgym';
+import type { AgentGymFlavor } from '../../shared/env/types';
+import type { SlotLease } from '../../shared/inference/slot-gate';
+
+// What the coordinator's Durable Objects answer over RPC: the workers, the gateway and the objects
+// themselves call them through these interfaces (each class `implements` its own, so they cannot
+// drift), never through the classes. That keeps every import pointing one way: workers/common
+// knows the objects' surface, workers/coordinator implements it.
+
+/** Deadlines and retries of a TaskTree's jobs. */
+export interface RetryPolicy {
+  /** How long a consumer has before the job is considered lost and re-sent. */
+  timeoutMs: number;
+  maxAttempts: number;
+  backoffMs: number;
+}
+
+/** One per run x task: the search, its jobs and its tree. */
+export interface TaskTreeApi extends Rpc.DurableObjectBranded {
+  start(runId: string, task: number, spec: RunSpec): Promise<void>;
+  getJob(jobId: string): Promise<AnyJob | null>;
+  completeJob(jobId: string, result: JobResult, attempt?: number): Promise<{ accepted: boolean }>;
+  keepAlive(jobId: string, attempt: number): Promise<boolean>;
+  failJob(jobId: string, reason: string, retryable?: boolean, attempt?: number): Promise<void>;
+  cancel(reason?: string): Promise<void>;
+  status(): Promise<TaskStatus | null>;
+  treeFile(): Promise<TreeFile | null>;
+  progress(): Promise<Omit<TaskProgressView, 'task'> | null>;
+  setRetryPolicy(policy: Partial<RetryPolicy>): Promise<void>;
+}
+
+/** One per run: its tasks, counters and status. */
+export interface RunLedgerApi extends Rpc.DurableObjectBranded {
+  start(runId: string, spec: RunSpec): Promise<void>;
+  reportTask(task: number, progress: TaskProgress): Promise<void>;
+  cancel(): Promise<RunStatus | null>;
+  counters(): RunCounters;
+  status(): Promise<LedgerStatus | null>;
+}
+
+/** One per inference endpoint: never more requests in flight than its maxConcurrency. */
+export interface EndpointGateApi extends Rpc.DurableObjectBranded {
+  /** `refused`: more slots than the capacity (they could never be granted together). */
+  acquire(
+    holderId: string,
+    capacity: number,
+    priority?: number,
+    slots?: number,
+  ): Promise<SlotLease | { refused: string }>;
+  renew(leaseId: string): Promise<boolean>;
+  release(leaseId: string): Promise<void>;
+  stats(): Promise<{ capacity: number; inUse: number; queued: number }>;
+}
+
+/** One per AgentGym server: its env ids, leased exclusively. */
+export interface EnvPoolApi extends Rpc.DurableObjectBranded {
+  lease(server: string, flavor: AgentGymFlavor, holderId: string, cap?: number): Promise<LeaseGrant>;
+  registerCreated(leaseId: string, envId: number): Promise<{ ok: boolean; reason?: string }>;
+  release(leaseId: string, outcome?: ReleaseOutcome): Promise<void>;
+  drain(server: string): Promise<number[]>;
+}
+
+/** The namespaces, typed for RPC. */
+export interface DurableObjectBindings {
+  TASK_TREE: DurableObjectNamespace<TaskTreeApi>;
+  RUN_LEDGER: DurableObjectNamespace<RunLedgerApi>;
+  ENDPOINT_GATE: DurableObjectNamespace<EndpointGateApi>;
+  ENV_POOL: DurableObjectNamespace<EnvPoolApi>;
+}
+
+// Every stub comes from here, by name (getByName: the name is the object's identity).
+
+export const taskTreeName = (runId: string, task: number): string => `${runId}:${task}`;
+
+export const taskTreeStub = (env: DurableObjectBindings, runId: string, task: number) =>
+  env.TASK_TREE.getByName(taskTreeName(runId, task));
+
+export const runLedgerStub = (env: DurableObjectBindings, runId: string) => env.RUN_LEDGER.getByName(runId);
+
+export const endpointGateStub = (env: DurableObjectBindings, endpoint: string) =>
+  env.ENDPOINT_GATE.getByName(endpoint);
+
+export const envPoolStub = (env: DurableObjectBindings, server: string) => env.ENV_POOL.getByName(server);
