@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestTrainer, startTestTrainer } from '../../tools/test-trainer/server';
-import { projectRoot, type ServeProcess, startServe } from '../helpers/cli-process';
+import { type CliResult, runCli, type ServeProcess, startServe } from '../helpers/cli-process';
 
 // The whole iterate-train-evaluate loop with real processes: `agent-r serve` (every worker under
 // wrangler dev + sim-policy), the CLI (`iterate start --wait`, `iterate status`, `eval`), and the
@@ -13,30 +12,8 @@ import { projectRoot, type ServeProcess, startServe } from '../helpers/cli-proce
 
 const SECRET = 'e2e-trainer-secret-0123456789';
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string>, timeoutMs = 150_000): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['cli/bin.js', ...args], {
-      cwd: projectRoot,
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], env: Record<string, string>, timeoutMs = 150_000) =>
+  runCli(args, { env, timeoutMs });
 
 const lastJson = <T>(result: CliResult): T => JSON.parse(result.stdout.trim().split('\n').at(-1)!) as T;
 

@@ -11,38 +11,44 @@ export interface ServeProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs `agent-r serve` as a real process and waits for its API_URL/API_TOKEN lines. */
-export async function startServe(
-  args: string[] = [],
-  env: Record<string, string> = {},
-  timeoutMs = 180_000,
-): Promise<ServeProcess> {
-  const child = spawn(process.execPath, ['cli/bin.js', 'serve', ...args], {
+export interface StartedProcess {
+  child: ChildProcess;
+  /** Everything printed so far. */
+  stdout: () => string;
+  output: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts a long-running process from the project root and waits until its stdout matches `ready`. */
+export async function startProcess(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string>; ready: RegExp; what: string; timeoutMs?: number },
+): Promise<StartedProcess> {
+  const child = spawn(command, args, {
     cwd: projectRoot,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', ...env },
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-100_000)));
   const output = () => `stdout:\n${stdout}\nstderr:\n${stderr}`;
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const started = Date.now();
-  while (!/API_TOKEN=\S+/.test(stdout)) {
-    if (child.exitCode !== null) throw new Error(`serve exited early (${child.exitCode})\n${output()}`);
-    if (Date.now() - started > timeoutMs) {
+  while (!options.ready.test(stdout)) {
+    if (child.exitCode !== null)
+      throw new Error(`${options.what} exited early (${child.exitCode})\n${output()}`);
+    if (Date.now() - started > (options.timeoutMs ?? 180_000)) {
       child.kill('SIGKILL');
-      throw new Error(`serve did not print API_URL/API_TOKEN in time\n${output()}`);
+      throw new Error(`${options.what} did not get ready in time\n${output()}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  const apiUrl = /API_URL=(\S+)/.exec(stdout)![1]!;
-  const token = /API_TOKEN=(\S+)/.exec(stdout)![1]!;
   return {
     child,
-    apiUrl,
-    token,
+    stdout: () => stdout,
     output,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null) child.kill(signal);
@@ -52,6 +58,23 @@ export async function startServe(
       return code;
     },
   };
+}
+
+/** Runs `agent-r serve` as a real process and waits for its API_URL/API_TOKEN lines. */
+export async function startServe(
+  args: string[] = [],
+  env: Record<string, string> = {},
+  timeoutMs = 180_000,
+): Promise<ServeProcess> {
+  const serve = await startProcess(process.execPath, ['cli/bin.js', 'serve', ...args], {
+    env,
+    ready: /API_TOKEN=\S+/,
+    what: 'serve',
+    timeoutMs,
+  });
+  const apiUrl = /API_URL=(\S+)/.exec(serve.stdout())![1]!;
+  const token = /API_TOKEN=(\S+)/.exec(serve.stdout())![1]!;
+  return { child: serve.child, apiUrl, token, output: serve.output, stop: serve.stop };
 }
 
 /** Pids of processes whose command line contains `needle` (from /proc; Linux only). */
@@ -76,13 +99,14 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `agent-r ARGS` as a real process (from `cwd`, default the project root) and collects its output. */
-export function runCli(
+/** Runs a command to its end (SIGKILL after timeoutMs) and collects its output. */
+export function runProcess(
+  command: string,
   args: string[],
   options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
 ): Promise<CliResult> {
   return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, [resolve(projectRoot, 'cli/bin.js'), ...args], {
+    const child = spawn(command, args, {
       cwd: options.cwd ?? projectRoot,
       env: { ...process.env, WRANGLER_SEND_METRICS: 'false', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -97,4 +121,12 @@ export function runCli(
       resolveRun({ code, stdout, stderr });
     });
   });
+}
+
+/** Runs `agent-r ARGS` as a real process (from `cwd`, default the project root) and collects its output. */
+export function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return runProcess(process.execPath, [resolve(projectRoot, 'cli/bin.js'), ...args], options);
 }

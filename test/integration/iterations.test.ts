@@ -311,6 +311,42 @@ describe('iteration loops: build -> signed dataset webhook -> trainer callback -
     expect((await api(`/v1/iterations/${second.id}/next`, { method: 'POST' })).status).toBe(409);
   });
 
+  it('ends a loop whose build has nothing to train on with a "no revision data" iteration, not an error', async () => {
+    const bucket = `nodata${Date.now().toString(36)}`;
+    // One step deep on a goal that needs several: no leaf succeeds, so no pair and no good path.
+    const created = await json<LoopView>(
+      await api('/v1/loops', {
+        method: 'POST',
+        json: {
+          name: 'nothing to learn',
+          build: { tasks: [203], iterations: 1, width: 1, depth: 1 },
+          iterations: 2,
+          trainerUrl: `${inject('webhookReceiverUrl')}/hook/${bucket}`,
+          trainerSecret: SECRET,
+          evalTasks: [4],
+          eval: { rounds: 2 },
+        },
+      }),
+      201,
+    );
+    const loop = await eventually(async () => {
+      const view = await loopView(created.id);
+      return view.status === 'completed' ? view : null;
+    }, 1200);
+    const only = loop.iterations[0]!;
+    expect(loop.iterations).toHaveLength(1);
+    expect(only).toMatchObject({
+      status: 'no_data',
+      run: { status: 'completed', counts: { revision: 0, good: 0 } },
+    });
+    expect((only as IterationView & { error: string }).error).toMatch(/^no revision data: build run run_/);
+    // The final model is the iteration's policy, evaluated once (the iteration's own eval).
+    expect(loop.final).toMatchObject({ endpoint: 'sim', evalId: only.evalId });
+    // Nothing was sent to the trainer.
+    expect(only.trainerDelivery).toBeNull();
+    expect(await received(bucket)).toEqual([]);
+  });
+
   it('validates loops and reports unknown ids', async () => {
     const noSecret = await api('/v1/loops', {
       method: 'POST',

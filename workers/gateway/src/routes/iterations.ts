@@ -64,7 +64,9 @@ export const iterationViewSchema = z.object({
   id: z.string(),
   loopId: z.string(),
   index: z.number(),
-  status: z.string().describe('building | training | completed | failed'),
+  status: z
+    .string()
+    .describe('building | training | completed | failed | no_data (the build found nothing to train on)'),
   alpha: z.number(),
   parentId: z.string().nullable(),
   policy: z.object({ endpoint: z.string(), baseUrl: z.string().nullable(), model: z.string().nullable() }),

@@ -433,6 +433,38 @@ async function sendToTrainer(env: CoreBindings, loop: LoopRow, iteration: Iterat
   return deliveryId;
 }
 
+/** The status of an iteration whose build found nothing to train on. */
+export const NO_DATA_STATUS = 'no_data';
+
+/**
+ * A build whose trees hold no (good, bad) pair and no good path has nothing to train: the
+ * iteration ends as `no_data` (not an error) and the loop completes with the iteration's policy
+ * as its final model, whose evaluation is the iteration's own.
+ */
+async function endWithoutData(env: CoreBindings, row: IterationRow): Promise<void> {
+  const db = drizzle(env.DB);
+  const now = Date.now();
+  const message =
+    `no revision data: build run ${row.runId} found no (good, bad) pair and no good trajectory ` +
+    `(alpha ${row.alpha}); nothing to train, so the loop ends with ${row.policyEndpoint} as its final model`;
+  const claimed = await db
+    .update(iterations)
+    .set({ status: NO_DATA_STATUS, error: message, updatedAt: now, completedAt: now })
+    .where(and(eq(iterations.id, row.id), eq(iterations.status, 'building')))
+    .returning({ id: iterations.id });
+  if (claimed.length === 0) return;
+  await db
+    .update(loops)
+    .set({
+      status: 'completed',
+      finalEndpoint: row.policyEndpoint,
+      finalEvalId: row.evalId,
+      updatedAt: now,
+      completedAt: now,
+    })
+    .where(and(eq(loops.id, row.loopId), inArray(loops.status, ['running', 'waiting'])));
+}
+
 /** Moves an iteration on when its build run has finished. Idempotent. */
 export async function advanceIteration(env: CoreBindings, id: string): Promise<IterationRow | null> {
   const db = drizzle(env.DB);
@@ -451,6 +483,11 @@ export async function advanceIteration(env: CoreBindings, id: string): Promise<I
       id,
       `build run ${run.id} ${run.status === 'failed' ? 'failed on every task' : 'was cancelled'}`,
     );
+    return iterationRow(env, id);
+  }
+  const counts = (await runManifestOf(env, row.runId)).counts;
+  if (counts.revision + counts.good === 0) {
+    await endWithoutData(env, row);
     return iterationRow(env, id);
   }
   const claimed = await db
