@@ -54,6 +54,13 @@ export const tokenUsageSchema = z.object({
 });
 export type TokenUsage = z.infer<typeof tokenUsageSchema>;
 
+/** Env calls a job made: resets, and steps (replayed ones included). */
+export const envCostSchema = z.object({
+  resets: z.number().int().nonnegative(),
+  steps: z.number().int().nonnegative(),
+});
+export type EnvCostCounts = z.infer<typeof envCostSchema>;
+
 export const pathStepSchema = z.object({ response: z.string(), action: z.string(), observation: z.string() });
 
 export const rootResultSchema = z.object({
@@ -64,6 +71,7 @@ export const rootResultSchema = z.object({
   snapshot: z.string().nullable(),
   /** `startFrom` steps as replayed (empty for a normal build). */
   prefix: z.array(pathStepSchema).default([]),
+  envCost: envCostSchema.optional(),
 });
 
 export const expandedChildSchema = z.object({
@@ -90,6 +98,7 @@ export const expandResultSchema = z.object({
   children: z.array(expandedChildSchema),
   usage: tokenUsageSchema,
   policyCalls: z.number().int().nonnegative(),
+  envCost: envCostSchema.optional(),
   ...promptFitFields,
 });
 

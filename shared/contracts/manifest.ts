@@ -17,11 +17,17 @@ export const runManifestSchema = z.object({
     prompt_tokens: z.number().int(),
     completion_tokens: z.number().int(),
     reference_judge_calls: z.number().int(),
+    /** Env resets and steps (replays included) of every job, and the number of expansions. */
+    env_resets: z.number().int().default(0),
+    env_steps: z.number().int().default(0),
+    expansions: z.number().int().default(0),
     /** Steps the judge could not judge (marked `failed` in the trees and records). */
     judge_failures: z.number().int().default(0),
     /** Context-length refusals answered by shrinking a prompt and sending it again. */
     context_retries: z.number().int().default(0),
   }),
+  /** Env cost per expansion (root jobs included in the totals); null before the first expansion. */
+  env_per_expansion: z.object({ resets: z.number(), steps: z.number() }).nullable().default(null),
   /**
    * How prompt tokens were counted: `server` (the endpoint's /tokenize), `library` (a local
    * tokenizer) or `estimate` (about 4 characters per token); comma-joined when tasks differ.

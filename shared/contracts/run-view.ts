@@ -43,6 +43,10 @@ export const runCountersSchema = z.object({
   failedJobs: count,
   /** The judge calls the reference implementation would have made (it re-judges per pair). */
   referenceJudgeCalls: count,
+  /** Env resets and steps (replays included) of every job, and the expansions (0 from older runs). */
+  envResets: count.default(0),
+  envSteps: count.default(0),
+  expansions: count.default(0),
   /** Steps the judge could not judge (marked `failed`). */
   judgeFailures: count.default(0),
   /** Context-length refusals answered by shrinking a prompt and sending it again. */
@@ -86,6 +90,10 @@ export const taskProgressSchema = z.object({
   failedJobs: count,
   referenceJudgeCalls: count.optional(),
   error: z.string().nullable().optional(),
+  /** Env resets and steps of the task's jobs, and its expansions (absent from older trees). */
+  envResets: count.optional(),
+  envSteps: count.optional(),
+  expansions: count.optional(),
   /** Judge jobs that failed for good (their steps are marked `failed`). */
   judgeFailures: count.optional(),
   /** Context-length refusals answered by shrinking a prompt. */

@@ -4,7 +4,13 @@ import type { RunManifest } from '../../shared/contracts/manifest';
 import type { RunSpecInput } from '../../shared/contracts/run-spec';
 import { submitRun, waitForRun } from '../../cli/bench/build-run';
 import { removeDir, type StackHandle, startScenarioStack, tempDir } from '../../cli/bench/fault-scenarios';
-import { type RealServer, realServersMissing, startRealServer } from '../helpers/agentgym-servers';
+import {
+  type CountingProxy,
+  countingProxy,
+  type RealServer,
+  realServersMissing,
+  startRealServer,
+} from '../helpers/agentgym-servers';
 
 // Builds and evals against the REAL AgentGym TextCraft and SciWorld servers (AgentGym 3ef9235,
 // started from ../shared/vendor on free loopback ports), through the whole local stack (wrangler
@@ -33,6 +39,8 @@ describe.skipIf(missing !== null)('the real AgentGym servers', () => {
   let handle: StackHandle | null = null;
   let textcraft: RealServer | null = null;
   let sciworld: RealServer | null = null;
+  let textcraftProxy: CountingProxy | null = null;
+  let sciworldProxy: CountingProxy | null = null;
 
   beforeAll(async () => {
     workDir = await tempDir('agent-r-real-envs-');
@@ -41,10 +49,14 @@ describe.skipIf(missing !== null)('the real AgentGym servers', () => {
       startRealServer('textcraft'),
       startRealServer('sciworld'),
     ]);
+    textcraftProxy = await countingProxy(textcraft.url);
+    sciworldProxy = await countingProxy(sciworld.url);
   }, 240_000);
 
   afterAll(async () => {
     await handle?.stack.stop();
+    await textcraftProxy?.close();
+    await sciworldProxy?.close();
     await textcraft?.kill();
     await sciworld?.kill();
     await removeDir(workDir);
@@ -59,6 +71,19 @@ describe.skipIf(missing !== null)('the real AgentGym servers', () => {
     });
     const manifest = await api.json<RunManifest>('GET', `/v1/runs/${runId}/manifest`);
     return { runId, view, manifest };
+  }
+
+  /** What a run cost the server, counted by the proxy in front of it, per expansion (= policy call). */
+  function serverCost(proxy: CountingProxy, manifest: RunManifest, label: string) {
+    const resets = proxy.counts['POST /reset'] ?? 0;
+    const steps = proxy.counts['POST /step'] ?? 0;
+    const expansions = manifest.counts.policy_calls;
+    const tasks = manifest.counts.tasks;
+    console.log(
+      `ENV COST ${label}: ${tasks} tasks, ${expansions} expansions, ${resets} resets, ${steps} steps ` +
+        `(${(resets / expansions).toFixed(2)} resets and ${(steps / expansions).toFixed(2)} steps per expansion)`,
+    );
+    return { resets, steps, expansions, tasks };
   }
 
   async function tree(runId: string, task: number) {
@@ -83,10 +108,11 @@ describe.skipIf(missing !== null)('the real AgentGym servers', () => {
   it(
     'TextCraft: a build completes with records and the real first observation',
     async () => {
+      textcraftProxy!.reset();
       const { runId, view, manifest } = await build({
         env: 'agentgym',
         flavor: 'textcraft',
-        envServer: textcraft!.url,
+        envServer: textcraftProxy!.url,
         tasks: [3, 4],
         iterations: 2,
         width: 3,
@@ -99,6 +125,14 @@ describe.skipIf(missing !== null)('the real AgentGym servers', () => {
       const root = (await tree(runId, 3)).root;
       expect(root.observation).toMatch(/^Crafting commands:\n[\s\S]*\n\nGoal: craft /);
       expect(root.children.length).toBeGreaterThan(0);
+      const cost = serverCost(
+        textcraftProxy!,
+        manifest,
+        'TextCraft build (2 tasks, 2 iterations, width 3, depth 6)',
+      );
+      // The manifest reports what the server saw.
+      expect(manifest.counts).toMatchObject({ env_resets: cost.resets, env_steps: cost.steps });
+      expect(manifest.counts.expansions).toBe(cost.expansions);
     },
     runTimeoutMs + 30_000,
   );
@@ -172,24 +206,32 @@ describe.skipIf(missing !== null)('the real AgentGym servers', () => {
   );
 
   it(
-    'SciWorld: an eval scores every task',
+    'SciWorld: an eval of 3 tasks x 20 rounds costs one reset per task and one step per round',
     async () => {
+      sciworldProxy!.reset();
       const view = await evaluate({
         env: 'agentgym',
         flavor: 'sciworld',
-        envServer: sciworld!.url,
+        envServer: sciworldProxy!.url,
         tasks: [0, 1, 2],
-        rounds: 5,
+        rounds: 20,
       });
       expect(view.error).toBeNull();
       expect(view.status).toBe('completed');
       expect(view.metrics).toMatchObject({ tasks: 3 });
+      const manifest = await handle!.api.json<RunManifest>('GET', `/v1/runs/${view.runId}/manifest`);
+      const cost = serverCost(sciworldProxy!, manifest, 'SciWorld eval (3 tasks, 20 rounds)');
+      expect(manifest.counts).toMatchObject({ env_resets: cost.resets, env_steps: cost.steps });
+      // The env stays where the last round left it: no replay at all.
+      expect(cost.resets).toBe(cost.tasks);
+      expect(cost.steps).toBe(cost.expansions);
+      expect(manifest.env_per_expansion?.steps).toBe(1);
     },
     runTimeoutMs + 30_000,
   );
 
   it(
-    "SciWorld: a task index past the server's variations fails the task with the server's reason",
+    "SciWorld: a task index past the server's variations fails the task with a clear reason",
     async () => {
       const { view, manifest } = await build({
         env: 'agentgym',
@@ -202,8 +244,11 @@ describe.skipIf(missing !== null)('the real AgentGym servers', () => {
       });
       expect(view.status).toBe('failed');
       expect(manifest.failures).toHaveLength(1);
-      // The server's own words (agentenv-sciworld environment.py indexes its games list).
-      expect(manifest.failures[0]!.reason).toMatch(/list index out of range/);
+      // The server answers {"error": "list index out of range"} (HTTP 200); API users see which call
+      // failed and why in our words, never the server's text (shared/outbound/reasons.ts).
+      expect(manifest.failures[0]!.reason).toMatch(
+        /could not start the task: POST \/reset on http:\/\/127\.0\.0\.1:\d+: the server reported an error/,
+      );
     },
     runTimeoutMs + 30_000,
   );

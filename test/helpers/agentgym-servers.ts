@@ -93,3 +93,55 @@ export async function startRealServer(kind: RealServerKind, timeoutMs = 60_000):
     },
   };
 }
+
+export interface CountingProxy {
+  readonly url: string;
+  /** Calls forwarded, by `METHOD /path` (query strings dropped). */
+  readonly counts: Record<string, number>;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback proxy in front of a real server that counts the calls it forwards: an independent
+ * measure of what a build or eval cost the server (resets, steps), not the product's own report.
+ */
+export async function countingProxy(target: string): Promise<CountingProxy> {
+  const { createServer } = await import('node:http');
+  const counts: Record<string, number> = {};
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const key = `${req.method} ${(req.url ?? '/').split('?')[0]}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+    try {
+      const body = chunks.length ? Buffer.concat(chunks) : undefined;
+      const answer = await fetch(`${target}${req.url}`, {
+        method: req.method,
+        headers: req.headers['content-type'] ? { 'content-type': req.headers['content-type'] } : {},
+        ...(body ? { body } : {}),
+        signal: AbortSignal.timeout(120_000),
+      });
+      res.writeHead(answer.status, {
+        'content-type': answer.headers.get('content-type') ?? 'application/json',
+      });
+      res.end(Buffer.from(await answer.arrayBuffer()));
+    } catch (error) {
+      res.destroy(error as Error);
+    }
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    counts,
+    reset() {
+      for (const key of Object.keys(counts)) delete counts[key];
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}

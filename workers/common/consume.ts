@@ -1,6 +1,7 @@
 import type { AnyJob, JobResult } from '../../shared/contracts/jobs';
 import { jobMessageSchema } from '../../shared/contracts/messages';
 import { isEnvError } from '../../shared/env/agentgym/errors';
+import { ReplayDivergedError } from '../../shared/env/replay';
 import { isInferenceError } from '../../shared/inference/inference-error';
 import { envFailureReason } from '../../shared/outbound/reasons';
 import { type CoreBindings, taskTreeStub } from './env';
@@ -13,7 +14,8 @@ const HEARTBEATS_PER_DEADLINE = 3;
 
 /** Failures that a retry cannot fix (bad input): the job fails at once with the reason. */
 function isPermanent(error: unknown): boolean {
-  return error instanceof JobInputError;
+  // A replay that observed something else: the server is not deterministic for the task.
+  return error instanceof JobInputError || error instanceof ReplayDivergedError;
 }
 
 /** The reason recorded for API users: our own words, never a server's body (see reasons.ts). */

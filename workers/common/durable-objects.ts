@@ -65,9 +65,17 @@ export interface EndpointGateApi extends Rpc.DurableObjectBranded {
 
 /** One per AgentGym server: its env ids, leased exclusively. */
 export interface EnvPoolApi extends Rpc.DurableObjectBranded {
-  lease(server: string, flavor: AgentGymFlavor, holderId: string, cap?: number): Promise<LeaseGrant>;
+  /** `want`: the step keys of the position the holder will put the env at (shared/env/replay.ts). */
+  lease(
+    server: string,
+    flavor: AgentGymFlavor,
+    holderId: string,
+    cap?: number,
+    want?: string[],
+  ): Promise<LeaseGrant>;
   registerCreated(leaseId: string, envId: number): Promise<{ ok: boolean; reason?: string }>;
-  release(leaseId: string, outcome?: ReleaseOutcome): Promise<void>;
+  /** `path`: where the env is left (kept for the next holder); null when unknown. */
+  release(leaseId: string, outcome?: ReleaseOutcome, path?: string[] | null): Promise<void>;
   drain(server: string): Promise<number[]>;
 }
 

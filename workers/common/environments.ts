@@ -1,7 +1,6 @@
 import { createAgentGymSession } from '../../shared/env/agentgym';
 import { isEnvError } from '../../shared/env/agentgym/errors';
 import { createCraftingSession } from '../../shared/env/crafting/engine';
-import { restoreSession } from '../../shared/env/replay';
 import type { EnvSession } from '../../shared/env/types';
 import type { RunSpec } from '../../shared/contracts/run-spec';
 import { capText, DEFAULT_MAX_TEXT_CHARS } from '../../shared/text-cap';
@@ -14,7 +13,26 @@ import { envPoolStub } from './durable-objects';
 /** An environment session for one job, and how to give it back when the job is done. */
 export interface LeasedEnv {
   session: EnvSession;
-  release(outcome?: 'ok' | 'broken'): Promise<void>;
+  /** Where the leased env is (step keys, shared/env/replay.ts) when it is on the way to `want`; else null. */
+  position: string[] | null;
+  /** `path`: where the env is left (kept for the next holder); null or absent when unknown. */
+  release(outcome?: 'ok' | 'broken', path?: string[] | null): Promise<void>;
+}
+
+/** The position a job will put its env at: the task and the step keys of the node's path. */
+export interface WantedPosition {
+  task: number;
+  keys: string[];
+}
+
+function onTheWay(path: readonly string[] | null, want: WantedPosition | undefined): path is string[] {
+  return (
+    !!path &&
+    !!want &&
+    path.length > 0 &&
+    path.length <= want.keys.length &&
+    path.every((key, i) => key === want.keys[i])
+  );
 }
 
 export { JobInputError } from './job-input-error';
@@ -24,6 +42,7 @@ export async function openEnvironment(
   env: CoreBindings,
   spec: RunSpec,
   holderId: string,
+  want?: WantedPosition,
 ): Promise<LeasedEnv> {
   const cap = spec.maxObservationChars ?? DEFAULT_MAX_TEXT_CHARS;
   if (spec.env === 'crafting') {
@@ -31,18 +50,20 @@ export async function openEnvironment(
     if (!world)
       throw new JobInputError(`unknown world "${spec.world}" (import it with agent-r world import)`);
     const session = capObservations(createCraftingSession(world), cap);
-    return { session, release: async () => {} };
+    return { session, position: null, release: async () => {} };
   }
   const server = spec.envServer!;
   const flavor = spec.flavor!;
   const refusal = outboundRefusal(env, server, 'envServer');
   if (refusal) throw new JobInputError(refusal);
   const pool = envPoolStub(env, server);
-  const grant = await pool.lease(server, flavor, holderId);
+  const grant = await pool.lease(server, flavor, holderId, undefined, want?.keys);
+  const position = grant.kind === 'use' && onTheWay(grant.path, want) ? grant.path : null;
   const gym = createAgentGymSession({
     baseUrl: server,
     flavor,
     ...(grant.kind === 'use' ? { envId: grant.envId } : {}),
+    ...(position && want ? { positionedAt: want.task } : {}),
   });
   const session = capObservations(gym, cap);
   if (grant.kind === 'create') {
@@ -56,8 +77,9 @@ export async function openEnvironment(
   }
   return {
     session,
-    release: async (outcome = 'ok') => {
-      await pool.release(grant.leaseId, outcome);
+    position,
+    release: async (outcome = 'ok', path = null) => {
+      await pool.release(grant.leaseId, outcome, outcome === 'ok' ? path : null);
     },
   };
 }
@@ -78,16 +100,6 @@ function capObservations(session: EnvSession, cap: number): EnvSession {
     restore: (snapshot) => session.restore(snapshot),
     close: () => session.close(),
   };
-}
-
-/** Puts a session in the state of a tree node: from its snapshot, or reset + replay. */
-export async function restoreToNode(
-  session: EnvSession,
-  task: number,
-  actions: string[],
-  snapshot: string | null,
-) {
-  return restoreSession(session, task, { snapshot, actions });
 }
 
 /** Env failures that leave the session unusable: give the env id back as broken. */

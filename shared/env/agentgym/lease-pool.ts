@@ -14,6 +14,12 @@
  * `release` gives the id back (or reports it broken/gone). `expire` takes back leases whose holder
  * missed its deadline; their ids are retired (closed, never reused), because a slow holder may
  * still be using them. `drain` lists every id to /close when the run ends.
+ *
+ * Env positions: a holder that gives an id back `ok` may say where the env is (`path`: the step
+ * keys from the task's reset to its current state, see shared/env/replay.ts). A later `lease` that
+ * names the path it wants gets the idle id whose position is the longest prefix of it, so the holder
+ * steps only what is missing instead of resetting and replaying. Any other way an id comes back
+ * (broken, gone, expired) forgets its position; a grant carries the position it had.
  */
 
 export interface LeasePoolConfig {
@@ -34,11 +40,15 @@ export interface LeaseRecord {
   /** null while the holder is creating the env. */
   envId: number | null;
   deadline: number;
+  /** Where the env was when granted (from its last holder's release). */
+  path?: string[];
 }
 
 interface Waiter {
   holderId: string;
   lastSeen: number;
+  /** The position the waiter wants (see `lease`). */
+  want?: readonly string[];
 }
 
 interface ServerState {
@@ -47,6 +57,8 @@ interface ServerState {
   /** Idle ids, oldest release first. */
   idle: number[];
   queue: Waiter[];
+  /** Where each idle id is (its path of step keys); absent when unknown. */
+  positions?: Record<string, string[]>;
 }
 
 export interface LeasePoolState {
@@ -57,7 +69,16 @@ export interface LeasePoolState {
 }
 
 export type LeaseGrant =
-  | { kind: 'use'; server: string; holderId: string; leaseId: string; envId: number; deadline: number }
+  | {
+      kind: 'use';
+      server: string;
+      holderId: string;
+      leaseId: string;
+      envId: number;
+      deadline: number;
+      /** Where the env is, as its last holder reported; null when unknown. */
+      path: string[] | null;
+    }
   /** Create an env now, then `registerCreated(leaseId, envId)` (or `release` if creating failed). */
   | { kind: 'create'; server: string; holderId: string; leaseId: string; deadline: number };
 
@@ -97,7 +118,8 @@ export class EnvLeasePool {
     return Math.max(1, this.config.caps?.[server] ?? this.config.defaultCap);
   }
 
-  lease(server: string, holderId: string, now: number): LeaseAnswer {
+  /** `want`: the path the holder will put the env at (prefers an idle id already on the way). */
+  lease(server: string, holderId: string, now: number, want?: readonly string[]): LeaseAnswer {
     const existing = this.leaseOfHolder(server, holderId);
     if (existing) return toGrant(existing);
     const pool = this.server(server);
@@ -107,14 +129,15 @@ export class EnvLeasePool {
     const queued = pool.queue.findIndex((waiter) => waiter.holderId === holderId);
     if (queued >= 0) {
       pool.queue[queued]!.lastSeen = now;
+      if (want) pool.queue[queued]!.want = [...want];
       return { kind: 'wait', server, holderId, position: queued + 1 };
     }
     // FIFO: nobody jumps the queue, even when a slot is free at this instant.
     if (pool.queue.length === 0) {
-      const grant = this.tryGrant(server, holderId, now);
+      const grant = this.tryGrant(server, holderId, now, want);
       if (grant) return grant;
     }
-    pool.queue.push({ holderId, lastSeen: now });
+    pool.queue.push({ holderId, lastSeen: now, ...(want ? { want: [...want] } : {}) });
     return { kind: 'wait', server, holderId, position: pool.queue.length };
   }
 
@@ -139,7 +162,13 @@ export class EnvLeasePool {
     return { ok: true, grants: this.dispatch(lease.server, now), toClose: [] };
   }
 
-  release(leaseId: string, now: number, outcome: ReleaseOutcome = 'ok'): PoolChange {
+  /** `path`: where the env now is (kept with an `ok` id for the next holder); null when unknown. */
+  release(
+    leaseId: string,
+    now: number,
+    outcome: ReleaseOutcome = 'ok',
+    path: readonly string[] | null = null,
+  ): PoolChange {
     const lease = this.state.leases[leaseId];
     if (!lease) return { ok: false, grants: [], toClose: [] }; // stale: expired or released already
     delete this.state.leases[leaseId];
@@ -148,6 +177,7 @@ export class EnvLeasePool {
       const pool = this.server(lease.server);
       if (outcome === 'ok' && pool.envIds.length <= this.capOf(lease.server)) {
         pool.idle.push(lease.envId);
+        if (path && path.length > 0) positionsOf(pool)[lease.envId] = [...path];
       } else {
         pool.envIds = pool.envIds.filter((id) => id !== lease.envId);
         if (outcome !== 'gone') toClose.push({ server: lease.server, envId: lease.envId });
@@ -227,7 +257,7 @@ export class EnvLeasePool {
     const pool = this.server(server);
     const grants: LeaseGrant[] = [];
     while (pool.queue.length > 0) {
-      const grant = this.tryGrant(server, pool.queue[0]!.holderId, now);
+      const grant = this.tryGrant(server, pool.queue[0]!.holderId, now, pool.queue[0]!.want);
       if (!grant) break;
       pool.queue.shift();
       grants.push(grant);
@@ -235,9 +265,16 @@ export class EnvLeasePool {
     return grants;
   }
 
-  private tryGrant(server: string, holderId: string, now: number): LeaseGrant | undefined {
+  private tryGrant(
+    server: string,
+    holderId: string,
+    now: number,
+    want?: readonly string[],
+  ): LeaseGrant | undefined {
     const pool = this.server(server);
-    const envId = pool.idle.shift();
+    const envId = takeIdle(pool, want);
+    const path = envId === undefined ? null : (pool.positions?.[envId] ?? null);
+    if (envId !== undefined && pool.positions) delete pool.positions[envId];
     const creating = Object.values(this.state.leases).filter((l) => l.server === server && l.envId === null);
     if (envId === undefined && pool.envIds.length + creating.length >= this.capOf(server)) return undefined;
     const lease: LeaseRecord = {
@@ -246,6 +283,7 @@ export class EnvLeasePool {
       holderId,
       envId: envId ?? null,
       deadline: now + this.config.leaseTtlMs,
+      ...(path ? { path } : {}),
     };
     this.state.leases[lease.leaseId] = lease;
     return toGrant(lease);
@@ -271,5 +309,37 @@ function toGrant(lease: LeaseRecord): LeaseGrant {
   const { server, holderId, leaseId, deadline } = lease;
   return lease.envId === null
     ? { kind: 'create', server, holderId, leaseId, deadline }
-    : { kind: 'use', server, holderId, leaseId, envId: lease.envId, deadline };
+    : { kind: 'use', server, holderId, leaseId, envId: lease.envId, deadline, path: lease.path ?? null };
+}
+
+function positionsOf(pool: ServerState): Record<string, string[]> {
+  pool.positions ??= {};
+  return pool.positions;
+}
+
+function isPrefix(prefix: readonly string[], of: readonly string[]): boolean {
+  return prefix.length <= of.length && prefix.every((key, i) => key === of[i]);
+}
+
+/**
+ * Takes the idle id to grant: the one whose position is the longest prefix of `want`; else one
+ * with no position (so no other holder's position is lost); else the oldest.
+ */
+function takeIdle(pool: ServerState, want: readonly string[] | undefined): number | undefined {
+  if (pool.idle.length === 0) return undefined;
+  const positions = pool.positions ?? {};
+  let pick = -1;
+  let best = 0;
+  if (want) {
+    for (const [index, envId] of pool.idle.entries()) {
+      const path = positions[envId];
+      if (path && path.length > best && isPrefix(path, want)) {
+        pick = index;
+        best = path.length;
+      }
+    }
+  }
+  if (pick < 0) pick = pool.idle.findIndex((envId) => positions[envId] === undefined);
+  if (pick < 0) pick = 0;
+  return pool.idle.splice(pick, 1)[0];
 }

@@ -19,6 +19,11 @@ export interface AgentGymSessionOptions {
   flavor: AgentGymFlavor;
   /** Adopt an existing server-side env (e.g. leased from the pool) instead of creating one. */
   envId?: number;
+  /**
+   * The adopted env was reset to this task by its last holder and is mid-episode (its position
+   * came with the lease): it may be stepped without a reset.
+   */
+  positionedAt?: number;
   /** Per attempt. Default 60 s (SciWorld's /create starts a JVM). */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
@@ -92,6 +97,10 @@ class HttpAgentGymSession implements AgentGymSession {
     this.baseUrl = this.transport.baseUrl;
     this.protocol = protocolFor(options.flavor, options.textcraftClientVersion);
     this.id = options.envId;
+    if (options.envId !== undefined && options.positionedAt !== undefined) {
+      this.phase = 'ready';
+      this.currentTask = options.positionedAt;
+    }
   }
 
   get envId(): number | undefined {

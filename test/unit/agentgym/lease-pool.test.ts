@@ -219,3 +219,61 @@ function checkInvariants(pool: EnvLeasePool, servers: string[], seed: number, op
     if (queued.some((holder) => holders.includes(holder))) fail('a holder both queued and leasing');
   }
 }
+
+describe('EnvLeasePool env positions', () => {
+  const pathOf = (...keys: string[]) => keys;
+
+  function pooled(ids: number[]) {
+    const pool = new EnvLeasePool({ ...config, defaultCap: ids.length });
+    const leases = ids.map((id, i) => {
+      const g = grant(pool.lease(A, `make-${i}`, 0));
+      pool.registerCreated(g.leaseId, id, 0);
+      return g;
+    });
+    return { pool, leases };
+  }
+
+  it('hands the id already on the way to the wanted path to the next holder, with its position', () => {
+    const { pool, leases } = pooled([1, 2, 3]);
+    pool.release(leases[0]!.leaseId, 1, 'ok', pathOf('r5', 'a'));
+    pool.release(leases[1]!.leaseId, 1, 'ok', pathOf('r7', 'a', 'b'));
+    pool.release(leases[2]!.leaseId, 1, 'ok', pathOf('r7'));
+    // The longest position that is a prefix of the wanted path wins, whatever the release order.
+    expect(pool.lease(A, 'next', 2, pathOf('r7', 'a', 'b', 'c'))).toMatchObject({
+      kind: 'use',
+      envId: 2,
+      path: ['r7', 'a', 'b'],
+    });
+    expect(pool.lease(A, 'other', 2, pathOf('r7', 'x'))).toMatchObject({
+      kind: 'use',
+      envId: 3,
+      path: ['r7'],
+    });
+  });
+
+  it('prefers an id with no position over one whose position another task may still use', () => {
+    const { pool, leases } = pooled([1, 2]);
+    pool.release(leases[0]!.leaseId, 1, 'ok', pathOf('r5', 'a'));
+    pool.release(leases[1]!.leaseId, 1, 'ok');
+    expect(pool.lease(A, 'next', 2, pathOf('r9'))).toMatchObject({ envId: 2, path: null });
+    // Nothing else idle: the positioned id is taken, and its position comes with it.
+    expect(pool.lease(A, 'last', 2, pathOf('r9'))).toMatchObject({ envId: 1, path: ['r5', 'a'] });
+  });
+
+  it('forgets a position when the id comes back broken or without one, and a waiter gets its wanted id', () => {
+    const { pool, leases } = pooled([1]);
+    expect(pool.lease(A, 'waiter', 1, pathOf('r1', 'a', 'b'))).toMatchObject({ kind: 'wait' });
+    const { grants } = pool.release(leases[0]!.leaseId, 2, 'ok', pathOf('r1', 'a'));
+    expect(grants).toEqual([expect.objectContaining({ holderId: 'waiter', envId: 1, path: ['r1', 'a'] })]);
+    pool.release(grants[0]!.leaseId, 3, 'ok'); // left without a position: unknown
+    expect(pool.lease(A, 'again', 4, pathOf('r1', 'a'))).toMatchObject({ envId: 1, path: null });
+    const broken = pooled([4]);
+    broken.pool.release(broken.leases[0]!.leaseId, 1, 'broken', pathOf('r1'));
+    expect(broken.pool.stats(A).envs).toBe(0);
+    // The state survives a round trip through JSON (the EnvPool Durable Object persists it).
+    const { pool: saved, leases: kept } = pooled([8]);
+    saved.release(kept[0]!.leaseId, 1, 'ok', pathOf('r2'));
+    const restored = new EnvLeasePool(config, JSON.parse(JSON.stringify(saved.toJSON())));
+    expect(restored.lease(A, 'later', 2, pathOf('r2', 'z'))).toMatchObject({ envId: 8, path: ['r2'] });
+  });
+});

@@ -39,19 +39,23 @@ export class EnvPool extends DurableObject<CoordinatorBindings> implements EnvPo
     );
   }
 
-  /** Resolves with an env id to use exclusively, or a permission to create one. */
+  /**
+   * Resolves with an env id to use exclusively (with where it is), or a permission to create one.
+   * `want`: the path of step keys the holder will put the env at (an idle id on the way is preferred).
+   */
   async lease(
     server: string,
     flavor: AgentGymFlavor,
     holderId: string,
     cap = DEFAULT_ENVS_PER_SERVER,
+    want?: string[],
   ): Promise<LeaseGrant> {
     if (cap !== this.pool.capOf(server) || flavor !== this.flavor) {
       this.pool = new EnvLeasePool({ defaultCap: cap, leaseTtlMs: LEASE_TTL_MS }, this.pool.toJSON());
       this.flavor = flavor;
     }
     this.apply(this.pool.expire(Date.now()));
-    const answer = this.pool.lease(server, holderId, Date.now());
+    const answer = this.pool.lease(server, holderId, Date.now(), want);
     this.save();
     if (answer.kind !== 'wait') return answer;
     return this.waiters.wait(holderId, MAX_WAIT_MS, () => {
@@ -67,8 +71,13 @@ export class EnvPool extends DurableObject<CoordinatorBindings> implements EnvPo
     return { ok: change.ok, ...(change.reason ? { reason: change.reason } : {}) };
   }
 
-  async release(leaseId: string, outcome: ReleaseOutcome = 'ok'): Promise<void> {
-    this.apply(this.pool.release(leaseId, Date.now(), outcome));
+  /** `path`: where the env now is (its step keys), kept for the next holder; null when unknown. */
+  async release(
+    leaseId: string,
+    outcome: ReleaseOutcome = 'ok',
+    path: string[] | null = null,
+  ): Promise<void> {
+    this.apply(this.pool.release(leaseId, Date.now(), outcome, path));
     this.save();
   }
 

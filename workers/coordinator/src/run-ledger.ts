@@ -74,11 +74,14 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
     // 1 once a final task's counters are in D1 (ledgers made before this column: all copied).
     if (!columns.includes('d1_synced'))
       this.sql.exec('ALTER TABLE tasks ADD COLUMN d1_synced INTEGER NOT NULL DEFAULT 1');
-    // Prompt-fitting tallies, added later: created on ledgers that predate them.
+    // Prompt-fitting tallies and env cost counters, added later: created on ledgers that predate them.
     for (const [name, type] of [
       ['judge_failures', 'INTEGER NOT NULL DEFAULT 0'],
       ['context_retries', 'INTEGER NOT NULL DEFAULT 0'],
       ['tokenizer', 'TEXT'],
+      ['env_resets', 'INTEGER NOT NULL DEFAULT 0'],
+      ['env_steps', 'INTEGER NOT NULL DEFAULT 0'],
+      ['expansions', 'INTEGER NOT NULL DEFAULT 0'],
     ] as const) {
       if (!columns.includes(name)) this.sql.exec(`ALTER TABLE tasks ADD COLUMN ${name} ${type}`);
     }
@@ -180,7 +183,8 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
     this.sql.exec(
       `UPDATE tasks SET status = ?, nodes = ?, policy_calls = ?, judge_calls = ?, prompt_tokens = ?,
        completion_tokens = ?, revision = ?, good = ?, failed_jobs = ?, reference_judge_calls = ?, error = ?, updated_at = ?,
-       d1_synced = ?, judge_failures = ?, context_retries = ?, tokenizer = COALESCE(?, tokenizer) WHERE task = ?`,
+       d1_synced = ?, judge_failures = ?, context_retries = ?, tokenizer = COALESCE(?, tokenizer),
+       env_resets = ?, env_steps = ?, expansions = ? WHERE task = ?`,
       progress.status,
       progress.nodes,
       progress.policyCalls,
@@ -197,6 +201,9 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
       progress.judgeFailures ?? 0,
       progress.contextRetries ?? 0,
       progress.tokenizer ?? null,
+      progress.envResets ?? 0,
+      progress.envSteps ?? 0,
+      progress.expansions ?? 0,
       task,
     );
     return final;
@@ -348,7 +355,8 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
        SUM(prompt_tokens) AS promptTokens, SUM(completion_tokens) AS completionTokens, SUM(revision) AS revision,
        SUM(good) AS good, SUM(failed_jobs) AS failedJobs, SUM(reference_judge_calls) AS referenceJudgeCalls,
        SUM(judge_failures) AS judgeFailures, SUM(context_retries) AS contextRetries,
-       (SELECT GROUP_CONCAT(tokenizer) FROM (SELECT DISTINCT tokenizer FROM tasks WHERE tokenizer IS NOT NULL ORDER BY tokenizer)) AS tokenizer
+       (SELECT GROUP_CONCAT(tokenizer) FROM (SELECT DISTINCT tokenizer FROM tasks WHERE tokenizer IS NOT NULL ORDER BY tokenizer)) AS tokenizer,
+       SUM(env_resets) AS envResets, SUM(env_steps) AS envSteps, SUM(expansions) AS expansions
        FROM tasks`,
     );
     const n = (k: string) => Number(row?.[k] ?? 0);
@@ -368,6 +376,9 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
       judgeFailures: n('judgeFailures'),
       contextRetries: n('contextRetries'),
       tokenizer: typeof row?.tokenizer === 'string' ? (row.tokenizer as string) : null,
+      envResets: n('envResets'),
+      envSteps: n('envSteps'),
+      expansions: n('expansions'),
     };
   }
 

@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { TaskTreeApi } from '../../common/durable-objects';
-import type { AnyJob, JobResult, JobResultOf } from '../../../shared/contracts/jobs';
+import type { AnyJob, EnvCostCounts, JobResult, JobResultOf } from '../../../shared/contracts/jobs';
 import { jobResultSchema } from '../../../shared/contracts/jobs';
 import {
   applyExpansion,
@@ -53,6 +53,10 @@ interface TreeMeta {
   pairs: number;
   /** Steps replayed before the search (`startFrom`); prepended to every expansion's path. */
   prefix: PathStep[];
+  /** Env resets and steps of the root and expand jobs, and how many expansions (absent in old trees). */
+  envResets?: number;
+  envSteps?: number;
+  expansions?: number;
   /** Context-length refusals answered by shrinking a prompt (older trees: absent). */
   contextRetries?: number;
   /** How prompts were counted (the last job's answer). */
@@ -443,6 +447,9 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
       referenceJudgeCalls: tree.referenceJudgeCalls,
       pairs: tree.pairs,
       failures: this.jobs.failures().map((f) => ({ id: f.id, reason: f.reason })),
+      envResets: tree.envResets ?? 0,
+      envSteps: tree.envSteps ?? 0,
+      expansions: tree.expansions ?? 0,
       judgeFailures: this.jobs.failures().filter((f) => f.id.startsWith('judge:')).length,
       contextRetries: tree.contextRetries ?? 0,
       tokenizer: tree.tokenizer ?? null,
@@ -474,12 +481,15 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     );
     if (result.snapshot !== null) this.store.putSnapshot('0', result.snapshot);
     tree.prefix = result.prefix;
+    addEnvCost(tree, result.envCost);
   }
 
   private onExpanded(tree: TreeMeta, jobId: string, result: JobResultOf<'expand'>): void {
     const search = this.search!;
     const before = search.nodes.length;
     tree.policyCalls += result.policyCalls;
+    addEnvCost(tree, result.envCost);
+    tree.expansions = (tree.expansions ?? 0) + 1;
     tree.promptTokens += result.usage.promptTokens;
     tree.completionTokens += result.usage.completionTokens;
     noteFit(tree, result);
@@ -710,6 +720,11 @@ const expectedResult: Record<JobKind, JobResult['kind']> = {
   judge: 'judge',
   splice: 'splice',
 };
+
+function addEnvCost(tree: TreeMeta, cost: EnvCostCounts | undefined): void {
+  tree.envResets = (tree.envResets ?? 0) + (cost?.resets ?? 0);
+  tree.envSteps = (tree.envSteps ?? 0) + (cost?.steps ?? 0);
+}
 
 /** Tallies how a job's prompt was fitted (context retries, the tokenizer used). */
 function noteFit(tree: TreeMeta, result: { contextRetries?: number; tokenizer?: string }): void {

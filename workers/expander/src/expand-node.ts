@@ -1,3 +1,4 @@
+import { type EnvCost, moveAlongPath, pathKeys, stepKey } from '../../../shared/env/replay';
 import { hashToSeed } from '../../../shared/inference/seeded-random';
 import type { ExpandJob, ExpandedChild, JobResult } from '../../../shared/contracts/jobs';
 import { childOfStep, type PathStep } from '../../../shared/mcts';
@@ -8,7 +9,7 @@ import {
   policyPromptForRun,
 } from '../../../shared/run-conversation';
 import type { CoreBindings } from '../../common/env';
-import { openEnvironment, releaseOutcomeFor, restoreToNode } from '../../common/environments';
+import { openEnvironment, releaseOutcomeFor } from '../../common/environments';
 import { alwaysCurrent, ensureCurrent, type JobContext } from '../../common/job-context';
 import { sampleFitted } from '../../common/policy';
 
@@ -34,8 +35,13 @@ export async function expandRoot(
       if (result.done) break;
     }
     const snapshot = await leased.session.snapshot();
-    await leased.release('ok');
-    return { kind: 'root', observation: first.observation, snapshot, prefix };
+    // The env stays where the root is: the first expansion steps on from here.
+    await leased.release(
+      'ok',
+      pathKeys(job.task, [{ action: '', observation: first.observation }, ...prefix]),
+    );
+    const envCost = { resets: 1, steps: prefix.length };
+    return { kind: 'root', observation: first.observation, snapshot, prefix, envCost };
   } catch (error) {
     await leased.release(releaseOutcomeFor(error));
     throw error;
@@ -65,20 +71,34 @@ export async function expandNode(
     seed: hashToSeed(spec.seed, job.task, job.nodeId),
   });
   const responses = [...new Set(sampled.texts.map(normalizeResponse))];
-  const replay = job.path.slice(1).map((step) => step.action);
+  const nodeKeys = job.snapshot === null ? pathKeys(job.task, job.path) : [];
   // A superseded attempt (re-sent while this one waited) stops before touching the environment.
   await ensureCurrent(context, 'environment steps');
-  const leased = await openEnvironment(env, spec, holder);
+  const leased = await openEnvironment(env, spec, holder, { task: job.task, keys: nodeKeys });
   const children: ExpandedChild[] = [];
+  const envCost: EnvCost = { resets: 0, steps: 0 };
+  // Where the env is (its step keys); null while unknown (mid-call, or after a failure).
+  let position = leased.position;
   try {
     for (const response of responses) {
-      await restoreToNode(leased.session, job.task, replay, job.snapshot);
+      if (job.snapshot !== null) {
+        await leased.session.restore(job.snapshot);
+      } else {
+        const from = position;
+        position = null;
+        const view = (observation: string) => observationForRun(spec, observation);
+        position = await moveAlongPath(leased.session, job.task, job.path, from, envCost, view);
+      }
       const action = actionForRun(spec, response);
+      const before = position;
+      position = null;
       const result = await leased.session.step(action);
+      envCost.steps++;
       const seen = { ...result, observation: observationForRun(spec, result.observation) };
+      if (before) position = [...before, stepKey({ action, observation: seen.observation })];
       children.push({ ...childOfStep(response, action, seen), snapshot: await leased.session.snapshot() });
     }
-    await leased.release('ok');
+    await leased.release('ok', position);
   } catch (error) {
     await leased.release(releaseOutcomeFor(error));
     throw error;
@@ -88,6 +108,7 @@ export async function expandNode(
     children,
     usage: sampled.usage,
     policyCalls: spec.width > 0 ? 1 : 0,
+    envCost,
     contextRetries: sampled.contextRetries,
     tokenizer: sampled.tokenizer,
   };

@@ -261,9 +261,13 @@ export async function buildRunManifest(env: GatewayBindings, id: string) {
       prompt_tokens: k?.promptTokens ?? 0,
       completion_tokens: k?.completionTokens ?? 0,
       reference_judge_calls: k?.referenceJudgeCalls ?? 0,
+      env_resets: k?.envResets ?? 0,
+      env_steps: k?.envSteps ?? 0,
+      expansions: k?.expansions ?? 0,
       judge_failures: k?.judgeFailures ?? 0,
       context_retries: k?.contextRetries ?? 0,
     },
+    env_per_expansion: envPerExpansion(k),
     tokenizer: k?.tokenizer ?? null,
     warnings: runWarnings({ judge_failures: k?.judgeFailures ?? 0, context_retries: k?.contextRetries ?? 0 }),
     model: row.spec.policy,
@@ -273,4 +277,12 @@ export async function buildRunManifest(env: GatewayBindings, id: string) {
     completed_at: row.completedAt ? new Date(row.completedAt).toISOString() : null,
     failures: (status?.tasks ?? []).filter((t) => t.error).map((t) => ({ task: t.task, reason: t.error! })),
   });
+}
+
+/** Resets and steps per expansion, rounded to 2 decimals (null before the first expansion). */
+function envPerExpansion(k: { envResets?: number; envSteps?: number; expansions?: number } | undefined) {
+  const expansions = k?.expansions ?? 0;
+  if (expansions === 0) return null;
+  const per = (n: number | undefined) => Math.round(((n ?? 0) / expansions) * 100) / 100;
+  return { resets: per(k?.envResets), steps: per(k?.envSteps) };
 }
