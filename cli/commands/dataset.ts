@@ -30,6 +30,7 @@ Options:
   --kinds LIST          revision,good (default both)
   --general FILE        general chat data to mix in (JSONL of {"messages"} or {"conversations"})
   --eta X               agent share with --general (default 0.2)
+  --eta-basis B         records | tokens: what the share counts (default records)
   --split X             train fraction, the rest is the validation split (0.5-1; default 1)
   --seed N              shuffle/split seed (default 0)
   --no-dedupe           keep duplicate examples
@@ -49,6 +50,7 @@ const options = {
   kinds: { type: 'string' },
   general: { type: 'string' },
   eta: { type: 'string' },
+  'eta-basis': { type: 'string' },
   split: { type: 'string' },
   seed: { type: 'string' },
   'no-dedupe': { type: 'boolean' },
@@ -64,6 +66,7 @@ const FLAG_OF: Record<string, string> = {
   runIds: '--runs',
   validationFraction: '--split',
   generalChatKey: '--general',
+  etaBasis: '--eta-basis',
 };
 
 function numberFlag(text: string | undefined, flag: string): number | undefined {
@@ -98,6 +101,7 @@ export function datasetRequest(values: Values, generalName: string | null): Data
     ...(values.format ? { format: values.format } : {}),
     ...(values.kinds ? { kinds: values.kinds.split(',').map((k) => k.trim()) } : {}),
     ...(eta !== undefined ? { eta } : {}),
+    ...(values['eta-basis'] ? { etaBasis: values['eta-basis'] } : {}),
     ...(generalName ? { generalChatKey: `general-chat/${generalName}.jsonl` } : {}),
     ...(values['no-dedupe'] ? { dedupe: false } : {}),
     ...(values.seed !== undefined ? { seed: numberFlag(values.seed, 'seed') } : {}),

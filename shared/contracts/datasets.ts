@@ -26,6 +26,8 @@ export const datasetCreateSchema = z
       .default(['revision', 'good']),
     /** Agent share of the mix; default 0.2 (the paper) with general chat data, else 1. */
     eta: z.number().gt(0).max(1).optional(),
+    /** What eta counts: `records` (default) or `tokens` (characters / 4 over every turn). */
+    etaBasis: z.enum(['records', 'tokens']).default('records'),
     generalChatKey: z
       .string()
       .regex(

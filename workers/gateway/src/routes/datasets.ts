@@ -201,6 +201,7 @@ export async function createDataset(
     if (generalKey) sources.push(generalChatSource(generalKey, () => readR2Jsonl(env.BUCKET, generalKey)));
     const assembled = await assembleDataset(sources, {
       eta,
+      etaBasis: input.etaBasis,
       seed: input.seed,
       validationFraction: input.validationFraction,
       dedupe: input.dedupe,
@@ -245,6 +246,7 @@ export async function createDataset(
       },
       mixing: {
         eta,
+        eta_basis: input.etaBasis,
         achieved_eta: stats.achievedEta,
         validation_fraction: input.validationFraction,
         duplicates_removed: stats.duplicatesRemoved,
