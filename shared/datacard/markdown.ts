@@ -1,6 +1,17 @@
-import type { DataCard, Distribution } from '../contracts/datacard';
+import type { DataCard, DataSummary, Distribution } from '../contracts/datacard';
 
 // `datacard.md`: the data card for people, the same numbers as `datacard.json`.
+
+/** The headline rows of the card's before/after table: label and DataSummary key. */
+export const summaryRows: readonly [string, keyof DataSummary][] = [
+  ['records', 'records'],
+  ['revision', 'revision'],
+  ['good', 'good'],
+  ['distinct conversations', 'distinct'],
+  ['exact duplicates', 'duplicates'],
+  ['records training a repeat of a rejected action (loops)', 'loop_records'],
+  ['first trained action repeats the judged error', 'first_action_repeats_error'],
+];
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
@@ -20,17 +31,7 @@ export function dataCardMarkdown(card: DataCard): string {
     '',
     '| | before curation | after |',
     '| --- | --- | --- |',
-    ...(
-      [
-        ['records', 'records'],
-        ['revision', 'revision'],
-        ['good', 'good'],
-        ['distinct conversations', 'distinct'],
-        ['exact duplicates', 'duplicates'],
-        ['records training a repeat of a rejected action (loops)', 'loop_records'],
-        ['first trained action repeats the judged error', 'first_action_repeats_error'],
-      ] as const
-    ).map(([label, key]) => `| ${label} | ${before[key]} | ${after[key]} |`),
+    ...summaryRows.map(([label, key]) => `| ${label} | ${before[key]} | ${after[key]} |`),
     ...(card.general > 0 ? [`| general chat examples mixed in | | ${card.general} |`] : []),
     '',
   ];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { estimateTokens } from '../prompts/policy-messages';
 import { isTrained } from '../revision/conversation';
 import type { NativeRecord } from '../revision/native-record';
 import { createSeededRandom, deriveSeed } from '../revision/seeded-random';
@@ -42,6 +43,12 @@ export function generalChatSource(
 export const assemblyConfigSchema = z.object({
   /** Fraction of the final dataset that is agent data; 1 mixes in no general data. */
   eta: z.number().gt(0).max(1).default(0.2),
+  /**
+   * What eta counts: `records` (default; agent records / all records) or `tokens` (agent tokens /
+   * all tokens, tokens estimated as characters / 4 over every turn): general examples are added
+   * in seeded order until their tokens reach agent tokens x (1 - eta) / eta.
+   */
+  etaBasis: z.enum(['records', 'tokens']).default('records'),
   seed: z.number().int().default(0),
   validationFraction: z.number().min(0).max(1).default(0),
   dedupe: z.boolean().default(true),
@@ -58,7 +65,10 @@ export interface AssemblyStats {
   duplicatesRemoved: number;
   train: number;
   validation: number;
-  /** Agent share actually reached (lower eta than asked is impossible; higher when general data runs short). */
+  /**
+   * Agent share actually reached, in the config's etaBasis: higher than asked when general data
+   * runs short; with tokens, lower by at most the last general example's share.
+   */
   achievedEta: number;
 }
 
@@ -78,7 +88,11 @@ export function contentHash(example: TrainingExample): number {
 interface Ref {
   key: number;
   hash: number;
+  tokens: number;
 }
+
+const exampleTokens = (example: TrainingExample): number =>
+  example.messages.reduce((sum, m) => sum + estimateTokens(m.content), 0);
 
 const byHashThenKey = (a: Ref, b: Ref): number => a.hash - b.hash || a.key - b.key;
 
@@ -100,7 +114,11 @@ export async function assembleDataset(
       if (isGeneral !== (source.role === 'general')) {
         throw new Error(`source "${source.name}" (${source.role}) yielded a ${example.kind} example`);
       }
-      const ref = { key: s * SOURCE_STRIDE + ordinal++, hash: contentHash(example) };
+      const ref = {
+        key: s * SOURCE_STRIDE + ordinal++,
+        hash: contentHash(example),
+        tokens: exampleTokens(example),
+      };
       if (config.dedupe && seen.has(ref.hash)) {
         tally.duplicatesRemoved++;
         continue;
@@ -114,10 +132,19 @@ export async function assembleDataset(
     }
   }
   // Sorting by content first makes the outcome independent of source order.
-  const wanted = config.eta >= 1 ? 0 : Math.round((agent.length * (1 - config.eta)) / config.eta);
-  const chosen = createSeededRandom(deriveSeed(config.seed, 'general'))
-    .shuffle(general.sort(byHashThenKey))
-    .slice(0, wanted);
+  const size = config.etaBasis === 'tokens' ? (r: Ref) => r.tokens : () => 1;
+  const agentSize = agent.reduce((sum, r) => sum + size(r), 0);
+  const wanted = config.eta >= 1 ? 0 : Math.round((agentSize * (1 - config.eta)) / config.eta);
+  const shuffled = createSeededRandom(deriveSeed(config.seed, 'general')).shuffle(
+    general.sort(byHashThenKey),
+  );
+  const chosen: Ref[] = [];
+  let chosenSize = 0;
+  for (const ref of shuffled) {
+    if (chosenSize >= wanted) break;
+    chosen.push(ref);
+    chosenSize += size(ref);
+  }
   const all = createSeededRandom(deriveSeed(config.seed, 'order')).shuffle(
     [...agent, ...chosen].sort(byHashThenKey),
   );
@@ -132,7 +159,7 @@ export async function assembleDataset(
       generalAvailable: general.length,
       train: train.length,
       validation: validation.length,
-      achievedEta: all.length === 0 ? 1 : agent.length / all.length,
+      achievedEta: agentSize + chosenSize === 0 ? 1 : agentSize / (agentSize + chosenSize),
     },
     train: () => materialize(sources, train, config.bufferSize),
     validation: () => materialize(sources, validation, config.bufferSize),

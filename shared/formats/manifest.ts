@@ -46,6 +46,8 @@ export const exportManifestSchema = z.object({
   mixing: z
     .object({
       eta: z.number().gt(0).max(1),
+      /** What eta counts: records (default) or tokens (characters / 4). */
+      eta_basis: z.enum(['records', 'tokens']).default('records'),
       achieved_eta: z.number().min(0).max(1),
       validation_fraction: z.number().min(0).max(1),
       duplicates_removed: z.number().int().nonnegative(),

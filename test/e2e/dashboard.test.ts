@@ -257,6 +257,18 @@ describe.skipIf(!hasChromium)(
       await row.getByRole('link', { name: runId }).click();
       await page.getByRole('link', { name: 'task 0: done' }).waitFor();
       await shot(page, 'run');
+      // The data card on demand: the records' numbers as the API computes them, and its charts.
+      await page.getByRole('button', { name: 'Show the data card' }).click();
+      const card = await api<{ after: { records: number; distinct: number } }>(`/v1/runs/${runId}/datacard`);
+      const cardRow = page.locator('.datacard tr', { hasText: 'distinct conversations' });
+      await expect
+        .poll(() => cardRow.locator('td').allTextContents())
+        .toEqual([
+          'distinct conversations',
+          card.after.distinct.toLocaleString('en-US'),
+          card.after.distinct.toLocaleString('en-US'),
+        ]);
+      expect(await page.locator('.datacard svg.chart').count()).toBeGreaterThanOrEqual(5);
       await page.getByRole('link', { name: 'task 0: done' }).click();
       const tree = await api<TreeFile>(`/v1/runs/${runId}/tasks/0/tree`);
       const total = countNodes(tree.root);

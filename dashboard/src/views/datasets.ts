@@ -229,6 +229,14 @@ function datasetTable(sets: Loose[]): HTMLElement {
           files.map(([split, path]) =>
             downloadButton(split, path, `${name}.${split}.jsonl`, `Download the ${split} split of ${name}`),
           ),
+          str(d.status) === 'ready' && str(d.id)
+            ? downloadButton(
+                'data card',
+                `/v1/datasets/${encodeURIComponent(str(d.id)!)}/datacard?format=md`,
+                `${name}.datacard.md`,
+                `Download the data card of ${name}`,
+              )
+            : null,
           links.manifest
             ? downloadButton(
                 'manifest',

@@ -1,6 +1,7 @@
 import { api, apiOptional, errorText } from '../api';
 import { badge, h, notice, setText } from '../dom';
 import { runDownloads } from '../download';
+import { dataCardSection } from './datacard';
 import { num, shortId, time } from '../format';
 import { link, type ViewContext } from '../router';
 import type { Manifest, RunView, TaskView, TrajectoryRow } from '../types';
@@ -77,6 +78,7 @@ export async function runView(ctx: ViewContext): Promise<void> {
       h('h2', { id: 'dl-h' }, 'Download the data'),
       runDownloads(id),
     ),
+    dataCardSection(`/v1/runs/${encodeURIComponent(id)}/datacard`, String(run.spec.curation ?? 'reference')),
   );
   const records = recordsSection(id);
   main.append(records.el);

@@ -48,6 +48,31 @@ async function ids(items: AsyncIterable<TrainingExample>): Promise<string[]> {
 }
 
 describe('assembleDataset', () => {
+  it('counts eta in tokens when asked: general tokens reach agent tokens x (1 - eta) / eta', async () => {
+    // Agent examples are long (400 characters = 100 tokens of answer), general ones short.
+    const long = Array.from({ length: 10 }, (_, i) => agentExample(i, 'textcraft', 'x'.repeat(400)));
+    const sources = [agentSource('textcraft', long), generalChatSource('chat', () => generalRaw(2000))];
+    const tokensOf = (e: TrainingExample) =>
+      e.messages.reduce((sum, m) => sum + Math.ceil(m.content.length / 4), 0);
+    const agentTokens = long.reduce((sum, e) => sum + tokensOf(e), 0);
+    const byTokens = await assembleDataset(sources, { eta: 0.2, etaBasis: 'tokens', seed: 1 });
+    let generalTokens = 0;
+    let lastGeneral = 0;
+    for await (const e of byTokens.train())
+      if (e.kind === 'general') {
+        generalTokens += tokensOf(e);
+        lastGeneral = tokensOf(e);
+      }
+    expect(generalTokens).toBeGreaterThanOrEqual(agentTokens * 4);
+    expect(generalTokens - lastGeneral).toBeLessThan(agentTokens * 4);
+    expect(byTokens.stats.achievedEta).toBeCloseTo(agentTokens / (agentTokens + generalTokens), 10);
+    expect(byTokens.stats.achievedEta).toBeCloseTo(0.2, 2);
+    // Counted in records the same data takes 40 general examples, far fewer tokens.
+    const byRecords = await assembleDataset(sources, { eta: 0.2, seed: 1 });
+    expect(byRecords.stats.general).toBe(40);
+    expect(byTokens.stats.general).toBeGreaterThan(byRecords.stats.general);
+  });
+
   it('mixes general chat so agent data is a fraction eta of the whole', async () => {
     const sources = [
       agentSource(

@@ -128,3 +128,26 @@ def test_webhook_refusals(server):
     assert post(f"{base}/webhook", other, {SIGNATURE_HEADER: signature_header(SECRET, other)})[0] == 204
     assert companion.rejected == before + 3
     assert companion.jobs() == []
+
+
+def test_serve_command_serves_a_checkpoint_and_stops(checkpoints, monkeypatch):
+    import sys
+
+    from agent_r_trainer.serving_command import ServeCommand
+    from conftest import TRAINER_DIR
+
+    monkeypatch.setenv("PYTHONPATH", str(TRAINER_DIR))
+
+    first = checkpoints[0]
+    template = f"{sys.executable} -m agent_r_trainer.serve_checkpoint {{checkpoint}} --port {{port}} --model {{model}}"
+    command = ServeCommand(template, first.checkpoint, "served-it1")
+    endpoint = command.start(timeout=180)
+    try:
+        assert endpoint == {"baseUrl": f"http://127.0.0.1:{command.port}/v1", "model": "served-it1", "supportsN": True}
+        body = {"model": "served-it1", "messages": [{"role": "user", "content": "Goal: craft 1 stick."}], "max_tokens": 4}
+        status, out = post(f"{endpoint['baseUrl']}/chat/completions", json.dumps(body).encode())
+        assert status == 200 and out["usage"]["completion_tokens"] <= 4
+    finally:
+        command.stop()
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"{endpoint['baseUrl']}/models", timeout=5)

@@ -61,6 +61,8 @@ export const datasetCreateSchema = z
       .default(['revision', 'good']),
     /** Agent share of the mix; default 0.2 (the paper) with general chat data, else 1. */
     eta: z.number().gt(0).max(1).optional(),
+    /** What eta counts: `records` (default) or `tokens` (characters / 4 over every turn). */
+    etaBasis: z.enum(['records', 'tokens']).default('records'),
     generalChatKey: z
       .string()
       .regex(
@@ -241,6 +243,7 @@ export async function createDataset(
     if (generalKey) sources.push(generalChatSource(generalKey, () => readR2Jsonl(env.BUCKET, generalKey)));
     const assembled = await assembleDataset(sources, {
       eta,
+      etaBasis: input.etaBasis,
       seed: input.seed,
       validationFraction: input.validationFraction,
       dedupe: input.dedupe,
@@ -285,6 +288,7 @@ export async function createDataset(
       },
       mixing: {
         eta,
+        eta_basis: input.etaBasis,
         achieved_eta: stats.achievedEta,
         validation_fraction: input.validationFraction,
         duplicates_removed: stats.duplicatesRemoved,
