@@ -45,7 +45,14 @@ export class ApiClient {
       } catch {
         // not the JSON error envelope
       }
-      throw new ApiError(response.status, code, `${method} ${path}: ${response.status} ${message}`);
+      // Least privilege: say plainly that the token lacks a scope (not that something broke).
+      const hint =
+        response.status === 403 && code === 'forbidden'
+          ? ' (create a token with the needed scope: agent-r token create NAME --scope build|admin)'
+          : response.status === 429
+            ? ` (rate limited; retry after ${response.headers.get('retry-after') ?? '?'} s)`
+            : '';
+      throw new ApiError(response.status, code, `${method} ${path}: ${response.status} ${message}${hint}`);
     }
     return response;
   }

@@ -4,15 +4,19 @@ import { type CliCommand, type CliIo, UsageError } from '../command';
 import { connectApi } from './export';
 
 export const tokenHelp = `Usage:
-  agent-r token create NAME [--api URL] [--token T] [--json]
+  agent-r token create NAME [--scope read|build|admin[,...]] [--expires-days N] [--api URL] [--token T] [--json]
   agent-r token list [--api URL] [--token T] [--json]
   agent-r token revoke ID [--api URL] [--token T] [--json]
 
 create  makes an API token named NAME and prints it once, alone on stdout (only its SHA-256 is
         stored: it cannot be shown again). Use it as --token or AGENT_R_TOKEN, or as
-        Authorization: Bearer <token> against the HTTP API.
-list    the tokens: id, name, created, last used, revoked (never the tokens themselves).
-revoke  revokes token ID; requests with it are refused (401) from then on.
+        Authorization: Bearer <token> against the HTTP API. --scope: read (GETs), build (also
+        starts and changes work; the default) or admin (also endpoints, worlds, webhooks,
+        tokens); a token without the scope a route needs gets 403. --expires-days N: refused
+        (401) after N days.
+list    the tokens: id, name, scopes, created, expires, last used, revoked (never the tokens).
+revoke  revokes token ID; requests with it are refused (401) from then on and its live
+        dashboard streams close.
 
 Options:
   --api URL     a running agent-r API (agent-r serve). Without it a local stack is started on
@@ -26,7 +30,9 @@ Exit code 0 on success, 1 on failure (e.g. unknown ID), 2 on bad usage.`;
 interface TokenView {
   id: string;
   name: string;
+  scopes?: string[];
   createdAt: number;
+  expiresAt?: number | null;
   revokedAt: number | null;
   lastUsedAt: number | null;
   token?: string;
@@ -36,11 +42,13 @@ const when = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOStrin
 
 function table(tokens: TokenView[]): string {
   const rows = [
-    ['ID', 'NAME', 'CREATED', 'LAST USED', 'STATUS'],
+    ['ID', 'NAME', 'SCOPES', 'CREATED', 'EXPIRES', 'LAST USED', 'STATUS'],
     ...tokens.map((t) => [
       t.id,
       t.name,
+      (t.scopes ?? []).join(','),
       when(t.createdAt),
+      when(t.expiresAt ?? null),
       when(t.lastUsedAt),
       t.revokedAt ? `revoked ${when(t.revokedAt)}` : 'active',
     ]),
@@ -67,6 +75,8 @@ export const tokenCommand: CliCommand = {
         api: { type: 'string' },
         token: { type: 'string' },
         json: { type: 'boolean', default: false },
+        scope: { type: 'string' },
+        'expires-days': { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -93,6 +103,17 @@ export const tokenCommand: CliCommand = {
     if (sub === 'create' && (argument.trim() === '' || argument.length > 100)) {
       throw new UsageError('NAME must be 1-100 characters');
     }
+    const scopes = values.scope?.split(',').map((s) => s.trim());
+    if (scopes?.some((s) => !['read', 'build', 'admin'].includes(s)))
+      throw new UsageError('--scope takes read, build or admin (comma-separated)');
+    const expiresInDays = values['expires-days'] === undefined ? undefined : Number(values['expires-days']);
+    if (
+      expiresInDays !== undefined &&
+      !(Number.isInteger(expiresInDays) && expiresInDays >= 1 && expiresInDays <= 3650)
+    )
+      throw new UsageError('--expires-days takes a whole number of days, 1-3650');
+    if ((scopes || expiresInDays !== undefined) && sub !== 'create')
+      throw new UsageError('--scope and --expires-days go with token create');
     if (values.api && !(values.token ?? process.env.AGENT_R_TOKEN)) {
       throw new UsageError('--api needs a token: --token T or AGENT_R_TOKEN');
     }
@@ -101,7 +122,11 @@ export const tokenCommand: CliCommand = {
     try {
       const { api } = connection;
       if (sub === 'create') {
-        const created = await api.json<TokenView>('POST', '/v1/tokens', { name: argument });
+        const created = await api.json<TokenView>('POST', '/v1/tokens', {
+          name: argument,
+          ...(scopes ? { scopes } : {}),
+          ...(expiresInDays !== undefined ? { expiresInDays } : {}),
+        });
         if (values.json) io.stdout.write(`${JSON.stringify(created)}\n`);
         else {
           io.stderr.write(`created token ${created.id} "${created.name}" (shown once: store it now)\n`);

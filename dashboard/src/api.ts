@@ -73,6 +73,9 @@ export async function apiOptional<T>(path: string): Promise<T | null> {
 }
 
 export function errorText(error: unknown): string {
+  if (error instanceof ApiError && error.status === 403)
+    return `Not allowed with this token: ${error.message}. Log in with a token that has the needed scope.`;
+  if (error instanceof ApiError && error.status === 429) return `Too many requests: ${error.message}`;
   if (error instanceof ApiError) return `${error.message} (${error.code})`;
   return error instanceof Error ? error.message : String(error);
 }

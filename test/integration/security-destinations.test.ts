@@ -72,8 +72,9 @@ describe('endpoint keys are bound to their destination', () => {
       const got = await received(b);
       return got.length > 0 ? got : null;
     });
-    expect(calls[0]!.path).toBe(`/hook/${b}/chat/completions`);
-    expect(calls[0]!.headers.authorization).toBeUndefined();
+    // (the first call may be a /tokenize probe or /chat/completions: none carries the key)
+    expect(calls.every((call) => call.path.startsWith(`/hook/${b}/`))).toBe(true);
+    expect(calls.every((call) => call.headers.authorization === undefined)).toBe(true);
     expect(leaks(calls, key)).toEqual([]);
     await api(`/v1/runs/${runId}/cancel`, { method: 'POST' });
     expect(leaks(await received(b), key)).toEqual([]);
@@ -99,7 +100,7 @@ describe('endpoint keys are bound to their destination', () => {
     expect(view.notice).toBeUndefined();
     const runId = await startRun('keeper');
     const calls = await eventually(async () => {
-      const got = await received(second);
+      const got = (await received(second)).filter((call) => call.path.endsWith('/chat/completions'));
       return got.length > 0 ? got : null;
     });
     await api(`/v1/runs/${runId}/cancel`, { method: 'POST' });

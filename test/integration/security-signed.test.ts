@@ -166,7 +166,7 @@ describe('trainer callback and signed file links', () => {
   });
 
   it('a link signed by the server opens a file only for its iteration, and it expires', async () => {
-    const { iterationLinkKey } = await import('../../workers/gateway/src/services/loops');
+    const { iterationLinkKey } = await import('../../workers/gateway/src/services/trainer');
     const key = await iterationLinkKey(env);
     const path = '/v1/iterations/itr_missing/files/manifest.json';
     // A valid link for an iteration that does not exist gets past the link check (then 404).

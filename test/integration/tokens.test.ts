@@ -20,7 +20,10 @@ async function sha256Hex(text: string): Promise<string> {
 
 describe('API tokens', () => {
   it('creates a token shown once, stores only its SHA-256, and revokes it', async () => {
-    const created = await api('/v1/tokens', { method: 'POST', json: { name: 'ci pipeline' } });
+    const created = await api('/v1/tokens', {
+      method: 'POST',
+      json: { name: 'ci pipeline', scopes: ['admin'] },
+    });
     expect(created.status).toBe(201);
     const view = (await created.json()) as TokenView;
     expect(view.name).toBe('ci pipeline');

@@ -26,6 +26,9 @@ export interface RetryPolicy {
   backoffMs: number;
 }
 
+/** Header on a live upgrade forwarded to a TaskTree: the id of the API token behind the ticket. */
+export const LIVE_HOLDER_HEADER = 'x-agent-r-token-id';
+
 /** One per run x task: the search, its jobs and its tree. */
 export interface TaskTreeApi extends Rpc.DurableObjectBranded {
   start(runId: string, task: number, spec: RunSpec): Promise<void>;
@@ -38,6 +41,8 @@ export interface TaskTreeApi extends Rpc.DurableObjectBranded {
   treeFile(): Promise<TreeFile | null>;
   progress(): Promise<Omit<TaskProgressView, 'task'> | null>;
   setRetryPolicy(policy: Partial<RetryPolicy>): Promise<void>;
+  /** Closes the live sockets opened with this API token id (it was revoked); returns how many. */
+  closeLiveSockets(holder: string): Promise<number>;
 }
 
 /** One per run: its tasks, counters and status. */

@@ -88,6 +88,12 @@ function rowToEndpoint(row: EndpointRow, apiKey?: string): Endpoint {
   });
 }
 
+/** An endpoint's settings without its key (no key is opened, no URL is called). Null if unknown. */
+export async function loadEndpointSettings(env: CoreBindings, name: string): Promise<Endpoint | null> {
+  const row = await drizzle(env.DB).select().from(endpoints).where(eq(endpoints.name, name)).get();
+  return row ? rowToEndpoint(row) : null;
+}
+
 /** Whether an endpoint of this name is registered (no key is opened). */
 export async function endpointExists(env: CoreBindings, name: string): Promise<boolean> {
   const row = await drizzle(env.DB)

@@ -409,6 +409,11 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     });
   }
 
+  /** Closes the live sockets opened with an API token that was just revoked. */
+  async closeLiveSockets(holder: string): Promise<number> {
+    return this.live.closeHolder(holder);
+  }
+
   override webSocketClose(ws: WebSocket, code: number, reason: string): void {
     TreeUpdates.closed(ws, code, reason);
   }

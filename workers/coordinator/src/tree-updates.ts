@@ -1,4 +1,5 @@
 import type { SearchNode, SearchState } from '../../../shared/mcts';
+import { LIVE_HOLDER_HEADER } from '../../common/durable-objects';
 import {
   LIVE_PING,
   LIVE_PONG,
@@ -38,6 +39,8 @@ export function liveNode(node: SearchNode): LiveNode {
  * after every applied result the changed nodes go to every socket. The gateway checks the
  * caller (a short-lived ticket) before it forwards the upgrade here.
  */
+const holderTag = (holder: string) => `holder:${holder}`.slice(0, 200);
+
 export class TreeUpdates {
   private lastStatus: string | null = null;
 
@@ -50,7 +53,9 @@ export class TreeUpdates {
     if (this.ctx.getWebSockets(LIVE_TAG).length >= MAX_LIVE_SOCKETS)
       return new Response('too many live watchers of this task', { status: 429 });
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-    this.ctx.acceptWebSocket(server, [LIVE_TAG]);
+    // The API token that opened it (set by the gateway), so revoking the token can close it.
+    const holder = request.headers.get(LIVE_HOLDER_HEADER);
+    this.ctx.acceptWebSocket(server, holder ? [LIVE_TAG, holderTag(holder)] : [LIVE_TAG]);
     this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(LIVE_PING, LIVE_PONG));
     send(server, { type: 'hello', ...hello });
     return new Response(null, { status: 101, webSocket: client });
@@ -87,6 +92,19 @@ export class TreeUpdates {
     this.lastStatus = status;
     const sockets = this.ctx.getWebSockets(LIVE_TAG);
     if (sockets.length) broadcast(sockets, { type: 'status', status });
+  }
+
+  /** Closes the sockets opened with this API token (it was revoked); returns how many. */
+  closeHolder(holder: string): number {
+    const sockets = this.ctx.getWebSockets(holderTag(holder));
+    for (const ws of sockets) {
+      try {
+        ws.close(4001, 'token revoked');
+      } catch {
+        // already closing
+      }
+    }
+    return sockets.length;
   }
 
   /** The hibernation API wants the close handshake answered on every compatibility date. */

@@ -2,9 +2,11 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
+import { JobInputError } from '../../common/job-input-error';
 import { RequestError } from '../../common/request-error';
 import { ConfigurationError, missingProductionSecrets } from '../../common/secrets';
 import { requireBearer } from './auth';
+import { limitByIp } from './rate-limit';
 import type { GatewayContext } from './context';
 import { dashboardApp } from './dashboard';
 import { liveApp } from './dashboard/live';
@@ -38,6 +40,7 @@ export function buildApp() {
     if (error instanceof ApiError)
       return errorResponse(c, error.status, error.code, error.message, error.details);
     if (error instanceof RequestError) return errorResponse(c, error.status, error.code, error.message);
+    if (error instanceof JobInputError) return errorResponse(c, 400, 'invalid_reference', error.message);
     if (error instanceof ConfigurationError) return errorResponse(c, 503, 'not_configured', error.message);
     if (error instanceof z.ZodError) {
       const { message, details } = describeZodError(error);
@@ -99,6 +102,7 @@ export function buildApp() {
         errorResponse(c, 413, 'payload_too_large', `request body is larger than ${MAX_BODY_BYTES} bytes`),
     }),
   );
+  app.use('/v1/*', limitByIp); // per client IP, before the signed routes and the bearer check
   app.route('/v1/hooks', hooksApp); // signed, not bearer: mounted before the bearer middleware
   app.route('/v1/iterations', iterationHooksApp); // the trainer's signed callback and download links
   app.route('/v1/runs', liveApp); // live tree WebSocket (a ticket, not the bearer) + its ticket route

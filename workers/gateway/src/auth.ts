@@ -1,9 +1,11 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { apiTokens } from '../../../shared/db/schema';
-import type { GatewayContext } from './context';
+import type { GatewayContext, Principal } from './context';
 import { errorResponse } from './errors';
+import { rateLimited } from './rate-limit';
+import { allows, broadest, requiredScope } from './scopes';
 
 export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
@@ -18,9 +20,30 @@ export function timingSafeEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
+/** lastUsedAt is written at most this often per token (not on every request). */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+function recordUse(c: Context<GatewayContext>, tokenId: string, lastUsedAt: number | null): void {
+  const now = Date.now();
+  if (lastUsedAt !== null && now - lastUsedAt < LAST_USED_RESOLUTION_MS) return;
+  const write = drizzle(c.env.DB)
+    .update(apiTokens)
+    .set({ lastUsedAt: now })
+    .where(eq(apiTokens.id, tokenId))
+    .run()
+    .catch((error: unknown) => console.error('could not record lastUsedAt', error));
+  try {
+    c.executionCtx.waitUntil(write);
+  } catch {
+    // no execution context (direct app.request in tests): the write still runs
+  }
+}
+
 /**
- * Bearer-token auth for every /v1 route: the bootstrap ADMIN_TOKEN, or a token whose SHA-256
- * is in api_tokens and not revoked. Tokens themselves are never stored.
+ * Bearer-token auth for every /v1 route: the bootstrap ADMIN_TOKEN (admin), or a token whose
+ * SHA-256 is in api_tokens, not revoked and not expired (401 otherwise). Then the token's scopes
+ * must cover the route (403 otherwise, scopes.ts) and its rate limit must allow it (429).
+ * Tokens themselves are never stored.
  */
 export const requireBearer: MiddlewareHandler<GatewayContext> = async (c, next) => {
   const header = c.req.header('authorization') ?? '';
@@ -29,14 +52,34 @@ export const requireBearer: MiddlewareHandler<GatewayContext> = async (c, next) 
     return errorResponse(c, 401, 'unauthorized', 'missing bearer token (Authorization: Bearer <token>)');
   const token = match[1]!;
   const admin = c.env.ADMIN_TOKEN;
-  if (admin && timingSafeEqual(token, admin)) return next();
-  const hash = await sha256Hex(token);
-  const db = drizzle(c.env.DB);
-  const row = await db
-    .select({ id: apiTokens.id })
-    .from(apiTokens)
-    .where(and(eq(apiTokens.tokenHash, hash), isNull(apiTokens.revokedAt)))
-    .get();
-  if (!row) return errorResponse(c, 401, 'unauthorized', 'invalid or revoked token');
+  let principal: Principal;
+  if (admin && timingSafeEqual(token, admin)) {
+    principal = { tokenId: 'admin', scopes: ['admin'] };
+  } else {
+    const row = await drizzle(c.env.DB)
+      .select()
+      .from(apiTokens)
+      .where(eq(apiTokens.tokenHash, await sha256Hex(token)))
+      .get();
+    if (!row || row.revokedAt !== null)
+      return errorResponse(c, 401, 'unauthorized', 'invalid or revoked token');
+    if (row.expiresAt !== null && row.expiresAt <= Date.now())
+      return errorResponse(c, 401, 'unauthorized', 'this token has expired: create a new one');
+    principal = { tokenId: row.id, scopes: Array.isArray(row.scopes) ? (row.scopes as string[]) : [] };
+    recordUse(c, row.id, row.lastUsedAt);
+  }
+  const needed = requiredScope(c.req.method, c.req.path);
+  if (!allows(principal.scopes, needed)) {
+    return errorResponse(
+      c,
+      403,
+      'forbidden',
+      `this token has the ${broadest(principal.scopes)} scope; ${c.req.method} ${c.req.path} needs ${needed}`,
+      { required: needed, scopes: principal.scopes },
+    );
+  }
+  const limited = await rateLimited(c, 'token', principal.tokenId);
+  if (limited) return limited;
+  c.set('principal', principal);
   return next();
 };

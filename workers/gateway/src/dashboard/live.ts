@@ -9,6 +9,8 @@ import { requireBearer } from '../auth';
 import type { GatewayBindings, GatewayContext } from '../context';
 import { ApiError, errorResponse, notFound } from '../errors';
 import { errorResponses, jsonResponse } from '../openapi';
+import { LIVE_HOLDER_HEADER } from '../../../common/durable-objects';
+import { openLiveSession } from '../services/live-sessions';
 import { signTicket, TICKET_TTL_MS, verifyTicket } from './ticket';
 
 // Live tree updates for the dashboard. Browsers cannot put a bearer header on a WebSocket, and
@@ -22,7 +24,8 @@ const taskParam = z.object({
   task: z.coerce.number().int().nonnegative().max(1_000_000),
 });
 
-const liveScope = (run: string, task: number) => `live:${run}:${task}`;
+/** A ticket names the task and the API token it was bought with (`admin` for ADMIN_TOKEN). */
+const liveScope = (run: string, task: number, holder: string) => `live:${run}:${task}:${holder}`;
 
 function ticketSecret(env: GatewayBindings): string {
   const secret = env.SECRETS_KEY || env.ADMIN_TOKEN;
@@ -64,8 +67,9 @@ liveApp.openapi(
   async (c) => {
     const { id, task } = c.req.valid('param');
     await requireTask(c.env, id, task);
-    const ticket = await signTicket(ticketSecret(c.env), liveScope(id, task));
-    const url = `/v1/runs/${encodeURIComponent(id)}/tasks/${task}/live?ticket=${encodeURIComponent(ticket)}`;
+    const holder = c.get('principal')?.tokenId ?? 'admin';
+    const ticket = await signTicket(ticketSecret(c.env), liveScope(id, task, holder));
+    const url = `/v1/runs/${encodeURIComponent(id)}/tasks/${task}/live?ticket=${encodeURIComponent(ticket)}&holder=${encodeURIComponent(holder)}`;
     return c.json({ ticket, expiresAt: Date.now() + TICKET_TTL_MS, url }, 200);
   },
 );
@@ -76,7 +80,10 @@ liveApp.openapi(
     path: '/{id}/tasks/{task}/live',
     summary:
       'WebSocket: the task tree as it grows. Messages (JSON): hello {status, nodes}, nodes {status, nodes: [flat node]}, status {status}; send "ping" for "pong"',
-    request: { params: taskParam, query: z.object({ ticket: z.string().max(2000) }) },
+    request: {
+      params: taskParam,
+      query: z.object({ ticket: z.string().max(2000), holder: z.string().max(100).default('admin') }),
+    },
     responses: {
       101: { description: 'Switching protocols: the live stream' },
       401: { ...errorResponses[401], description: 'Missing, invalid or expired ticket' },
@@ -85,13 +92,19 @@ liveApp.openapi(
   }),
   async (c) => {
     const { id, task } = c.req.valid('param');
-    const { ticket } = c.req.valid('query');
+    const { ticket, holder } = c.req.valid('query');
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket')
       return errorResponse(c, 426, 'upgrade_required', 'open this path as a WebSocket') as never;
-    if (!(await verifyTicket(ticketSecret(c.env), ticket, liveScope(id, task))))
+    if (!(await verifyTicket(ticketSecret(c.env), ticket, liveScope(id, task, holder))))
       return errorResponse(c, 401, 'unauthorized', 'invalid or expired live ticket') as never;
-    // The ticket stays here: the object only sees the upgrade.
-    const upgrade = new Request('https://task-tree/live', { headers: c.req.raw.headers });
+    // A token revoked since the ticket was bought opens nothing; a live one is recorded, so that
+    // revoking it closes this socket (closeLiveSessions).
+    if (!(await openLiveSession(c.env, holder, id, task)))
+      return errorResponse(c, 401, 'unauthorized', 'the token behind this ticket was revoked') as never;
+    // The ticket stays here: the object only sees the upgrade and whose it is.
+    const headers = new Headers(c.req.raw.headers);
+    headers.set(LIVE_HOLDER_HEADER, holder);
+    const upgrade = new Request('https://task-tree/live', { headers });
     return (await taskTreeStub(c.env, id, task).fetch(upgrade)) as never;
   },
 );

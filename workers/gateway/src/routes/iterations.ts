@@ -15,21 +15,21 @@ import {
 import type { RunSpec } from '../../../../shared/contracts/run-spec';
 import { SIGNATURE_HEADER, verifySignature } from '../../../../shared/webhooks/signing';
 import type { EventBindings } from '../services/webhooks';
+import { createLoop, nextIteration, registerModel } from '../services/loops';
+import type { IterationRow } from '../services/loop-rows';
 import {
-  createLoop,
   iterationCallbackPath,
   iterationFilePath,
   iterationLinkKey,
-  type IterationRow,
+  trainerSecretOf,
+} from '../services/trainer';
+import {
   iterationView,
   listLoopRows,
   loadIterationView,
   loadLoopView,
   loopView,
-  nextIteration,
-  registerModel,
-  trainerSecretOf,
-} from '../services/loops';
+} from '../services/loop-views';
 import { readRunRecords } from '../../../common/records';
 import type { GatewayBindings, GatewayContext } from '../context';
 import { ApiError, errorEnvelopeSchema, errorResponse, notFound } from '../errors';

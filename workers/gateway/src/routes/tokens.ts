@@ -4,6 +4,8 @@ import { drizzle } from 'drizzle-orm/d1';
 import { z } from 'zod';
 import { apiTokens } from '../../../../shared/db/schema';
 import { sha256Hex } from '../auth';
+import { scopeSchema } from '../scopes';
+import { closeLiveSessions } from '../services/live-sessions';
 import type { GatewayContext } from '../context';
 import { notFound } from '../errors';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi';
@@ -15,10 +17,33 @@ import { newId } from './runs';
 const tokenViewSchema = z.object({
   id: z.string(),
   name: z.string(),
+  scopes: z.array(z.string()).describe('read, build and/or admin (each includes the ones before)'),
   createdAt: z.number(),
+  expiresAt: z.number().nullable().describe('After this (epoch ms) the token is refused; null: never'),
   revokedAt: z.number().nullable(),
-  lastUsedAt: z.number().nullable(),
+  lastUsedAt: z.number().nullable().describe('Last request with it (to the minute)'),
 });
+
+const tokenCreateSchema = z
+  .object({
+    name: z.string().trim().min(1).max(100).describe('What the token is for'),
+    scopes: z
+      .array(scopeSchema)
+      .min(1)
+      .max(3)
+      .default(['build'])
+      .describe(
+        'read: GETs; build: also starts and changes work; admin: also endpoints, worlds, webhooks, tokens',
+      ),
+    expiresInDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .optional()
+      .describe('Omit for a token that does not expire'),
+  })
+  .strict();
 
 const idParam = z.object({ id: z.string().min(1).max(100) });
 
@@ -35,7 +60,9 @@ function view(row: typeof apiTokens.$inferSelect): z.infer<typeof tokenViewSchem
   return {
     id: row.id,
     name: row.name,
+    scopes: Array.isArray(row.scopes) ? (row.scopes as string[]) : [],
     createdAt: row.createdAt,
+    expiresAt: row.expiresAt,
     revokedAt: row.revokedAt,
     lastUsedAt: row.lastUsedAt,
   };
@@ -48,26 +75,25 @@ tokensApp.openapi(
     method: 'post',
     path: '/',
     summary: 'Create an API token; the token is in this response only (store it now)',
-    request: jsonBody(
-      z.object({ name: z.string().trim().min(1).max(100).describe('What the token is for') }).strict(),
-    ),
+    request: jsonBody(tokenCreateSchema),
     responses: {
       201: jsonResponse(tokenViewSchema.extend({ token: z.string() }), 'The token, shown once'),
       ...errorResponses,
     },
   }),
   async (c) => {
-    const { name } = c.req.valid('json');
+    const { name, scopes, expiresInDays } = c.req.valid('json');
     const token = generateApiToken();
+    const now = Date.now();
     const row = {
       id: newId('tok'),
       name,
       tokenHash: await sha256Hex(token),
-      createdAt: Date.now(),
+      createdAt: now,
       revokedAt: null,
       lastUsedAt: null,
-      scopes: ['admin'],
-      expiresAt: null,
+      scopes: [...new Set(scopes)],
+      expiresAt: expiresInDays === undefined ? null : now + expiresInDays * 86_400_000,
     };
     await drizzle(c.env.DB).insert(apiTokens).values(row);
     return c.json({ ...view(row), token }, 201);
@@ -94,7 +120,8 @@ tokensApp.openapi(
   createRoute({
     method: 'delete',
     path: '/{id}',
-    summary: 'Revoke an API token: requests with it get 401 from now on (idempotent)',
+    summary:
+      'Revoke an API token: requests with it get 401 from now on and its live dashboard sockets close (idempotent)',
     request: { params: idParam },
     responses: { 200: jsonResponse(tokenViewSchema, 'The revoked token'), ...errorResponses },
   }),
@@ -106,6 +133,7 @@ tokensApp.openapi(
     if (row.revokedAt !== null) return c.json(view(row), 200);
     const revokedAt = Date.now();
     await db.update(apiTokens).set({ revokedAt }).where(eq(apiTokens.id, id));
+    await closeLiveSessions(c.env, id);
     return c.json(view({ ...row, revokedAt }), 200);
   },
 );

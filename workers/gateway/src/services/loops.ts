@@ -1,48 +1,33 @@
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import {
-  evals,
-  iterations,
-  loops,
-  runs,
-  trajectories,
-  webhookDeliveries,
-  webhooks,
-} from '../../../../shared/db/schema';
-import { type EvalCreate, evalCreateSchema, type EvalMetrics, trainingTasks } from '../../../../shared/eval';
-import { exportFormatSchema } from '../../../../shared/formats/export';
+import { evals, iterations, loops, webhooks } from '../../../../shared/db/schema';
+import { type EvalCreate, evalCreateSchema, trainingTasks } from '../../../../shared/eval';
 import {
   alphaFor,
   type CallbackBody,
-  CALLBACK_LINK_SECONDS,
-  DOWNLOAD_LINK_SECONDS,
   type LoopConfig,
   type LoopCreate,
   DEFAULT_LOOP_TASKS,
   type ModelEndpoint,
-  signDownloadPath,
-  type TrainerPayload,
 } from '../../../../shared/iterations';
-import type { EventMessage } from '../../../../shared/contracts/messages';
-import { type RunManifest, runManifestSchema, runWarnings } from '../../../../shared/contracts/manifest';
-import { type RunSpec, runSpecSchema } from '../../../../shared/contracts/run-spec';
+import { runSpecSchema } from '../../../../shared/contracts/run-spec';
 import { loadEndpoint, saveEndpoint } from '../../../common/endpoints';
-import { type CoreBindings, runLedgerStub } from '../../../common/env';
-import {
-  advanceEval,
-  advanceEvalsOfRun,
-  createEval,
-  type EvalRow,
-  evalView,
-  isFinalRunStatus,
-  publicLink,
-  RequestError,
-} from './evals';
-import { emitEventSafely, openWebhookSecret, sealWebhookSecret } from './webhooks';
+import { type CoreBindings } from '../../../common/env';
+import { advanceEvalsOfRun, createEval, isFinalRunStatus, publicLink, RequestError } from './evals';
+import { emitEventSafely, sealWebhookSecret } from './webhooks';
 import { requireOutboundUrl } from '../../../common/outbound';
-import { derivedKey } from '../../../common/secrets';
 import { newId, runReferenceProblem, startRun } from './runs';
 import { loadWorld } from '../../../common/worlds';
+
+import {
+  type IterationConfig,
+  type IterationRow,
+  iterationRow,
+  type LoopRow,
+  loopRow,
+  runRow,
+} from './loop-rows';
+import { runManifestOf, sendToTrainer } from './trainer';
 
 // The iterate-train-evaluate loop. Each iteration is a small state machine:
 //   building  -- its build run finished (completed/partial) -->  training
@@ -52,22 +37,6 @@ import { loadWorld } from '../../../common/worlds';
 // POST /v1/iterations/:id/next; after the last one the loop is `completed` with its final model.
 // Every step is claimed with a conditional UPDATE, so repeated or concurrent advances (the
 // RunLedger's completion hook, a redelivered callback, a GET) do each thing once.
-
-export type IterationRow = typeof iterations.$inferSelect;
-export type LoopRow = typeof loops.$inferSelect;
-
-export interface IterationConfig {
-  spec: RunSpec;
-  /** Free-form notes the trainer sent with its callback. */
-  notes?: Record<string, unknown>;
-}
-
-const loopRow = async (env: CoreBindings, id: string) =>
-  (await drizzle(env.DB).select().from(loops).where(eq(loops.id, id)).get()) ?? null;
-const iterationRow = async (env: CoreBindings, id: string) =>
-  (await drizzle(env.DB).select().from(iterations).where(eq(iterations.id, id)).get()) ?? null;
-const runRow = async (env: CoreBindings, id: string) =>
-  (await drizzle(env.DB).select().from(runs).where(eq(runs.id, id)).get()) ?? null;
 
 async function setLoop(env: CoreBindings, id: string, values: Partial<LoopRow>): Promise<void> {
   await drizzle(env.DB)
@@ -298,139 +267,6 @@ async function failIteration(env: CoreBindings, id: string, error: string): Prom
       error: `iteration ${hit.index}: ${error}`,
       completedAt: now,
     });
-}
-
-/** A run's manifest (the same shape as GET /v1/runs/:id/manifest), for the trainer's payload. */
-export async function runManifestOf(env: CoreBindings, runId: string): Promise<RunManifest> {
-  const row = (await runRow(env, runId))!;
-  const spec = row.spec as RunSpec;
-  const status = await runLedgerStub(env, runId).status();
-  const k = status?.counters;
-  return runManifestSchema.parse({
-    run_id: runId,
-    status: status?.status ?? row.status,
-    config: spec,
-    counts: {
-      tasks: spec.tasks.length,
-      nodes: k?.nodes ?? 0,
-      revision: k?.revision ?? 0,
-      good: k?.good ?? 0,
-      policy_calls: k?.policyCalls ?? 0,
-      judge_calls: k?.judgeCalls ?? 0,
-      failed_jobs: k?.failedJobs ?? 0,
-      tasks_failed: k?.tasksFailed ?? 0,
-      prompt_tokens: k?.promptTokens ?? 0,
-      completion_tokens: k?.completionTokens ?? 0,
-      reference_judge_calls: k?.referenceJudgeCalls ?? 0,
-      judge_failures: k?.judgeFailures ?? 0,
-      context_retries: k?.contextRetries ?? 0,
-    },
-    tokenizer: k?.tokenizer ?? null,
-    warnings: runWarnings({ judge_failures: k?.judgeFailures ?? 0, context_retries: k?.contextRetries ?? 0 }),
-    model: spec.policy,
-    thresholds: { alpha: spec.alpha, beta: spec.beta, transition: spec.transition },
-    seed: spec.seed,
-    created_at: new Date(row.createdAt).toISOString(),
-    completed_at: row.completedAt ? new Date(row.completedAt).toISOString() : null,
-    failures: (status?.tasks ?? []).filter((t) => t.error).map((t) => ({ task: t.task, reason: t.error! })),
-  });
-}
-
-/** Files a trainer may download for an iteration: `manifest.json` and `<kind>.<format>.jsonl`. */
-export const iterationFilePath = (iterationId: string, file: string) =>
-  `/v1/iterations/${encodeURIComponent(iterationId)}/files/${file}`;
-
-/** The server's own key for the links handed to trainers (checked before any database read). */
-export const iterationLinkKey = (env: CoreBindings) => derivedKey(env, 'iteration links');
-
-export const iterationCallbackPath = (iterationId: string) =>
-  `/v1/iterations/${encodeURIComponent(iterationId)}/callback`;
-
-export async function trainerPayload(
-  env: CoreBindings,
-  loop: LoopRow,
-  iteration: IterationRow,
-): Promise<TrainerPayload> {
-  const config = loop.config as LoopConfig;
-  const manifest = await runManifestOf(env, iteration.runId!);
-  const policy = await loadEndpoint(env, iteration.policyEndpoint);
-  const now = Math.floor(Date.now() / 1000);
-  const expires = now + DOWNLOAD_LINK_SECONDS;
-  const base = loop.publicUrl;
-  const linkKey = await iterationLinkKey(env);
-  const signed = async (file: string) =>
-    `${base}${await signDownloadPath(linkKey, iterationFilePath(iteration.id, file), expires)}`;
-  const datasets: Record<string, string> = {};
-  const links: Record<string, string> = {};
-  const runPath = `/v1/runs/${encodeURIComponent(iteration.runId!)}`;
-  for (const format of exportFormatSchema.options) {
-    datasets[format] = await signed(`all.${format}.jsonl`);
-    links[format] = `${base}${runPath}/dataset?format=${format}`;
-  }
-  const c = manifest.counts;
-  return {
-    kind: 'agent-r.iteration.dataset',
-    loop: { id: loop.id, name: loop.name, iterations: config.iterations },
-    iteration: { id: iteration.id, index: iteration.index, alpha: iteration.alpha },
-    policy: {
-      endpoint: iteration.policyEndpoint,
-      baseUrl: policy?.baseUrl ?? '',
-      model: policy?.model ?? '',
-    },
-    run: {
-      id: iteration.runId!,
-      status: manifest.status,
-      counts: {
-        tasks: c.tasks,
-        revision: c.revision,
-        good: c.good,
-        nodes: c.nodes,
-        tasks_failed: c.tasks_failed,
-      },
-    },
-    manifest,
-    downloads: {
-      manifest: await signed('manifest.json'),
-      datasets,
-      expiresAt: new Date(expires * 1000).toISOString(),
-    },
-    links: { manifest: `${base}${runPath}/manifest`, datasets: links },
-    callback: {
-      // A signed link (use it as given): the gateway checks it before reading anything.
-      url: `${base}${await signDownloadPath(linkKey, iterationCallbackPath(iteration.id), now + CALLBACK_LINK_SECONDS, 'POST')}`,
-      method: 'POST',
-      body: '{"endpoint": {"baseUrl": "http://host:8000/v1", "model": "NAME", "apiKey": "optional"}} signed like this webhook (x-agent-r-signature, same secret)',
-    },
-  };
-}
-
-/** Queues the signed `dataset.ready` delivery to the loop's trainer (the outbound webhook path). */
-async function sendToTrainer(env: CoreBindings, loop: LoopRow, iteration: IterationRow): Promise<string> {
-  const db = drizzle(env.DB);
-  const hook = await db.select().from(webhooks).where(eq(webhooks.id, loop.trainerWebhookId!)).get();
-  if (!hook) throw new Error(`the trainer's webhook ${loop.trainerWebhookId} was deleted`);
-  const payload = await trainerPayload(env, loop, iteration);
-  const deliveryId = newId('dlv');
-  const now = Date.now();
-  await db.insert(webhookDeliveries).values({
-    id: deliveryId,
-    webhookId: hook.id,
-    event: 'dataset.ready',
-    payload,
-    status: 'pending',
-    attempts: 0,
-    createdAt: now,
-    updatedAt: now,
-  });
-  const message: EventMessage = {
-    type: 'event',
-    event: 'dataset.ready',
-    deliveryId,
-    webhookId: hook.id,
-    payload: payload as unknown as Record<string, unknown>,
-  };
-  await env.EVENTS.send(message, { contentType: 'json' });
-  return deliveryId;
 }
 
 /** The status of an iteration whose build found nothing to train on. */
@@ -664,20 +500,6 @@ export async function nextIteration(
   return next ?? (await iterationRow(env, id))!;
 }
 
-/** The trainer's secret for an iteration's loop (verifies callbacks and download links). */
-export async function trainerSecretOf(env: CoreBindings, iterationId: string): Promise<string | null> {
-  const row = await iterationRow(env, iterationId);
-  if (!row) return null;
-  const loop = await loopRow(env, row.loopId);
-  if (!loop?.trainerWebhookId) return null;
-  const hook = await drizzle(env.DB)
-    .select()
-    .from(webhooks)
-    .where(eq(webhooks.id, loop.trainerWebhookId))
-    .get();
-  return hook ? openWebhookSecret(env, hook) : null;
-}
-
 /**
  * A run finished (the run.finished message): moves on the iteration whose build this was and
  * every eval waiting on it. Both only move forward, so a repeated call changes nothing; a failure
@@ -691,209 +513,4 @@ export async function onRunFinished(env: CoreBindings, runId: string): Promise<v
     .all();
   for (const { id } of owners) await advanceIteration(env, id);
   await advanceEvalsOfRun(env, runId);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Views
-
-export interface EvalSummary {
-  id: string;
-  status: string;
-  phase: string;
-  tasks: number | null;
-  scored: number | null;
-  successRate: number | null;
-  averageReward: number | null;
-  loopShare: number | null;
-  revisionShare: number | null;
-  firstErrorStep: number | null;
-  recoverySuccessRate: number | null;
-}
-
-async function evalSummary(env: CoreBindings, evalId: string | null): Promise<EvalSummary | null> {
-  if (!evalId) return null;
-  const row = (await advanceEval(env, evalId)) as EvalRow | null;
-  if (!row) return null;
-  const view = await evalView(env, row);
-  const m = view.metrics as EvalMetrics | null;
-  return {
-    id: row.id,
-    status: row.status,
-    phase: view.phase,
-    tasks: m?.tasks ?? view.spec.tasks.length,
-    scored: m?.scored ?? null,
-    successRate: m?.successRate ?? null,
-    averageReward: m?.averageReward ?? null,
-    loopShare: m?.loops.share ?? null,
-    revisionShare: m?.revisions.share ?? null,
-    firstErrorStep: m?.firstError.averageStep ?? null,
-    recoverySuccessRate: m?.recovery?.successRate ?? null,
-  };
-}
-
-export interface IterationView {
-  id: string;
-  loopId: string;
-  index: number;
-  status: string;
-  alpha: number;
-  parentId: string | null;
-  policy: { endpoint: string; baseUrl: string | null; model: string | null };
-  runId: string | null;
-  run: {
-    status: string;
-    counts: {
-      tasks: number;
-      tasksDone: number;
-      tasksFailed: number;
-      nodes: number;
-      revision: number;
-      good: number;
-      policyCalls: number;
-      judgeCalls: number;
-    } | null;
-    /** Average first-error step the critic found on the bad paths (revision records). */
-    firstErrorStep: number | null;
-  } | null;
-  evalId: string | null;
-  eval: EvalSummary | null;
-  resultEndpoint: string | null;
-  trainerDelivery: { id: string; status: string; attempts: number; lastError: string | null } | null;
-  notes: Record<string, unknown> | null;
-  error: string | null;
-  createdAt: number;
-  completedAt: number | null;
-}
-
-export async function iterationView(env: CoreBindings, row: IterationRow): Promise<IterationView> {
-  const db = drizzle(env.DB);
-  const policy = await loadEndpoint(env, row.policyEndpoint);
-  let run: IterationView['run'] = null;
-  if (row.runId) {
-    const runRecord = await runRow(env, row.runId);
-    if (runRecord) {
-      const ledger = await runLedgerStub(env, row.runId).status();
-      const k = ledger?.counters;
-      const avg = await db
-        .select({ value: sql<number | null>`avg(${trajectories.firstErrorStep})` })
-        .from(trajectories)
-        .where(and(eq(trajectories.runId, row.runId), eq(trajectories.kind, 'revision')))
-        .get();
-      run = {
-        status: ledger?.status ?? runRecord.status,
-        counts: k
-          ? {
-              tasks: k.tasks,
-              tasksDone: k.tasksDone,
-              tasksFailed: k.tasksFailed,
-              nodes: k.nodes,
-              revision: k.revision,
-              good: k.good,
-              policyCalls: k.policyCalls,
-              judgeCalls: k.judgeCalls,
-            }
-          : null,
-        firstErrorStep: avg?.value ?? null,
-      };
-    }
-  }
-  const delivery = row.trainerDeliveryId
-    ? await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, row.trainerDeliveryId)).get()
-    : null;
-  return {
-    id: row.id,
-    loopId: row.loopId,
-    index: row.index,
-    status: row.status,
-    alpha: row.alpha,
-    parentId: row.parentId,
-    policy: { endpoint: row.policyEndpoint, baseUrl: policy?.baseUrl ?? null, model: policy?.model ?? null },
-    runId: row.runId,
-    run,
-    evalId: row.evalId,
-    eval: await evalSummary(env, row.evalId),
-    resultEndpoint: row.resultEndpoint,
-    trainerDelivery: delivery
-      ? {
-          id: delivery.id,
-          status: delivery.status,
-          attempts: delivery.attempts,
-          lastError: delivery.lastError,
-        }
-      : null,
-    notes: (row.config as IterationConfig).notes ?? null,
-    error: row.error,
-    createdAt: row.createdAt,
-    completedAt: row.completedAt,
-  };
-}
-
-/** One iteration, moved on first if its run allows. */
-export async function loadIterationView(env: CoreBindings, id: string): Promise<IterationView | null> {
-  const row = await advanceIteration(env, id);
-  return row ? iterationView(env, row) : null;
-}
-
-export interface LoopView {
-  id: string;
-  name: string;
-  status: string;
-  config: LoopConfig;
-  trainer: { url: string; webhookId: string } | null;
-  publicUrl: string;
-  /** The lineage: every iteration in order, with its policy, data counts and eval. */
-  iterations: IterationView[];
-  final: { endpoint: string; evalId: string | null; eval: EvalSummary | null } | null;
-  error: string | null;
-  createdAt: number;
-  updatedAt: number;
-  completedAt: number | null;
-}
-
-export async function loopView(env: CoreBindings, loop: LoopRow): Promise<LoopView> {
-  const rows = await drizzle(env.DB)
-    .select()
-    .from(iterations)
-    .where(eq(iterations.loopId, loop.id))
-    .orderBy(asc(iterations.index))
-    .all();
-  const views: IterationView[] = [];
-  for (const row of rows) {
-    const current = row.status === 'building' ? ((await advanceIteration(env, row.id)) ?? row) : row;
-    views.push(await iterationView(env, current));
-  }
-  const fresh = (await loopRow(env, loop.id)) ?? loop;
-  const config = fresh.config as LoopConfig;
-  return {
-    id: fresh.id,
-    name: fresh.name,
-    status: fresh.status,
-    config,
-    trainer:
-      fresh.trainerWebhookId && config.trainerUrl
-        ? { url: config.trainerUrl, webhookId: fresh.trainerWebhookId }
-        : null,
-    publicUrl: fresh.publicUrl,
-    iterations: views,
-    final: fresh.finalEndpoint
-      ? {
-          endpoint: fresh.finalEndpoint,
-          evalId: fresh.finalEvalId,
-          eval: await evalSummary(env, fresh.finalEvalId),
-        }
-      : null,
-    error: fresh.error,
-    createdAt: fresh.createdAt,
-    updatedAt: fresh.updatedAt,
-    completedAt: fresh.completedAt,
-  };
-}
-
-export async function loadLoopView(env: CoreBindings, id: string): Promise<LoopView | null> {
-  const loop = await loopRow(env, id);
-  return loop ? loopView(env, loop) : null;
-}
-
-export async function listLoopRows(env: CoreBindings, limit: number): Promise<LoopRow[]> {
-  return drizzle(env.DB).select().from(loops).orderBy(desc(loops.createdAt)).limit(limit).all();
 }

@@ -1,7 +1,7 @@
 import { drizzle } from 'drizzle-orm/d1';
 import { runs } from '../../../../shared/db/schema';
 import type { RunSpec } from '../../../../shared/contracts/run-spec';
-import { endpointExists, loadEndpoint } from '../../../common/endpoints';
+import { endpointExists, loadEndpointSettings } from '../../../common/endpoints';
 import { type CoreBindings, runLedgerStub } from '../../../common/env';
 import { outboundRefusal } from '../../../common/outbound';
 import { loadWorld } from '../../../common/worlds';
@@ -38,7 +38,7 @@ export async function runReferenceProblem(
   }
   // Without `n` support an expansion needs `width` slots of the gate at once: more than the
   // endpoint's maxConcurrency could never be granted, so the run would wait forever.
-  const policy = await loadEndpoint(env, spec.policy);
+  const policy = await loadEndpointSettings(env, spec.policy);
   if (policy && !policy.supportsN && spec.width > policy.maxConcurrency) {
     return {
       code: 'width_exceeds_concurrency',

@@ -1,0 +1,176 @@
+import { eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
+import { webhookDeliveries, webhooks } from '../../../../shared/db/schema';
+import { exportFormatSchema } from '../../../../shared/formats/export';
+import {
+  CALLBACK_LINK_SECONDS,
+  DOWNLOAD_LINK_SECONDS,
+  type LoopConfig,
+  signDownloadPath,
+  type TrainerPayload,
+} from '../../../../shared/iterations';
+import type { EventMessage } from '../../../../shared/contracts/messages';
+import { type RunManifest, runManifestSchema, runWarnings } from '../../../../shared/contracts/manifest';
+import { type RunSpec } from '../../../../shared/contracts/run-spec';
+import { loadEndpoint } from '../../../common/endpoints';
+import { type CoreBindings, runLedgerStub } from '../../../common/env';
+
+import { openWebhookSecret } from './webhooks';
+import { derivedKey } from '../../../common/secrets';
+import { newId } from './runs';
+
+import { type IterationRow, iterationRow, type LoopRow, loopRow, runRow } from './loop-rows';
+// The trainer protocol of the iterate-train-evaluate loop: the signed payload a trainer gets when
+// an iteration's build is done (dataset links, manifest, callback), and the trainer's secret that
+// verifies its callback and download links.
+
+/** A run's manifest (the same shape as GET /v1/runs/:id/manifest), for the trainer's payload. */
+export async function runManifestOf(env: CoreBindings, runId: string): Promise<RunManifest> {
+  const row = (await runRow(env, runId))!;
+  const spec = row.spec as RunSpec;
+  const status = await runLedgerStub(env, runId).status();
+  const k = status?.counters;
+  return runManifestSchema.parse({
+    run_id: runId,
+    status: status?.status ?? row.status,
+    config: spec,
+    counts: {
+      tasks: spec.tasks.length,
+      nodes: k?.nodes ?? 0,
+      revision: k?.revision ?? 0,
+      good: k?.good ?? 0,
+      policy_calls: k?.policyCalls ?? 0,
+      judge_calls: k?.judgeCalls ?? 0,
+      failed_jobs: k?.failedJobs ?? 0,
+      tasks_failed: k?.tasksFailed ?? 0,
+      prompt_tokens: k?.promptTokens ?? 0,
+      completion_tokens: k?.completionTokens ?? 0,
+      reference_judge_calls: k?.referenceJudgeCalls ?? 0,
+      judge_failures: k?.judgeFailures ?? 0,
+      context_retries: k?.contextRetries ?? 0,
+    },
+    tokenizer: k?.tokenizer ?? null,
+    warnings: runWarnings({ judge_failures: k?.judgeFailures ?? 0, context_retries: k?.contextRetries ?? 0 }),
+    model: spec.policy,
+    thresholds: { alpha: spec.alpha, beta: spec.beta, transition: spec.transition },
+    seed: spec.seed,
+    created_at: new Date(row.createdAt).toISOString(),
+    completed_at: row.completedAt ? new Date(row.completedAt).toISOString() : null,
+    failures: (status?.tasks ?? []).filter((t) => t.error).map((t) => ({ task: t.task, reason: t.error! })),
+  });
+}
+
+/** Files a trainer may download for an iteration: `manifest.json` and `<kind>.<format>.jsonl`. */
+export const iterationFilePath = (iterationId: string, file: string) =>
+  `/v1/iterations/${encodeURIComponent(iterationId)}/files/${file}`;
+
+/** The server's own key for the links handed to trainers (checked before any database read). */
+export const iterationLinkKey = (env: CoreBindings) => derivedKey(env, 'iteration links');
+
+export const iterationCallbackPath = (iterationId: string) =>
+  `/v1/iterations/${encodeURIComponent(iterationId)}/callback`;
+
+export async function trainerPayload(
+  env: CoreBindings,
+  loop: LoopRow,
+  iteration: IterationRow,
+): Promise<TrainerPayload> {
+  const config = loop.config as LoopConfig;
+  const manifest = await runManifestOf(env, iteration.runId!);
+  const policy = await loadEndpoint(env, iteration.policyEndpoint);
+  const now = Math.floor(Date.now() / 1000);
+  const expires = now + DOWNLOAD_LINK_SECONDS;
+  const base = loop.publicUrl;
+  const linkKey = await iterationLinkKey(env);
+  const signed = async (file: string) =>
+    `${base}${await signDownloadPath(linkKey, iterationFilePath(iteration.id, file), expires)}`;
+  const datasets: Record<string, string> = {};
+  const links: Record<string, string> = {};
+  const runPath = `/v1/runs/${encodeURIComponent(iteration.runId!)}`;
+  for (const format of exportFormatSchema.options) {
+    datasets[format] = await signed(`all.${format}.jsonl`);
+    links[format] = `${base}${runPath}/dataset?format=${format}`;
+  }
+  const c = manifest.counts;
+  return {
+    kind: 'agent-r.iteration.dataset',
+    loop: { id: loop.id, name: loop.name, iterations: config.iterations },
+    iteration: { id: iteration.id, index: iteration.index, alpha: iteration.alpha },
+    policy: {
+      endpoint: iteration.policyEndpoint,
+      baseUrl: policy?.baseUrl ?? '',
+      model: policy?.model ?? '',
+    },
+    run: {
+      id: iteration.runId!,
+      status: manifest.status,
+      counts: {
+        tasks: c.tasks,
+        revision: c.revision,
+        good: c.good,
+        nodes: c.nodes,
+        tasks_failed: c.tasks_failed,
+      },
+    },
+    manifest,
+    downloads: {
+      manifest: await signed('manifest.json'),
+      datasets,
+      expiresAt: new Date(expires * 1000).toISOString(),
+    },
+    links: { manifest: `${base}${runPath}/manifest`, datasets: links },
+    callback: {
+      // A signed link (use it as given): the gateway checks it before reading anything.
+      url: `${base}${await signDownloadPath(linkKey, iterationCallbackPath(iteration.id), now + CALLBACK_LINK_SECONDS, 'POST')}`,
+      method: 'POST',
+      body: '{"endpoint": {"baseUrl": "http://host:8000/v1", "model": "NAME", "apiKey": "optional"}} signed like this webhook (x-agent-r-signature, same secret)',
+    },
+  };
+}
+
+/** Queues the signed `dataset.ready` delivery to the loop's trainer (the outbound webhook path). */
+export async function sendToTrainer(
+  env: CoreBindings,
+  loop: LoopRow,
+  iteration: IterationRow,
+): Promise<string> {
+  const db = drizzle(env.DB);
+  const hook = await db.select().from(webhooks).where(eq(webhooks.id, loop.trainerWebhookId!)).get();
+  if (!hook) throw new Error(`the trainer's webhook ${loop.trainerWebhookId} was deleted`);
+  const payload = await trainerPayload(env, loop, iteration);
+  const deliveryId = newId('dlv');
+  const now = Date.now();
+  await db.insert(webhookDeliveries).values({
+    id: deliveryId,
+    webhookId: hook.id,
+    event: 'dataset.ready',
+    payload,
+    status: 'pending',
+    attempts: 0,
+    createdAt: now,
+    updatedAt: now,
+  });
+  const message: EventMessage = {
+    type: 'event',
+    event: 'dataset.ready',
+    deliveryId,
+    webhookId: hook.id,
+    payload: payload as unknown as Record<string, unknown>,
+  };
+  await env.EVENTS.send(message, { contentType: 'json' });
+  return deliveryId;
+}
+
+/** The trainer's secret for an iteration's loop (verifies callbacks and download links). */
+export async function trainerSecretOf(env: CoreBindings, iterationId: string): Promise<string | null> {
+  const row = await iterationRow(env, iterationId);
+  if (!row) return null;
+  const loop = await loopRow(env, row.loopId);
+  if (!loop?.trainerWebhookId) return null;
+  const hook = await drizzle(env.DB)
+    .select()
+    .from(webhooks)
+    .where(eq(webhooks.id, loop.trainerWebhookId))
+    .get();
+  return hook ? openWebhookSecret(env, hook) : null;
+}
