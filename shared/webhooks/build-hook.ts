@@ -1,4 +1,5 @@
 import {
+  prefixedBytes,
   type SignedBody,
   signatureHeader,
   type VerifyOptions,
@@ -14,16 +15,9 @@ import {
 // i.e. the shared webhook scheme (signing.ts) over "<idempotency-key>.<raw body>". The gateway
 // also refuses a signature it has already accepted within the tolerance window (a replay).
 
-const encoder = new TextEncoder();
-
 /** The bytes the build hook's MAC covers after `<t>.`: `<idempotency-key>.<raw body>`. */
 export function buildHookSignedBody(idempotencyKey: string, body: SignedBody): Uint8Array {
-  const prefix = encoder.encode(`${idempotencyKey}.`);
-  const rest = typeof body === 'string' ? encoder.encode(body) : body;
-  const out = new Uint8Array(prefix.length + rest.length);
-  out.set(prefix, 0);
-  out.set(rest, prefix.length);
-  return out;
+  return prefixedBytes(`${idempotencyKey}.`, body);
 }
 
 /** The x-agent-r-signature value for a build hook request. */

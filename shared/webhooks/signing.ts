@@ -39,14 +39,17 @@ export const unixNow = (): number => Math.floor(Date.now() / 1000);
 /** The raw body as sent: text (signed as its UTF-8 bytes) or the bytes themselves. */
 export type SignedBody = string | Uint8Array;
 
-function signedBytes(timestamp: number, body: SignedBody): Uint8Array<ArrayBuffer> {
-  const prefix = encoder.encode(`${timestamp}.`);
+/** `prefix` (as UTF-8) followed by the body's bytes. */
+export function prefixedBytes(prefix: string, body: SignedBody): Uint8Array<ArrayBuffer> {
+  const head = encoder.encode(prefix);
   const rest = typeof body === 'string' ? encoder.encode(body) : body;
-  const out = new Uint8Array(prefix.length + rest.length);
-  out.set(prefix, 0);
-  out.set(rest, prefix.length);
+  const out = new Uint8Array(head.length + rest.length);
+  out.set(head, 0);
+  out.set(rest, head.length);
   return out;
 }
+
+const signedBytes = (timestamp: number, body: SignedBody) => prefixedBytes(`${timestamp}.`, body);
 
 /** The hex HMAC-SHA256 of `${timestamp}.${body}`. */
 export async function computeSignature(secret: string, timestamp: number, body: SignedBody): Promise<string> {
