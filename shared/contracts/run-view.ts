@@ -69,6 +69,27 @@ export const runViewSchema = z.object({
 });
 export type RunView = z.infer<typeof runViewSchema>;
 
+/**
+ * What an unfinished task waits for and since when (GET /v1/runs/:id `waiting`): a slow endpoint
+ * shows a job whose consumer keeps beating; a wedged task shows one that nobody works on.
+ */
+export const taskWaitSchema = z.object({
+  task: z.number(),
+  status: z.string(),
+  /** e.g. "expand job e3 (attempt 2): a consumer is working on it" */
+  waitingFor: z.string(),
+  /** When the oldest thing it waits for began (ms since the epoch). */
+  since: z.number(),
+  /** The last sign of life of the consumer of that job (ms since the epoch), if any. */
+  lastHeartbeat: z.number().nullable(),
+  /** Jobs of the task still open. */
+  openJobs: z.number(),
+});
+export type TaskWait = z.infer<typeof taskWaitSchema>;
+
+/** GET /v1/runs/:id: the run, and per unfinished task (up to 50) what it waits for. */
+export const runDetailSchema = runViewSchema.extend({ waiting: z.array(taskWaitSchema) });
+
 /** One line of GET /v1/runs/:id/tasks. */
 export const taskViewSchema = z.object({
   task: z.number(),

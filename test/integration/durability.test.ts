@@ -3,7 +3,7 @@ import { describe, expect, inject, it } from 'vitest';
 import type { CoordinatorBindings } from '../../workers/common/env';
 import { runLedgerStub, taskTreeStub } from '../../workers/common/env';
 import { taskRecordsKey } from '../../workers/common/storage-keys';
-import { type Fault, faultyD1, faultyQueue, patchBindings } from './fault-hooks';
+import { type Fault, faultyD1, faultyQueue, patchBindings, proxySpace } from './fault-hooks';
 import { api, eventually, recordLineReader } from './helpers';
 
 const env = workerEnv as unknown as CoordinatorBindings;
@@ -87,19 +87,6 @@ async function outputs(id: string, tasks: number[]) {
 const spec = { iterations: 2, width: 2, depth: 5, seed: 11, parallelism: 1 };
 
 /** A fresh namespace of the fault proxy (see fault-proxy.ts), armed with `faults`. */
-async function proxySpace(
-  faults: Record<string, number>,
-): Promise<{ llm: string; env: string; stats: () => Promise<Record<string, number>> }> {
-  const base = inject('faultProxyUrl');
-  const ns = `ns${crypto.randomUUID().slice(0, 8)}`;
-  const armed = await fetch(`${base}/__arm/${ns}`, { method: 'POST', body: JSON.stringify(faults) });
-  expect(armed.status).toBe(204);
-  return {
-    llm: `${base}/${ns}/llm/v1`,
-    env: `${base}/${ns}/env`,
-    stats: async () => (await (await fetch(`${base}/__stats/${ns}`)).json()) as Record<string, number>,
-  };
-}
 
 interface Node {
   response: string;
@@ -207,8 +194,20 @@ describe('durability: faults the fault-free path never sees', () => {
     const run = await waitForEnd(id);
     console.log(`3 MB completion: run ${run.status} in ${Date.now() - start} ms`);
     expect((await proxy.stats()).bigServed).toBe(1);
-    expect(run.status).toBe('completed');
-    expect(run.counters.failedJobs).toBe(0);
+    // The cut response (256 Ki characters) still does not fit an 8192-token context: expanding
+    // below it fails with that reason (partial), or the run completes. Either way it ends, with
+    // every task done and nothing failing for any other reason.
+    const reasons: string[] = [];
+    for (const task of tasks) {
+      const progress = (await (await api(`/v1/runs/${id}/tasks/${task}`)).json()) as {
+        failures: { reason: string }[];
+      };
+      reasons.push(...progress.failures.map((f) => f.reason));
+    }
+    console.log(`failed jobs: ${reasons.length}; ${reasons[0]?.slice(0, 160) ?? ''}`);
+    expect(['completed', 'partial']).toContain(run.status);
+    for (const reason of reasons) expect(reason).toMatch(/does not fit the model's context/);
+    expect(run.counters.failedJobs).toBe(reasons.length);
     expect(run.counters.tasksDone).toBe(tasks.length);
     const cut = (await allNodes(id, tasks)).filter((n) =>
       n.response.includes('[agent-r: completion truncated'),

@@ -1,4 +1,5 @@
 import { runInDurableObject } from 'cloudflare:test';
+import { expect, inject } from 'vitest';
 import type { CoordinatorBindings } from '../../workers/common/env';
 
 /**
@@ -79,4 +80,17 @@ export async function patchBindings(
     const self = instance as unknown as { env: CoordinatorBindings };
     self.env = { ...self.env, ...patch(self.env) };
   });
+}
+
+/** A fresh namespace of the fault proxy (fault-proxy.ts), armed with `faults`. */
+export async function proxySpace(faults: Record<string, number>) {
+  const base = inject('faultProxyUrl');
+  const ns = `ns${crypto.randomUUID().slice(0, 8)}`;
+  const armed = await fetch(`${base}/__arm/${ns}`, { method: 'POST', body: JSON.stringify(faults) });
+  expect(armed.status).toBe(204);
+  return {
+    llm: `${base}/${ns}/llm/v1`,
+    env: `${base}/${ns}/env`,
+    stats: async () => (await (await fetch(`${base}/__stats/${ns}`)).json()) as Record<string, number>,
+  };
 }

@@ -1,7 +1,27 @@
 import { env as workerEnv } from 'cloudflare:workers';
 import { describe, expect, inject, it } from 'vitest';
+import type { TaskWait } from '../../shared/contracts/run-view';
 import type { CoordinatorBindings } from '../../workers/common/env';
-import { api } from './helpers';
+import { runLedgerStub, taskTreeStub } from '../../workers/common/env';
+import { proxySpace } from './fault-hooks';
+import { api, eventually } from './helpers';
+
+async function putEndpoint(baseUrl: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const name = `ep-${crypto.randomUUID().slice(0, 6)}`;
+  const put = await api(`/v1/endpoints/${name}`, {
+    method: 'PUT',
+    json: { baseUrl, model: 'sim-policy', ...extra },
+  });
+  expect(put.status).toBe(200);
+  return name;
+}
+
+interface RunDetail {
+  id: string;
+  status: string;
+  counters: Record<string, number>;
+  waiting: TaskWait[];
+}
 
 const env = workerEnv as unknown as CoordinatorBindings;
 
@@ -64,5 +84,121 @@ describe('EndpointGate: n slots at once', () => {
       json: { tasks: [0], width: 2, iterations: 1, depth: 2, policy: name },
     });
     expect(fits.status).toBe(201);
+  });
+});
+
+describe('jobs: attempts, slow endpoints and cancel', () => {
+  it('an endpoint slower than the job deadline with capacity 1: never two requests in flight on one env id; the run view says what each task waits for', async () => {
+    // The fault proxy holds every completion 1.5 s (the job deadline is 1 s) and counts the
+    // requests in flight per env id of the TextCraft server behind it (a fake: a real server
+    // cannot report that).
+    const proxy = await proxySpace({ completionDelayMs: 1500 });
+    const policy = await putEndpoint(proxy.llm, { maxConcurrency: 1 });
+    const start = Date.now();
+    const created = await api('/v1/runs', {
+      method: 'POST',
+      json: {
+        env: 'agentgym',
+        flavor: 'textcraft',
+        envServer: proxy.env,
+        tasks: [3, 4],
+        iterations: 1,
+        width: 2,
+        depth: 3,
+        seed: 5,
+        policy,
+        jobTimeoutMs: 1000,
+      },
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    // While it runs, GET /v1/runs/:id names what each unfinished task waits for and since when.
+    const seen = await eventually(async () => {
+      const view = (await (await api(`/v1/runs/${id}`)).json()) as RunDetail;
+      return view.waiting.some((w) => w.waitingFor.includes('a consumer is working on it')) ? view : null;
+    }, 400);
+    for (const wait of seen.waiting) {
+      expect(wait.since).toBeGreaterThanOrEqual(start - 1000);
+      expect(wait.since).toBeLessThanOrEqual(Date.now());
+    }
+    const run = await eventually(async () => {
+      const view = (await (await api(`/v1/runs/${id}`)).json()) as RunDetail;
+      return ['completed', 'partial', 'failed'].includes(view.status) ? view : null;
+    }, 2400);
+    const stats = await proxy.stats();
+    console.log(
+      `slow endpoint: run ${run.status} in ${Date.now() - start} ms; env requests ${stats.envRequests}, ` +
+        `max in flight per env id ${stats.maxInFlightPerEnv}, completions ${stats.completions}, max concurrent ${stats.maxInFlightCompletions}`,
+    );
+    expect(run.status).toBe('completed');
+    expect(run.counters.failedJobs).toBe(0);
+    expect(run.waiting).toEqual([]);
+    expect(stats.envRequests).toBeGreaterThan(0);
+    expect(stats.maxInFlightPerEnv).toBe(1);
+    expect(stats.maxInFlightCompletions).toBe(1);
+  });
+
+  it('a result or failure of a superseded attempt is ignored and the attempt is told to stop', async () => {
+    const stub = env.TASK_TREE.get(env.TASK_TREE.idFromName(`attempts:${crypto.randomUUID()}`));
+    await stub.start(
+      'run_attempts',
+      0,
+      (await import('../../shared/contracts/run-spec')).runSpecSchema.parse({ tasks: [0] }),
+    );
+    expect(await stub.keepAlive('root', 1)).toBe(true);
+    // Attempt 1 is given up (a deadline passed): attempt 2 is the current one.
+    await stub.failJob('root', 'no result within the deadline (attempt 1)', true, 1);
+    expect(await stub.keepAlive('root', 1)).toBe(false);
+    expect(await stub.keepAlive('root', 2)).toBe(true);
+    // Attempt 1's late failure does not use up an attempt of attempt 2, its late result is refused.
+    await stub.failJob('root', 'late failure of attempt 1', true, 1);
+    const root = { kind: 'root' as const, observation: 'Goal: craft x.', snapshot: null, prefix: [] };
+    expect(await stub.completeJob('root', root, 1)).toEqual({ accepted: false });
+    expect(((await stub.getJob('root')) as { attempt: number }).attempt).toBe(2);
+    expect(await stub.completeJob('root', root, 2)).toEqual({ accepted: true });
+  });
+
+  it('cancel while trees are being started: every tree ends cancelled, no inference call after it answers, no records', async () => {
+    const proxy = await proxySpace({});
+    const policy = await putEndpoint(proxy.llm, { maxConcurrency: 8 });
+    const tasks = Array.from({ length: 120 }, (_, i) => i);
+    const created = await api('/v1/runs', {
+      method: 'POST',
+      json: { tasks, iterations: 2, width: 2, depth: 4, seed: 9, policy },
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    // The ledger starts trees in chunks of 50 from its alarm: cancel while that is going on.
+    await eventually(async () => (await taskTreeStub(env, id, 0).status()) !== null, 200, 10);
+    const cancelled = await api(`/v1/runs/${id}/cancel`, { method: 'POST' });
+    expect(cancelled.status).toBe(200);
+    const answeredAt = Date.now();
+    const atCancel = (await proxy.stats()).completions ?? 0;
+    await new Promise((r) => setTimeout(r, 3000));
+    const later = (await proxy.stats()).completions ?? 0;
+    const statuses = await Promise.all(tasks.map((task) => taskTreeStub(env, id, task).status()));
+    const started = statuses.filter((s) => s !== null);
+    console.log(
+      `cancel: ${started.length} trees started; completions at cancel ${atCancel}, 3 s later ${later}; ` +
+        `${Date.now() - answeredAt} ms`,
+    );
+    expect(started.length).toBeGreaterThan(0);
+    expect(started.every((s) => s === 'cancelled')).toBe(true);
+    // Calls already on their way may land; none starts later than a moment after the answer.
+    expect(later - atCancel).toBeLessThanOrEqual(8);
+    const ledger = await runLedgerStub(env, id).status();
+    expect(ledger?.status).toBe('cancelled');
+    expect(ledger?.tasks.every((t) => t.status === 'cancelled' || t.status === 'done')).toBe(true);
+    const d1 = await eventually(async () => {
+      const row = await env.DB.prepare('SELECT status FROM runs WHERE id = ?')
+        .bind(id)
+        .first<{ status: string }>();
+      return row?.status === 'cancelled' ? row : null;
+    }, 100);
+    expect(d1.status).toBe('cancelled');
+    const records = await env.DB.prepare('SELECT COUNT(*) AS n FROM trajectories WHERE run_id = ?')
+      .bind(id)
+      .first<{ n: number }>();
+    expect(records?.n).toBe(0);
   });
 });

@@ -7,6 +7,7 @@ import type {
   TaskProgress,
   TaskProgressView,
   TaskStatus,
+  TaskWait,
 } from '../../shared/contracts/run-view';
 import type { TreeFile } from '../../shared/contracts/tree-file';
 import type { LeaseGrant, ReleaseOutcome } from '../../shared/env/agentgym';
@@ -38,6 +39,7 @@ export interface TaskTreeApi extends Rpc.DurableObjectBranded {
   failJob(jobId: string, reason: string, retryable?: boolean, attempt?: number): Promise<void>;
   cancel(reason?: string): Promise<void>;
   status(): Promise<TaskStatus | null>;
+  waiting(): Promise<Omit<TaskWait, 'task'> | null>;
   treeFile(): Promise<TreeFile | null>;
   progress(): Promise<Omit<TaskProgressView, 'task'> | null>;
   setRetryPolicy(policy: Partial<RetryPolicy>): Promise<void>;
@@ -52,6 +54,7 @@ export interface RunLedgerApi extends Rpc.DurableObjectBranded {
   cancel(): Promise<RunStatus | null>;
   counters(): RunCounters;
   status(): Promise<LedgerStatus | null>;
+  waiting(limit?: number): Promise<TaskWait[]>;
 }
 
 /** One per inference endpoint: never more requests in flight than its maxConcurrency. */

@@ -52,7 +52,7 @@ export async function sampleThroughGate(
   options: SampleOptions,
 ): Promise<SampleResult> {
   const client = await clientFor(env, endpointName);
-  const gate = env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(endpointName));
+  const gate = endpointGateStub(env, endpointName);
   // Without `n` support the client sends n requests at once: it needs n slots, granted together.
   const slots = client.endpoint.supportsN ? 1 : options.n;
   const lease = await gate.acquire(holderId, client.endpoint.maxConcurrency, options.priority ?? 0, slots);

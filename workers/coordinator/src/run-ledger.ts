@@ -8,6 +8,7 @@ import type {
   RunStatus,
   TaskProgress,
   TaskStatus,
+  TaskWait,
 } from '../../../shared/contracts/run-view';
 import { type CoordinatorBindings, taskTreeStub } from '../../common/env';
 import { envPoolStub } from '../../common/durable-objects';
@@ -345,6 +346,34 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
     );
     await this.syncRun().catch((error) => console.error(`run ${run.runId}: cancel not in D1 yet`, error));
     return 'cancelled';
+  }
+
+  /** Per unfinished task (up to `limit`), what it waits for and since when. */
+  async waiting(limit = 50): Promise<TaskWait[]> {
+    const run = this.run;
+    if (!run) return [];
+    const open = all<{ task: number; started: number; status: string; updated_at: number }>(
+      this.sql,
+      `SELECT task, started, status, updated_at FROM tasks WHERE status NOT IN ${FINAL_SQL} ORDER BY task LIMIT ?`,
+      limit,
+    );
+    return Promise.all(
+      open.map(async (row): Promise<TaskWait> => {
+        const wait = row.started ? await taskTreeStub(this.env, run.runId, row.task).waiting() : null;
+        return (
+          (wait && { task: row.task, ...wait }) ?? {
+            task: row.task,
+            status: row.status,
+            waitingFor: row.started
+              ? 'its tree has not answered'
+              : 'its tree to be started (the ledger alarm)',
+            since: row.updated_at,
+            lastHeartbeat: null,
+            openJobs: 0,
+          }
+        );
+      }),
+    );
   }
 
   counters(): RunCounters {

@@ -32,10 +32,11 @@ import type { Judgement, TreeFile } from '../../../shared/contracts/tree-file';
 type JudgementValue = Exclude<Judgement, null>;
 import { type CoordinatorBindings, jobQueues, runLedgerStub } from '../../common/env';
 import { defaultRetryPolicy, JobTable, type JobRow, type RetryPolicy } from './jobs';
-import type { TaskProgress, TaskStatus } from '../../../shared/contracts/run-view';
+import type { TaskProgress, TaskStatus, TaskWait } from '../../../shared/contracts/run-view';
 import { SearchStore } from './search-store';
 import { MetaStore } from './sql';
 import { TreeUpdates } from './tree-updates';
+import { describeWait } from './waits';
 
 interface TreeMeta {
   runId: string;
@@ -157,6 +158,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
       prefix: [],
     });
     this.meta.set('retry', { timeoutMs: spec.jobTimeoutMs });
+    this.meta.set('since', Date.now());
     this.retry = { ...defaultRetryPolicy, timeoutMs: spec.jobTimeoutMs };
     this.addJobs([{ id: 'root', kind: 'root', nodeId: '0' }]);
   }
@@ -416,6 +418,13 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
 
   override webSocketClose(ws: WebSocket, code: number, reason: string): void {
     TreeUpdates.closed(ws, code, reason);
+  }
+
+  /** What the task waits for: its oldest open job and whether a consumer works on it. */
+  async waiting(): Promise<Omit<TaskWait, 'task'> | null> {
+    const tree = this.tree;
+    if (!tree || this.isFinal(tree)) return null;
+    return describeWait(tree.status, this.jobs.open(), this.retry.timeoutMs, this.meta.get<number>('since'));
   }
 
   /** The task's status (null before it started). */

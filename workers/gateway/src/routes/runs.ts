@@ -4,7 +4,7 @@ import { drizzle } from 'drizzle-orm/d1';
 import { z } from 'zod';
 import { runs } from '../../../../shared/db/schema';
 import { type RunSpec, runSpecSchema, parseTaskList } from '../../../../shared/contracts/run-spec';
-import { type RunView, runViewSchema } from '../../../../shared/contracts/run-view';
+import { type RunView, runDetailSchema, runViewSchema } from '../../../../shared/contracts/run-view';
 import { runLedgerStub } from '../../../common/env';
 import { runReferenceProblem, startRun } from '../services/runs';
 import type { GatewayContext } from '../context';
@@ -93,15 +93,19 @@ runsApp.openapi(
   createRoute({
     method: 'get',
     path: '/{id}',
-    summary: "A run's status and counters",
+    summary: "A run's status and counters, and per unfinished task what it waits for since when",
     request: { params: idParam },
     responses: {
-      200: jsonResponse(runViewSchema, 'The run'),
+      200: jsonResponse(runDetailSchema, 'The run; `waiting` lists up to 50 unfinished tasks'),
       404: { description: 'No such run', content: { 'application/json': { schema: errorEnvelopeSchema } } },
       ...errorResponses,
     },
   }),
-  async (c) => c.json(await loadRunView(c.env, c.req.valid('param').id), 200),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const view = await loadRunView(c.env, id);
+    return c.json({ ...view, waiting: await runLedgerStub(c.env, id).waiting(50) }, 200);
+  },
 );
 
 /** A run naming an endpoint or world that does not exist is refused up front, not failed later. */
