@@ -16,15 +16,23 @@ export class ApiClient {
   ) {}
 
   /** `timeoutMs` bounds the whole exchange; pass 0 for downloads of any size. */
-  async request(method: string, path: string, body?: unknown, timeoutMs = 120_000): Promise<Response> {
+  /** A string body with `contentType` is sent as is; any other body as JSON. */
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    timeoutMs = 120_000,
+    contentType?: string,
+  ): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    const raw = contentType !== undefined && typeof body === 'string';
+    if (body !== undefined) headers['content-type'] = raw ? contentType : 'application/json';
     let response: Response;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined ? undefined : raw ? (body as string) : JSON.stringify(body),
         ...(timeoutMs > 0 ? { signal: AbortSignal.timeout(timeoutMs) } : {}),
       });
     } catch (error) {

@@ -1,6 +1,8 @@
 import { type CliCommand, type CliIo, UsageError } from './command';
 import { benchCommand } from './commands/bench';
 import { buildCommand } from './commands/build';
+import { convertCommand } from './commands/convert';
+import { datasetCommand } from './commands/dataset';
 import { evalCommand } from './commands/eval';
 import { exportCommand } from './commands/export';
 import { iterateCommand } from './commands/iterate';
@@ -15,6 +17,8 @@ const commands: CliCommand[] = [
   serveCommand,
   buildCommand,
   exportCommand,
+  convertCommand,
+  datasetCommand,
   evalCommand,
   iterateCommand,
   playCommand,

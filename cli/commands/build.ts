@@ -4,15 +4,16 @@ import type { RunSpecInput } from '../../shared/contracts/run-spec';
 import type { World } from '../../shared/env/crafting/world';
 import { getBuiltInWorld } from '../../shared/worlds';
 import type { ApiClient } from '../api-client';
-import { writeBuildFolder } from '../build-output';
-import { dataSummaryLine } from '../../shared/datacard';
-import { type CliCommand, UsageError } from '../command';
+import { ApiError } from '../api-client';
+import { finishBuild } from '../build-output';
+import { type CliCommand, type CliIo, UsageError } from '../command';
+import { agentRHome } from '../project';
 import { registerEndpoint } from '../endpoints';
-import { checkOutputDir, writeDirAtomically } from '../output-guard';
-import { formatSeconds, ProgressBar } from '../progress';
+import { checkOutputDir } from '../output-guard';
 import { connectApi } from './export';
 import {
   type BuildPlan,
+  type EndpointRef,
   planFromConfig,
   printConfig,
   readConfigFile,
@@ -142,9 +143,52 @@ async function uploadWorldIfNeeded(api: ApiClient, name: string): Promise<void> 
   await api.json('PUT', `/v1/worlds/${name}`, world);
 }
 
-interface RunView {
-  status: string;
-  counters: Record<string, number> | null;
+const apiKeyOf = (ref: EndpointRef): string | undefined =>
+  'endpoint' in ref ? ref.endpoint.apiKey : undefined;
+
+/** Flags that only make sense for a new build (the run's spec is fixed). */
+const RESUME_FLAGS = ['out', 'overwrite', 'json', 'api', 'token', 'resume'];
+
+/** `build --resume RUN`: reattach to a run, wait for it, write the folder a finished build writes. */
+async function resumeBuild(values: Values, io: CliIo): Promise<number> {
+  const runId = values.resume as string;
+  if (!/^[A-Za-z0-9_-]{1,100}$/.test(runId)) throw new UsageError(`--resume: "${runId}" is not a run id`);
+  const extra = Object.keys(values).filter((k) => values[k] !== undefined && !RESUME_FLAGS.includes(k));
+  if (extra.length)
+    throw new UsageError(`--resume takes the run's own settings; --${extra[0]} cannot change them`);
+  const outDir = resolve(values.out ?? 'out/latest');
+  await checkOutputDir(outDir, values.overwrite === true);
+  const started = Date.now();
+  const connection = await connectApi(values, io, { sim: true, resumable: true });
+  try {
+    let view: { status: string; spec?: { tasks?: number[] } };
+    try {
+      view = await connection.api.json('GET', `/v1/runs/${encodeURIComponent(runId)}`);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404)
+        throw new UsageError(
+          `run ${runId} is not ${connection.local ? `in the local state (${agentRHome()}/state)` : `at ${connection.api.baseUrl}`}`,
+        );
+      throw error;
+    }
+    const manifest = await connection.api.json<{ config: { tasks: number[] } }>(
+      'GET',
+      `/v1/runs/${encodeURIComponent(runId)}/manifest`,
+    );
+    io.stderr.write(`run ${runId}: ${view.status}, reattached\n`);
+    return await finishBuild(
+      connection.api,
+      runId,
+      manifest.config.tasks.length,
+      outDir,
+      started,
+      connection.local,
+      values,
+      io,
+    );
+  } finally {
+    await connection.close();
+  }
 }
 
 export const buildCommand: CliCommand = {
@@ -155,6 +199,7 @@ export const buildCommand: CliCommand = {
     const { values } = parseArgs({ args, options, strict: true, allowPositionals: false }) as {
       values: Values;
     };
+    if (values.resume !== undefined) return resumeBuild(values, io);
     const plan = await planFromFlags(values); // every usage error before starting anything
     if (values['print-config']) {
       io.stdout.write(printConfig(plan));
@@ -175,45 +220,18 @@ export const buildCommand: CliCommand = {
         `run ${run.id}: ${spec.tasks.length} tasks, ${spec.iterations} iterations x width ${spec.width}, depth ${spec.depth}\n`,
       );
 
-      const bar = new ProgressBar(io.stderr as NodeJS.WritableStream & { isTTY?: boolean });
-      let view: RunView;
-      for (;;) {
-        view = await api.json<RunView>('GET', `/v1/runs/${run.id}`);
-        const k = view.counters ?? {};
-        const finished = (k.tasksDone ?? 0) + (k.tasksFailed ?? 0);
-        bar.update(
-          finished,
-          spec.tasks.length,
-          `nodes ${k.nodes ?? 0}  policy ${k.policyCalls ?? 0}  judge ${k.judgeCalls ?? 0}`,
-        );
-        if (!['queued', 'running'].includes(view.status)) break;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      bar.finish();
-
-      const manifest = await writeDirAtomically(outDir, (dir) =>
-        writeBuildFolder(api, run.id, spec.tasks, dir, { wall_s: (Date.now() - started) / 1000 }),
+      const keys = { policy: apiKeyOf(plan.policy), judge: plan.judge ? apiKeyOf(plan.judge) : undefined };
+      return await finishBuild(
+        api,
+        run.id,
+        spec.tasks.length,
+        outDir,
+        started,
+        connection.local,
+        values,
+        io,
+        keys,
       );
-      const wallSeconds = manifest.wall_s;
-      const c = manifest.counts;
-      io.stderr.write(
-        [
-          `run ${manifest.run_id}: ${manifest.status} in ${formatSeconds(wallSeconds)}`,
-          `  tasks ${c.tasks} (${c.tasks_failed} failed)  nodes ${c.nodes}  revision ${c.revision}  good ${c.good}`,
-          `  policy calls ${c.policy_calls}  judge calls ${c.judge_calls} (the reference would make ${c.reference_judge_calls})  failed jobs ${c.failed_jobs}`,
-          `  prompts counted by ${manifest.tokenizer ?? 'estimate'}  context retries ${c.context_retries}  judge failures ${c.judge_failures}`,
-          ...manifest.warnings.map((w) => `  warning: ${w}`),
-          `  ${dataSummaryLine({ curation: manifest.curation, after: manifest.data })} (datacard.md)`,
-          `  files: ${outDir}`,
-          connection.local
-            ? '  dashboard: run `npx agent-r serve` and open the printed URL'
-            : `  dashboard: ${api.baseUrl}/`,
-          ...manifest.failures.slice(0, 5).map((f) => `  task ${f.task} failed: ${f.reason}`),
-          '',
-        ].join('\n'),
-      );
-      if (values.json) io.stdout.write(`${JSON.stringify(manifest)}\n`);
-      return manifest.status === 'completed' ? 0 : 1;
     } finally {
       await connection.close();
     }

@@ -57,6 +57,8 @@ export const exportManifestSchema = z.object({
   files: z.array(manifestFileSchema),
   /** How to keep the loss mask with this format, or that the mode loses it (exportWarnings). */
   warnings: z.array(z.string()).default([]),
+  /** Where the data came from: agent-r version and commit, served model ids, environment identity, sampling. */
+  provenance: z.record(z.string(), z.unknown()).optional(),
 });
 export type ExportManifestInput = z.input<typeof exportManifestSchema>;
 export type ExportManifest = z.output<typeof exportManifestSchema>;
