@@ -8,36 +8,8 @@ export type { NativeRecord, TreeFile, TreeNode };
 /** Tree nodes may carry two optional extras (mcts/tree-export.ts). */
 export type ApiTreeNode = TreeNode & { failed?: true; error?: string; children: ApiTreeNode[] };
 
-export interface RunCounters {
-  tasks: number;
-  tasksDone: number;
-  tasksFailed: number;
-  nodes: number;
-  policyCalls: number;
-  judgeCalls: number;
-  promptTokens: number;
-  completionTokens: number;
-  revision: number;
-  good: number;
-  failedJobs: number;
-}
-
-export interface RunView {
-  id: string;
-  status: string;
-  spec: Record<string, unknown>;
-  createdAt: number;
-  updatedAt: number;
-  completedAt: number | null;
-  error: string | null;
-  counters: RunCounters | null;
-}
-
-export interface TaskView {
-  task: number;
-  status: string;
-  error: string | null;
-}
+// Run statuses, counters, the run view and a task's status: the API's contracts (type-only).
+export type { RunCounters, RunView, TaskView } from '../../shared/contracts/run-view';
 
 export interface TaskProgress {
   task: number;
