@@ -77,6 +77,8 @@ export const rootResultSchema = z.object({
 export const expandedChildSchema = z.object({
   response: z.string(),
   action: z.string(),
+  /** The action as the policy wrote it, when the env client sent another (SciWorld mapping). */
+  rawAction: z.string().optional(),
   observation: z.string(),
   reward: z.number().min(0).max(1),
   done: z.boolean(),

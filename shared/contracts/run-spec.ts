@@ -99,6 +99,12 @@ export const runSpecSchema = z
     judgePrompt: z.string().min(1).max(20_000).optional(),
     /** Newlines and tabs of observations become spaces, as the reference's MCTS does. */
     cleanObservations: z.boolean().default(false),
+    /**
+     * SciWorld only (default on there): map each action to a valid one before stepping, as the
+     * reference does: exact match, else the valid action sharing the most words (the rules are in
+     * shared/env/agentgym/sciworld-actions.ts). Nodes keep the policy's text as `rawAction`.
+     */
+    mapActions: z.boolean().optional(),
     revisionSentences: z.array(z.string().min(1).max(500)).min(1).max(100).optional(),
     label: z.string().max(200).optional(),
     /**
@@ -130,6 +136,9 @@ export const runSpecSchema = z
         path: ['envServer'],
         message: 'env "agentgym" needs envServer (a name or URL)',
       });
+    }
+    if (spec.mapActions === true && spec.flavor !== 'sciworld') {
+      ctx.addIssue({ code: 'custom', path: ['mapActions'], message: 'mapActions applies to SciWorld only' });
     }
     if (spec.env === 'agentgym' && !spec.flavor) {
       ctx.addIssue({ code: 'custom', path: ['flavor'], message: 'env "agentgym" needs flavor' });

@@ -5,6 +5,8 @@
  */
 export interface StepResult {
   observation: string;
+  /** The action the env received when the client changed the one it was given (SciWorld mapping). */
+  sentAction?: string;
   /** Normalised reward in [0, 1]. */
   reward: number;
   done: boolean;

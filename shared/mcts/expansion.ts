@@ -27,6 +27,7 @@ function createChild(state: SearchState, parent: SearchNode, sample: ExpansionCh
     depth,
     response: sample.response,
     action: sample.action,
+    ...(sample.rawAction !== undefined ? { rawAction: sample.rawAction } : {}),
     observation: sample.observation,
     // A disaster scores 0 whatever the env layer reported.
     reward: failed ? 0 : sample.reward,

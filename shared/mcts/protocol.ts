@@ -32,6 +32,8 @@ export type ExpansionRequest = z.infer<typeof expansionRequestSchema>;
 export const expansionChildSchema = z.object({
   response: z.string(),
   action: z.string(),
+  /** The action as the policy wrote it, when the env client sent another (SciWorld mapping). */
+  rawAction: z.string().optional(),
   observation: z.string(),
   /** Normalised reward in [0, 1]. */
   reward: z.number(),

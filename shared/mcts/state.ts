@@ -11,6 +11,8 @@ export const searchNodeSchema = z.object({
   depth: z.number().int().nonnegative(),
   response: z.string(),
   action: z.string(),
+  /** The action as the policy wrote it, when the env client sent another (SciWorld mapping). */
+  rawAction: z.string().optional(),
   observation: z.string(),
   reward: z.number(),
   done: z.boolean(),

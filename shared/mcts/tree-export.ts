@@ -7,7 +7,13 @@ import { getNode, markDirty } from './tree-ops';
  * when set: `failed` (a disaster child, negative raw reward) and `error` (why expanding the
  * node failed). Consumers pairing leaf paths should skip nodes carrying `error`.
  */
-export type ExportedTreeNode = TreeNode & { failed?: true; error?: string; children: ExportedTreeNode[] };
+export type ExportedTreeNode = TreeNode & {
+  failed?: true;
+  error?: string;
+  /** The action as the policy wrote it, when the env client sent another (`action`). */
+  rawAction?: string;
+  children: ExportedTreeNode[];
+};
 
 function exportNode(state: SearchState, id: string): ExportedTreeNode {
   const n = getNode(state, id);
@@ -27,6 +33,7 @@ function exportNode(state: SearchState, id: string): ExportedTreeNode {
     children: n.childIds.map((c) => exportNode(state, c)),
   };
   if (n.failed) out.failed = true;
+  if (n.rawAction !== undefined) out.rawAction = n.rawAction;
   if (n.error !== null) out.error = n.error;
   return out;
 }

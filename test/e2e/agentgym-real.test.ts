@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunManifest } from '../../shared/contracts/manifest';
 import type { RunSpecInput } from '../../shared/contracts/run-spec';
+import { createAgentGymSession } from '../../shared/env/agentgym/session';
 import { submitRun, waitForRun } from '../../cli/bench/build-run';
 import { removeDir, type StackHandle, startScenarioStack, tempDir } from '../../cli/bench/fault-scenarios';
 import {
@@ -229,6 +230,40 @@ describe.skipIf(missing !== null)('the real AgentGym servers', () => {
     },
     runTimeoutMs + 30_000,
   );
+
+  it('SciWorld: near misses the server refuses are accepted once mapped to a valid action', async () => {
+    const open = (mapActions: boolean) =>
+      createAgentGymSession({ baseUrl: sciworld!.url, flavor: 'sciworld', mapActions });
+    const raw = open(false);
+    const mapped = open(true);
+    try {
+      await Promise.all([raw.reset(0), mapped.reset(0)]); // task "boil": the agent in the hallway
+      const play = async (action: string) => {
+        const [r, m] = await Promise.all([raw.step(action), mapped.step(action)]);
+        return { raw: r.observation, mapped: m.observation, sent: m.sentAction };
+      };
+      // Exact valid actions go through unchanged (no sentAction).
+      const refused = 'No known action matches that input.'; // the server's words for both misses
+      const picture = await play('look at the picture closely');
+      expect(picture.raw).toBe(refused);
+      expect(picture.sent).toBe('look at picture');
+      expect(picture.mapped).toMatch(/^a picture of /);
+      expect(await play('open door to kitchen')).toMatchObject({
+        sent: undefined,
+        mapped: 'The door is now open.',
+      });
+      expect(await play('go to kitchen')).toMatchObject({
+        sent: undefined,
+        mapped: 'You move to the kitchen.',
+      });
+      const thermometer = await play('pick the thermometer up');
+      expect(thermometer.raw).toBe(refused);
+      expect(thermometer.sent).toBe('pick up thermometer');
+      expect(thermometer.mapped).toBe('You move the thermometer to the inventory.');
+    } finally {
+      await Promise.allSettled([raw.close(), mapped.close()]);
+    }
+  }, 120_000);
 
   it(
     "SciWorld: a task index past the server's variations fails the task with a clear reason",

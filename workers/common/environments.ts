@@ -64,6 +64,8 @@ export async function openEnvironment(
     flavor,
     ...(grant.kind === 'use' ? { envId: grant.envId } : {}),
     ...(position && want ? { positionedAt: want.task } : {}),
+    // SciWorld is played as the reference plays it unless the run says otherwise.
+    mapActions: flavor === 'sciworld' && spec.mapActions !== false,
   });
   const session = capObservations(gym, cap);
   if (grant.kind === 'create') {

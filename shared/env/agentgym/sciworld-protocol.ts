@@ -1,9 +1,11 @@
 import type { StepResult } from '../types';
 import { type FlavorProtocol, clampReward, endpointOf, textAfterActionMarker } from './flavor-protocol';
 import type { JsonTransport } from './http-transport';
+import { mapSciWorldAction, sciWorldCandidates } from './sciworld-actions';
 import {
   closeAnswerSchema,
   parseWire,
+  sciWorldActionHintSchema,
   sciWorldCreateSchema,
   sciWorldResetSchema,
   sciWorldStepSchema,
@@ -19,7 +21,7 @@ export const SCIWORLD_FAILURE_SCORE = -100;
  * score is a terminal failure. A /step after done is an error on the server, so the session never
  * sends one. /close exists in v2025 only (404 before; 500 for an unknown id).
  */
-export function sciWorldProtocol(): FlavorProtocol {
+export function sciWorldProtocol(options: { mapActions?: boolean } = {}): FlavorProtocol {
   return {
     flavor: 'sciworld',
 
@@ -50,14 +52,17 @@ export function sciWorldProtocol(): FlavorProtocol {
     },
 
     async step(transport, envId, action): Promise<StepResult> {
+      // As the reference plays SciWorld: the action mapped to a valid one (sciworld-actions.ts).
+      const sent = options.mapActions ? await mapOnServer(transport, envId, action) : action;
       const { body } = await transport.request({
         method: 'POST',
         path: '/step',
-        body: { id: envId, action },
+        body: { id: envId, action: sent },
         safety: 'at-most-once',
       });
       const result = parseWire(sciWorldStepSchema, body, endpointOf(transport, 'POST /step'));
-      return normaliseSciWorldScore(result.observation, result.score, result.done);
+      const normalised = normaliseSciWorldScore(result.observation, result.score, result.done);
+      return sent === action ? normalised : { ...normalised, sentAction: sent };
     },
 
     async close(transport, envId): Promise<void> {
@@ -72,6 +77,22 @@ export function sciWorldProtocol(): FlavorProtocol {
       if (status === 200) parseWire(closeAnswerSchema, body, endpointOf(transport, 'POST /close'));
     },
   };
+}
+
+/** The valid action closest to `action` among what the server offers in the env's state now. */
+async function mapOnServer(transport: JsonTransport, envId: number, action: string): Promise<string> {
+  const { body } = await transport.request({
+    method: 'GET',
+    path: '/action_hint',
+    query: { id: envId },
+    safety: 'idempotent',
+  });
+  const hint = parseWire(sciWorldActionHintSchema, body, endpointOf(transport, 'GET /action_hint'));
+  const candidates = sciWorldCandidates({
+    possibleActions: hint.possible_actions,
+    possibleObjects: hint.possible_objects,
+  });
+  return mapSciWorldAction(action, candidates).action;
 }
 
 /** Score 0..100 -> reward 0..1; a negative score -> failed, terminal, reward 0. */

@@ -30,6 +30,8 @@ export interface AgentGymSessionOptions {
   fetch?: typeof fetch;
   /** Which AgentGym TextCraft client's action cleaning to follow (default v2025). */
   textcraftClientVersion?: TextCraftClientVersion;
+  /** SciWorld: map each action to the closest valid one before stepping (sciworld-actions.ts). */
+  mapActions?: boolean;
 }
 
 /** An `EnvSession` backed by one env id on an AgentGym environment server. */
@@ -62,12 +64,13 @@ export function createAgentGymSession(options: AgentGymSessionOptions): AgentGym
 export function protocolFor(
   flavor: AgentGymFlavor,
   textcraftVersion?: TextCraftClientVersion,
+  mapActions?: boolean,
 ): FlavorProtocol {
   switch (flavor) {
     case 'textcraft':
       return textCraftProtocol(textcraftVersion);
     case 'sciworld':
-      return sciWorldProtocol();
+      return sciWorldProtocol({ mapActions: mapActions === true });
     case 'webshop':
       return webShopProtocol();
   }
@@ -95,7 +98,7 @@ class HttpAgentGymSession implements AgentGymSession {
       fetch: options.fetch,
     });
     this.baseUrl = this.transport.baseUrl;
-    this.protocol = protocolFor(options.flavor, options.textcraftClientVersion);
+    this.protocol = protocolFor(options.flavor, options.textcraftClientVersion, options.mapActions);
     this.id = options.envId;
     if (options.envId !== undefined && options.positionedAt !== undefined) {
       this.phase = 'ready';

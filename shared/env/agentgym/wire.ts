@@ -25,6 +25,12 @@ export const textCraftStepSchema = z.object({
 
 export const sciWorldCreateSchema = z.object({ id: envId });
 
+/** GET /action_hint?id= (agentenv-sciworld environment.py get_action_hint). */
+export const sciWorldActionHintSchema = z.object({
+  possible_actions: z.array(z.string()),
+  possible_objects: z.array(z.string()),
+});
+
 export const sciWorldResetSchema = z.object({
   task_name: z.string(),
   var_num: z.number().int(),

@@ -95,8 +95,14 @@ export async function expandNode(
       const result = await leased.session.step(action);
       envCost.steps++;
       const seen = { ...result, observation: observationForRun(spec, result.observation) };
-      if (before) position = [...before, stepKey({ action, observation: seen.observation })];
-      children.push({ ...childOfStep(response, action, seen), snapshot: await leased.session.snapshot() });
+      // The node keeps the action the env received (replays send it again) and the policy's own.
+      const sent = result.sentAction ?? action;
+      if (before) position = [...before, stepKey({ action: sent, observation: seen.observation })];
+      children.push({
+        ...childOfStep(response, sent, seen),
+        ...(sent !== action ? { rawAction: action } : {}),
+        snapshot: await leased.session.snapshot(),
+      });
     }
     await leased.release('ok', position);
   } catch (error) {
