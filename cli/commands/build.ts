@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { RunSpecInput } from '../../shared/contracts/run-spec';
+import { type RunSpecInput, searchDefaults } from '../../shared/contracts/run-spec';
 import type { World } from '../../shared/env/crafting/world';
 import { getBuiltInWorld } from '../../shared/worlds';
 import type { ApiClient } from '../api-client';
@@ -217,7 +217,7 @@ export const buildCommand: CliCommand = {
       if (spec.env === 'crafting') await uploadWorldIfNeeded(api, spec.world ?? 'default');
       const run = await api.json<{ id: string }>('POST', '/v1/runs', spec);
       io.stderr.write(
-        `run ${run.id}: ${spec.tasks.length} tasks, ${spec.iterations} iterations x width ${spec.width}, depth ${spec.depth}\n`,
+        `run ${run.id}: ${spec.tasks.length} tasks, ${spec.iterations ?? searchDefaults.iterations} iterations x width ${spec.width ?? searchDefaults.width}, depth ${spec.depth ?? searchDefaults.depth}\n`,
       );
 
       const keys = { policy: apiKeyOf(plan.policy), judge: plan.judge ? apiKeyOf(plan.judge) : undefined };
