@@ -117,8 +117,13 @@ async function waitForHealth(
   throw new Error(`the local stack did not answer within ${timeoutMs / 1000}s:\n${logs()}`);
 }
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null) return;
+/**
+ * Signals wrangler's whole process group. `evenIfLeaderExited`: workerd children stay in the group
+ * after wrangler itself is gone (orphaned, still serving), so the last kill must not skip them.
+ */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals, evenIfLeaderExited = false): void {
+  if (child.pid === undefined) return;
+  if (!evenIfLeaderExited && (child.exitCode !== null || child.signalCode !== null)) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
@@ -184,11 +189,13 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   const apiUrl = `http://127.0.0.1:${port}`;
   const stop = async () => {
     killGroup(child, 'SIGTERM');
-    const exited = new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
+    const exited = new Promise<void>((r) =>
+      child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r()),
+    );
     const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 5000);
     await exited;
     clearTimeout(timer);
-    killGroup(child, 'SIGKILL'); // workerd children that outlived wrangler
+    killGroup(child, 'SIGKILL', true); // workerd children that outlived wrangler
     await sim?.close();
   };
   try {

@@ -76,12 +76,18 @@ export async function connectApi(
     sim,
     log: (line) => io.stderr.write(`  ${line}\n`),
   });
-  const close = async () => {
-    const running = stack;
-    stack = null;
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await running?.stop();
+  // One stop for every caller: Ctrl-C may arrive while the command's own close is still waiting
+  // for wrangler to exit, and must not exit the process before the stack's last kill has run.
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      const running = stack;
+      stack = null;
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await running?.stop();
+    })();
+    return closing;
   };
   const onSignal = () => {
     const resumes = options.resumable ? ' (the run resumes when the stack starts again)' : '';

@@ -20,7 +20,7 @@ describe('build -> Ctrl-C -> build --resume -> convert equals export', () => {
   let home = '';
   let serve: ServeProcess | null = null;
   afterAll(async () => {
-    await serve?.stop('SIGKILL');
+    await serve?.stop('SIGTERM'); // serve stops its whole stack (workerd included)
     if (home) {
       for (const pid of await processesMatching(home)) {
         try {
