@@ -11,10 +11,11 @@ import {
   type TrainerPayload,
 } from '../../../../shared/iterations';
 import type { EventMessage } from '../../../../shared/contracts/messages';
-import { type RunManifest, runManifestSchema, runWarnings } from '../../../../shared/contracts/manifest';
+import type { RunManifest } from '../../../../shared/contracts/manifest';
+import { runManifestFor } from './run-manifest';
 import type { RunSpec } from '../../../../shared/contracts/run-spec';
 import { loadEndpoint } from '../../../common/endpoints';
-import { type CoreBindings, runLedgerStub } from '../../../common/env';
+import type { CoreBindings } from '../../../common/env';
 
 import { openWebhookSecret } from './webhooks';
 import { derivedKey } from '../../../common/secrets';
@@ -28,37 +29,7 @@ import { type IterationRow, iterationRow, type LoopRow, loopRow, runRow } from '
 /** A run's manifest (the same shape as GET /v1/runs/:id/manifest), for the trainer's payload. */
 export async function runManifestOf(env: CoreBindings, runId: string): Promise<RunManifest> {
   const row = (await runRow(env, runId))!;
-  const spec = row.spec as RunSpec;
-  const status = await runLedgerStub(env, runId).status();
-  const k = status?.counters;
-  return runManifestSchema.parse({
-    run_id: runId,
-    status: status?.status ?? row.status,
-    config: spec,
-    counts: {
-      tasks: spec.tasks.length,
-      nodes: k?.nodes ?? 0,
-      revision: k?.revision ?? 0,
-      good: k?.good ?? 0,
-      policy_calls: k?.policyCalls ?? 0,
-      judge_calls: k?.judgeCalls ?? 0,
-      failed_jobs: k?.failedJobs ?? 0,
-      tasks_failed: k?.tasksFailed ?? 0,
-      prompt_tokens: k?.promptTokens ?? 0,
-      completion_tokens: k?.completionTokens ?? 0,
-      reference_judge_calls: k?.referenceJudgeCalls ?? 0,
-      judge_failures: k?.judgeFailures ?? 0,
-      context_retries: k?.contextRetries ?? 0,
-    },
-    tokenizer: k?.tokenizer ?? null,
-    warnings: runWarnings({ judge_failures: k?.judgeFailures ?? 0, context_retries: k?.contextRetries ?? 0 }),
-    model: spec.policy,
-    thresholds: { alpha: spec.alpha, beta: spec.beta, transition: spec.transition },
-    seed: spec.seed,
-    created_at: new Date(row.createdAt).toISOString(),
-    completed_at: row.completedAt ? new Date(row.completedAt).toISOString() : null,
-    failures: (status?.tasks ?? []).filter((t) => t.error).map((t) => ({ task: t.task, reason: t.error! })),
-  });
+  return runManifestFor(env, { ...row, spec: row.spec as RunSpec });
 }
 
 /** Files a trainer may download for an iteration: `manifest.json` and `<kind>.<format>.jsonl`. */
