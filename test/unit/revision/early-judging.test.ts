@@ -50,21 +50,25 @@ function records(state: SearchState, thresholds: { alpha: number; beta: number }
   return spliceTask(toTreeFile(state, 0), { runId: 'early', rootPrefix }, { ...thresholds, seed });
 }
 
+/** A random search configuration, thresholds and judging block for one case. */
+function randomCase(caseSeed: number, offset: number, maxIterations: number) {
+  const r = createRngState(caseSeed + offset);
+  const config = searchConfigSchema.parse({
+    iterations: 2 + randomIndex(r, maxIterations),
+    width: 1 + randomIndex(r, 4),
+    maxDepth: 1 + randomIndex(r, 6),
+    parallelism: 1 + randomIndex(r, 4),
+    seed: caseSeed,
+  });
+  return { config, thresholds: settings[caseSeed % settings.length]!, block: 1 + randomIndex(r, 4) };
+}
+
 describe('judging during the search', () => {
   it(`judges exactly the steps the critique after the search would, with the same records (${CASES} random searches)`, () => {
     let earlyJudged = 0;
     let withPairs = 0;
     for (let caseSeed = 0; caseSeed < CASES; caseSeed++) {
-      const r = createRngState(caseSeed + 7);
-      const config = searchConfigSchema.parse({
-        iterations: 2 + randomIndex(r, 10),
-        width: 1 + randomIndex(r, 4),
-        maxDepth: 1 + randomIndex(r, 6),
-        parallelism: 1 + randomIndex(r, 4),
-        seed: caseSeed,
-      });
-      const thresholds = settings[caseSeed % settings.length]!;
-      const block = 1 + randomIndex(r, 4);
+      const { config, thresholds, block } = randomCase(caseSeed, 7, 10);
       const script = randomScript(caseSeed, config.width, 0.25, 0.1);
 
       const afterOnly = createSearch(config, { observation: 'start' });
@@ -102,16 +106,7 @@ describe('judging during the search', () => {
   it(`kept up event by event, asks for the same steps as the whole-tree frontier (${CASES} random searches)`, () => {
     let asked = 0;
     for (let caseSeed = 0; caseSeed < CASES; caseSeed++) {
-      const r = createRngState(caseSeed + 11);
-      const config = searchConfigSchema.parse({
-        iterations: 2 + randomIndex(r, 12),
-        width: 1 + randomIndex(r, 4),
-        maxDepth: 1 + randomIndex(r, 6),
-        parallelism: 1 + randomIndex(r, 4),
-        seed: caseSeed,
-      });
-      const thresholds = settings[caseSeed % settings.length]!;
-      const block = 1 + randomIndex(r, 4);
+      const { config, thresholds, block } = randomCase(caseSeed, 11, 12);
       const state = createSearch(config, { observation: 'start' });
       const incremental = new EarlyJudging(thresholds, block);
       const answers = createRngState(caseSeed + 5);
