@@ -8,7 +8,8 @@ import { type SimPolicyOptionsInput, simPolicyOptionsSchema } from './options';
 export const HELP = `sim-policy: a simulated OpenAI-compatible policy endpoint (not a language model)
 
   --port N               listen port on 127.0.0.1 (0 = any free port; default 0)
-  --model NAME           model id reported by /v1/models (default sim-policy)
+  --model NAME           model id reported by /v1/models (default sim-policy); a Llama 3 or
+                         GPT id also counts tokens with that family's real tokenizer
   --seed N               seed mixed into every draw (default 0)
   --latency-ms N         base service time per request (default 150)
   --per-token-ms N       service time per generated token (default 2)

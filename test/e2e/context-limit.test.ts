@@ -22,6 +22,7 @@ const CONTEXT = 2048;
  * with a tighter one.
  */
 const PLAIN_CONTEXT = full ? 2048 : 1536;
+const LLAMA = 'meta-llama/Llama-3.1-8B-Instruct';
 const simOptions = { latencyMs: 5, perTokenMs: 0.05, seed: 0 };
 const timeoutMs = (full ? 20 : 8) * 60_000;
 const spec: RunSpecInput = full
@@ -42,10 +43,12 @@ describe(`builds against a ${CONTEXT}-token context (${full ? 'full' : 'short'} 
   let handle: StackHandle | null = null;
   let vllm: SimPolicyServer;
   let plain: SimPolicyServer;
+  let llama: SimPolicyServer;
   type Built = Awaited<ReturnType<typeof build>>;
   let perNode: Built;
   let perPair: Built;
   let noTokenize: Built;
+  let library: Built;
 
   beforeAll(
     async () => {
@@ -59,25 +62,40 @@ describe(`builds against a ${CONTEXT}-token context (${full ? 'full' : 'short'} 
         tokenize: false,
         reportMaxModelLen: false,
       });
+      // Neither, but a Llama 3.1 model id: it counts with Llama 3's real tokenizer and chat template.
+      llama = await startSimPolicy({
+        ...simOptions,
+        model: LLAMA,
+        contextLimit: PLAIN_CONTEXT,
+        tokenize: false,
+        reportMaxModelLen: false,
+      });
       await registerEndpoint(handle.api, 'ctx-vllm', `${vllm.url}/v1`);
       await registerEndpoint(handle.api, 'ctx-plain', `${plain.url}/v1`);
+      await handle.api.json('PUT', '/v1/endpoints/ctx-llama', {
+        baseUrl: `${llama.url}/v1`,
+        model: LLAMA,
+        maxConcurrency: 32,
+        supportsN: true,
+      });
       const builds = [
         () => build('ctx-vllm'),
         () => build('ctx-plain', { contextTokens: PLAIN_CONTEXT }),
         () => build('ctx-vllm', { judgeSampling: 'per-pair' }),
+        () => build('ctx-llama', { contextTokens: PLAIN_CONTEXT }),
       ];
       // The short form builds all three at once; the full one (30 trees of depth 20 in one local
       // workerd) one after the other, so the local stack keeps answering its API.
       const built: Built[] = [];
       if (full) for (const b of builds) built.push(await b());
       else built.push(...(await Promise.all(builds.map((b) => b()))));
-      [perNode, noTokenize, perPair] = [built[0]!, built[1]!, built[2]!];
+      [perNode, noTokenize, perPair, library] = [built[0]!, built[1]!, built[2]!, built[3]!];
     },
-    240_000 + 3 * timeoutMs,
+    240_000 + 4 * timeoutMs,
   );
 
   afterAll(async () => {
-    await Promise.all([vllm?.close(), plain?.close()]);
+    await Promise.all([vllm?.close(), plain?.close(), llama?.close()]);
     await handle?.stack.stop();
     await removeDir(workDir);
   }, 60_000);
@@ -106,7 +124,8 @@ describe(`builds against a ${CONTEXT}-token context (${full ? 'full' : 'short'} 
       `ctx-vllm: status ${manifest.status}, failed jobs ${counts.failed_jobs}, judge failures ${counts.judge_failures}, ` +
         `context retries ${counts.context_retries}, refusals ${stats.contextRefusals}, largest prompt ${stats.maxPromptTokens} ` +
         `tokens (+500 max tokens <= ${CONTEXT}), tokenize calls ${stats.tokenizeCalls}, revision records ${counts.revision}, ` +
-        `judge calls ${counts.judge_calls} (reference pattern ${counts.reference_judge_calls})`,
+        `judge calls ${counts.judge_calls} (reference pattern ${counts.reference_judge_calls}), tokenize calls per ` +
+        `model request ${(stats.tokenizeCalls / Math.max(1, stats.requests)).toFixed(2)} (${stats.requests} requests)`,
     );
     expect(manifest.status).toBe('completed');
     expect(counts.failed_jobs).toBe(0);
@@ -154,5 +173,29 @@ describe(`builds against a ${CONTEXT}-token context (${full ? 'full' : 'short'} 
     // Per pair, every pair judges its bad path up to its first Bad: exactly the reference's calls.
     expect(perPair.counts.judge_calls).toBe(perPair.counts.reference_judge_calls);
     expect(perPair.counts.judge_calls).toBeGreaterThan(perNode.counts.judge_calls);
+  });
+
+  it("without /tokenize but with a Llama 3 model id: counted by Llama 3's tokenizer library, no refusals", () => {
+    const { manifest, counts } = library;
+    const stats = llama.stats();
+    const plainStats = plain.stats();
+    console.log(
+      `ctx-llama: status ${manifest.status}, tokenizer ${manifest.tokenizer}, failed jobs ${counts.failed_jobs}, ` +
+        `judge failures ${counts.judge_failures}, context retries ${counts.context_retries} (= ${stats.contextRefusals} ` +
+        `refusals of ${stats.requests} requests; the estimate: ${plainStats.contextRefusals} of ${plainStats.requests}), ` +
+        `largest answered prompt ${stats.maxPromptTokens}, revision records ${counts.revision}`,
+    );
+    expect(manifest.status).toBe('completed');
+    expect(counts.failed_jobs).toBe(0);
+    expect(counts.judge_failures).toBe(0);
+    expect(manifest.tokenizer).toBe('library:llama3-tokenizer-js:llama3');
+    // The library counts as the server does (template included, never under): nothing is refused,
+    // where the estimate against the same limit was refused and had to retry.
+    expect(stats.contextRefusals).toBe(0);
+    expect(counts.context_retries).toBe(0);
+    expect(plainStats.contextRefusals).toBeGreaterThan(0);
+    expect(stats.maxPromptTokens + 500).toBeLessThanOrEqual(PLAIN_CONTEXT);
+    // The limit was reached: the budget did the shrinking.
+    expect(stats.maxPromptTokens + 500).toBeGreaterThan(PLAIN_CONTEXT * 0.8);
   });
 });
