@@ -49,7 +49,7 @@ const MAX_TRACKED_BODIES = 100_000;
 
 export async function startSimPolicy(input: SimPolicyOptionsInput = {}): Promise<SimPolicyServer> {
   const options = simPolicyOptionsSchema.parse(input);
-  const tokenizer = await simTokenizerFor(options.model);
+  const tokenizer = await simTokenizerFor(options.tokenizerModel ?? options.model);
   const gpu = createGpuModel(options.capacity);
   const attemptsByBody = new Map<number, number>();
   const hangs = new Set<NodeJS.Timeout>();
@@ -216,7 +216,8 @@ export async function startSimPolicy(input: SimPolicyOptionsInput = {}): Promise
         id: options.model,
         object: 'model',
         owned_by: 'sim-policy',
-        root: options.model,
+        // vLLM's card names the served model's origin; a renamed model here does not tell.
+        ...(options.tokenizerModel === undefined ? { root: options.model } : {}),
       };
       if (options.reportMaxModelLen && options.contextLimit !== undefined)
         card.max_model_len = options.contextLimit;
