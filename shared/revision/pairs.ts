@@ -113,7 +113,8 @@ export class LeafPairs {
    * its pairs (4 bytes per pair, not a pair object; a cap keeps only its first entries).
    */
   order(seed: number, task: number, maxPairs?: number): Uint32Array {
-    if (this.total > 0xffffffff) throw new Error(`a task with ${this.total} pairs is more than can be paired`);
+    if (this.total > 0xffffffff)
+      throw new Error(`a task with ${this.total} pairs is more than can be paired`);
     const order = new Uint32Array(this.total);
     for (let i = 0; i < order.length; i++) order[i] = i;
     const rng = createSeededRandom(deriveSeed(seed, 'pairs', task));

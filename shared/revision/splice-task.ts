@@ -45,7 +45,10 @@ export interface SpliceSink {
   good(record: NativeRecord): void;
 }
 
-export type SpliceTaskCounts = Omit<SpliceTaskResult, 'revision' | 'good'> & { revision: number; good: number };
+export type SpliceTaskCounts = Omit<SpliceTaskResult, 'revision' | 'good'> & {
+  revision: number;
+  good: number;
+};
 
 /**
  * Turns one finished (and, for `model`, fully judged) tree into revision and good records.
