@@ -2,7 +2,8 @@ import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { z } from 'zod';
 import { ApiError, notFound } from '../../../../shared/contracts/api-error';
-import { parseTaskList, type RunSpec, runSpecSchema } from '../../../../shared/contracts/run-spec';
+import { type RunSpec, runSpecSchema } from '../../../../shared/contracts/run-spec';
+import { resolveTaskList, type TaskContext } from '../../../../shared/env/task-lists';
 import type { RunView } from '../../../../shared/contracts/run-view';
 import { runs } from '../../../../shared/db/schema';
 import { endpointExists, loadEndpointSettings } from '../../../common/endpoints';
@@ -90,12 +91,16 @@ export async function startRun(
   return id;
 }
 
-/** POST /v1/runs and the build hook: tasks may be sent as ids or as the CLI's range text ("0-19,25"). */
+/**
+ * POST /v1/runs and the build hook: tasks may be sent as ids or as the CLI's task-list text
+ * ("0-19,25", "textcraft_31", SciWorld's "boil:0-4" or "reference": shared/env/task-lists.ts).
+ */
 export const runCreateSchema = z.preprocess((body) => {
   if (body && typeof body === 'object' && typeof (body as { tasks?: unknown }).tasks === 'string') {
-    const text = (body as { tasks: string }).tasks;
+    const { tasks: text, env, flavor } = body as { tasks: string; env?: unknown; flavor?: unknown };
     try {
-      return { ...body, tasks: parseTaskList(text) };
+      const context = { env: env === 'agentgym' ? 'agentgym' : 'crafting', flavor } as TaskContext;
+      return { ...body, tasks: resolveTaskList(text, context) };
     } catch (error) {
       throw new ApiError(400, 'invalid_request', `invalid request: tasks: ${(error as Error).message}`);
     }
