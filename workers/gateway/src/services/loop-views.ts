@@ -6,7 +6,7 @@ import type { LoopConfig } from '../../../../shared/iterations';
 import { loadEndpoint } from '../../../common/endpoints';
 import { type CoreBindings, runLedgerStub } from '../../../common/env';
 import { advanceEval, type EvalRow, evalView } from './evals';
-import { advanceIteration } from './loops';
+import { advanceIteration } from './iteration-builds';
 import { type IterationConfig, type IterationRow, type LoopRow, loopRow, runRow } from './loop-rows';
 
 // What GET /v1/loops/:id and /v1/iterations/:id answer: a loop with its iterations, each with its
