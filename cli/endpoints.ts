@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ApiClient } from './api-client';
-import type { EndpointRef } from './run-config';
+import type { EndpointRef } from './config-endpoint';
 
 /** The name an endpoint given by URL is registered under: stable for one URL and model. */
 export function urlEndpointName(baseUrl: string, model: string): string {

@@ -2,134 +2,19 @@ import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { z } from 'zod';
-import { endpointSchema } from '../shared/inference/endpoint';
 import { parseTaskList, type RunSpecInput, runSpecSchema } from '../shared/contracts/run-spec';
 import { UsageError } from './command';
-import { closest, describeIssue } from './flag-errors';
+import { checkKnownKeys, type EndpointRef, endpointRef } from './config-endpoint';
+import { describeIssue } from './flag-errors';
+import { flagValue, numberFrom, specFields } from './spec-fields';
 
 // The run spec of `agent-r build` from a config file (YAML or JSON) and flags: every field of the
-// API's run spec (shared/run-spec.ts) is a config key and a flag (camelCase key <-> kebab-case
-// flag, derived from the schema so new fields are reachable without touching this file), plus the
-// policy and judge endpoints with their settings. Flags override the file. Everything is checked
-// with the API's own schemas before anything starts.
+// API's run spec (shared/contracts/run-spec.ts) is a config key and a flag (cli/spec-fields.ts), plus
+// the policy and judge endpoints with their settings (cli/config-endpoint.ts). Flags override the
+// file. Everything is checked with the API's own schemas before anything starts.
 
-/** Run-spec keys with a flag of another name, or none (they are set another way). */
-const FLAG_NAMES: Record<string, string | null> = {
-  envServer: 'env-url',
-  policy: null,
-  judge: null,
-  tasks: null,
-};
-
-/** One line on each run-spec flag in --help (a field without one is shown by its config key). */
-const FIELD_HELP: Record<string, string> = {
-  iterations: 'MCTS descents per task',
-  width: 'children per expansion',
-  depth: 'steps per trajectory at most',
-  alpha: 'final reward a good trajectory needs',
-  beta: 'margin between good and bad rewards',
-  c: 'UCT exploration constant',
-  transition: 'revision transition: model-written or ended at the error',
-  parallelism: 'descents in flight per tree (1: reference-exact)',
-  seed: 'seed of the run',
-  temperature: 'policy sampling temperature',
-  maxTokens: 'completion tokens per policy call',
-  contextTokens: "the model's context window",
-  preset: 'prompt preset',
-  maxPairsPerTask: 'good/bad pairs per task at most (default: all)',
-  judgeLookahead: 'steps of a bad path judged per round',
-  judgeDuringSearch: 'judge while the search goes on',
-  revisionSentences: 'revision signals, one per line (or a JSON list)',
-  label: 'a label for the run',
-  curation:
-    'reference: every record the reference writes; clean: no duplicates, loops or retaken errors, shortest partner, 32 per task (README: Curation)',
-  jobTimeoutMs: 're-send a job without result after this long',
-  startFrom: 'task id -> responses replayed before the search',
-};
-
-/** Endpoint settings a config file may give for policy and judge (besides the endpointSchema's). */
-const ENDPOINT_EXTRA_KEYS = ['apiKeyEnv'] as const;
 /** Config keys that are not run-spec fields. */
 const CLI_ONLY_KEYS = ['repeatGoals'] as const;
-
-type FieldKind = 'number' | 'boolean' | 'string' | 'enum' | 'lines' | 'json';
-
-interface SpecField {
-  key: string;
-  integer?: boolean;
-  flag: string;
-  kind: FieldKind;
-  values?: string[];
-  defaultValue?: unknown;
-}
-
-const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
-function describeField(key: string, schema: z.ZodType): SpecField | null {
-  const flag = key in FLAG_NAMES ? FLAG_NAMES[key] : kebab(key);
-  if (flag === null || flag === undefined) return null;
-  // biome-ignore lint/suspicious/noExplicitAny: walking zod's definitions
-  let inner: any = schema;
-  let defaultValue: unknown;
-  while (['default', 'optional', 'prefault', 'nullable'].includes(inner.def.type)) {
-    if (inner.def.type === 'default') defaultValue = inner.def.defaultValue;
-    inner = inner.def.innerType;
-  }
-  const type: string = inner.def.type;
-  if (type === 'number') return { key, flag, kind: 'number', integer: inner.isInt === true, defaultValue };
-  if (type === 'boolean') return { key, flag, kind: 'boolean', defaultValue };
-  if (type === 'enum')
-    return { key, flag, kind: 'enum', values: Object.keys(inner.def.entries), defaultValue };
-  if (type === 'string') return { key, flag, kind: 'string', defaultValue };
-  if (type === 'array' && inner.def.element.def.type === 'string') return { key, flag, kind: 'lines' };
-  return { key, flag, kind: 'json', defaultValue };
-}
-
-/** Every run-spec field that has a flag, in the schema's order. */
-export const specFields: SpecField[] = Object.entries(runSpecSchema.shape)
-  .map(([key, schema]) => describeField(key, schema as z.ZodType))
-  .filter((f): f is SpecField => f !== null);
-
-/** The parseArgs options of the run-spec flags (booleans also get `--no-NAME`). */
-export function specFlagOptions(): Record<string, { type: 'string' | 'boolean' }> {
-  const options: Record<string, { type: 'string' | 'boolean' }> = {};
-  for (const field of specFields) {
-    options[field.flag] = { type: field.kind === 'boolean' ? 'boolean' : 'string' };
-    if (field.kind === 'boolean') options[`no-${field.flag}`] = { type: 'boolean' };
-  }
-  return options;
-}
-
-/** Help lines for the run-spec flags, generated from the schema (kinds, choices, defaults). */
-export function specFlagHelp(skip: string[]): string {
-  const lines: string[] = [];
-  for (const field of specFields) {
-    if (skip.includes(field.flag)) continue;
-    const arg =
-      field.kind === 'number'
-        ? field.integer
-          ? ' N'
-          : ' X'
-        : field.kind === 'boolean'
-          ? ''
-          : field.kind === 'enum'
-            ? ` ${field.values?.join('|')}`
-            : field.kind === 'lines'
-              ? ' FILE'
-              : field.kind === 'json'
-                ? ' JSON|FILE'
-                : ' TEXT';
-    const name = field.kind === 'boolean' ? `--[no-]${field.flag}` : `--${field.flag}${arg}`;
-    const def = field.defaultValue === undefined ? '' : `(${JSON.stringify(field.defaultValue)})`;
-    const about = FIELD_HELP[field.key] ?? field.key;
-    lines.push(`  ${name.padEnd(34)} ${about}${def ? ` ${def}` : ''}`);
-  }
-  return lines.join('\n');
-}
-
-/** A policy or judge: a registered endpoint's name ("sim" included) or an endpoint to register. */
-export type EndpointSettings = Omit<z.input<typeof endpointSchema>, 'name'> & { name?: string };
-export type EndpointRef = { name: string } | { endpoint: EndpointSettings; apiKeyEnv?: string };
 
 export interface BuildPlan {
   /** The run spec without policy/judge names (set once the endpoints are registered). */
@@ -161,135 +46,7 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
   return value as Record<string, unknown>;
 }
 
-const isUrl = (text: string) => /^https?:\/\//.test(text);
-
-function numberFrom(text: string, flag: string): number {
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value))
-    throw new UsageError(`--${flag} must be a number, got "${text}"`);
-  return value;
-}
-
-async function textOrFile(text: string, flag: string): Promise<string> {
-  if (/^\s*[[{]/.test(text)) return text;
-  try {
-    return await readFile(resolve(text), 'utf8');
-  } catch (error) {
-    throw new UsageError(`--${flag}: cannot read ${text}: ${(error as Error).message}`);
-  }
-}
-
-async function flagValue(field: SpecField, raw: string | boolean): Promise<unknown> {
-  switch (field.kind) {
-    case 'number':
-      return numberFrom(raw as string, field.flag);
-    case 'boolean':
-      return raw;
-    case 'lines': {
-      const text = await textOrFile(raw as string, field.flag);
-      if (/^\s*\[/.test(text)) return parseJsonFlag(text, field.flag);
-      return text
-        .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean);
-    }
-    case 'json':
-      return parseJsonFlag(await textOrFile(raw as string, field.flag), field.flag);
-    default:
-      return raw;
-  }
-}
-
-function parseJsonFlag(text: string, flag: string): unknown {
-  try {
-    return parseYaml(text);
-  } catch (error) {
-    throw new UsageError(`--${flag}: not valid JSON or YAML: ${(error as Error).message}`);
-  }
-}
-
 type FlagValues = Record<string, string | boolean | undefined>;
-
-function checkKnownKeys(object: Record<string, unknown>, known: string[], where: string): void {
-  for (const key of Object.keys(object)) {
-    if (known.includes(key)) continue;
-    const suggestion = closest(key, known);
-    throw new UsageError(
-      `${where}: unknown key "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
-    );
-  }
-}
-
-const endpointKeys = [...Object.keys(endpointSchema.shape), ...ENDPOINT_EXTRA_KEYS];
-
-/** An endpoint reference from a config value (name, URL or settings object) and flags. */
-function endpointRef(
-  role: 'policy' | 'judge',
-  configValue: unknown,
-  flags: { ref?: string; model?: string; apiKey?: string; settings?: Record<string, unknown> },
-  configPath: string,
-): EndpointRef | null {
-  const where = `--config ${configPath}: ${role}`;
-  let base: Record<string, unknown> | null = null;
-  let name: string | undefined;
-  if (typeof configValue === 'string') {
-    if (isUrl(configValue)) base = { baseUrl: configValue };
-    else name = configValue;
-  } else if (configValue && typeof configValue === 'object' && !Array.isArray(configValue)) {
-    base = { ...(configValue as Record<string, unknown>) };
-    checkKnownKeys(base, endpointKeys, where);
-  } else if (configValue !== undefined) {
-    throw new UsageError(`${where} must be an endpoint name, a URL or a mapping (baseUrl, model, ...)`);
-  }
-  if (flags.ref !== undefined) {
-    if (isUrl(flags.ref)) {
-      base = { ...(base ?? {}), baseUrl: flags.ref };
-      name = undefined;
-    } else {
-      name = flags.ref;
-      base = null;
-    }
-  }
-  const overrides = {
-    ...(flags.model !== undefined ? { model: flags.model } : {}),
-    ...(flags.apiKey !== undefined ? { apiKey: flags.apiKey } : {}),
-    ...(flags.settings ?? {}),
-  };
-  const flag = role === 'policy' ? '--' : '--judge-';
-  if (name !== undefined) {
-    const extra = Object.keys(overrides)[0];
-    if (extra)
-      throw new UsageError(
-        `${flag}${kebab(extra)} applies to an endpoint given by URL; "${name}" is a registered endpoint and keeps its own settings`,
-      );
-    return { name };
-  }
-  if (!base) return null;
-  const { apiKeyEnv, ...endpoint } = { ...base, ...overrides } as Record<string, unknown> & {
-    apiKeyEnv?: unknown;
-  };
-  if (endpoint.model === undefined)
-    throw new UsageError(
-      `${role === 'policy' ? '--policy' : '--judge'} URL needs ${flag}model NAME (the model name the server serves)`,
-    );
-  if (apiKeyEnv !== undefined) {
-    if (typeof apiKeyEnv !== 'string')
-      throw new UsageError(`${where}.apiKeyEnv must be an environment variable's name`);
-    const key = process.env[apiKeyEnv];
-    if (!key && endpoint.apiKey === undefined)
-      throw new UsageError(`${where}.apiKeyEnv: the environment variable ${apiKeyEnv} is not set`);
-    if (key && endpoint.apiKey === undefined) endpoint.apiKey = key;
-  }
-  const checked = endpointSchema.safeParse({ name: 'check', ...endpoint });
-  if (!checked.success) {
-    const issue = checked.error.issues[0] as z.core.$ZodIssue;
-    throw new UsageError(describeIssue(issue, `${role}.${issue.path.join('.')}`));
-  }
-  return {
-    endpoint: endpoint as EndpointSettings,
-    ...(typeof apiKeyEnv === 'string' ? { apiKeyEnv } : {}),
-  };
-}
 
 /**
  * The build plan from `--config FILE` and flags (flags win), checked with the API's run-spec

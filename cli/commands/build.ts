@@ -8,18 +8,12 @@ import { ApiError } from '../api-client';
 import { finishBuild } from '../build-output';
 import { type CliCommand, type CliIo, UsageError } from '../command';
 import { agentRHome } from '../project';
+import type { EndpointRef } from '../config-endpoint';
 import { registerEndpoint } from '../endpoints';
 import { checkOutputDir } from '../output-guard';
 import { connectApi } from './export';
-import {
-  type BuildPlan,
-  type EndpointRef,
-  planFromConfig,
-  printConfig,
-  readConfigFile,
-  specFlagHelp,
-  specFlagOptions,
-} from '../run-config';
+import { type BuildPlan, planFromConfig, printConfig, readConfigFile } from '../run-config';
+import { specFlagHelp, specFlagOptions } from '../spec-fields';
 import { loadWorld, UnknownWorldError } from '../world-store';
 
 export const buildHelp = `Usage: agent-r build [--config FILE] [options]

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { curationSchema } from './datacard';
 import { exportFormatSchema, exportOptionsSchema } from '../formats/export';
+import { exportManifestSchema } from '../formats/manifest';
 
 // POST /v1/datasets (and agent-r dataset create): a dataset assembled from finished runs.
 
@@ -49,3 +50,35 @@ export const datasetCreateSchema = z
   })
   .strict();
 export type DatasetCreateInput = z.input<typeof datasetCreateSchema>;
+
+/** A dataset as GET/POST /v1/datasets answer it; `manifest` is set once it is ready. */
+export const datasetViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: z.enum(['building', 'ready', 'failed']),
+  format: z.string(),
+  runIds: z.array(z.string()),
+  createdAt: z.number(),
+  error: z.string().nullable(),
+  manifest: exportManifestSchema.nullable(),
+  links: z.object({ manifest: z.string(), files: z.record(z.string(), z.string()) }),
+});
+export type DatasetView = z.infer<typeof datasetViewSchema>;
+
+/** GET /v1/datasets: the newest datasets without their manifests. */
+export const datasetListSchema = z.object({ datasets: z.array(datasetViewSchema.omit({ manifest: true })) });
+
+/** PUT /v1/datasets/general-chat/{name}: what was stored. */
+export const generalChatViewSchema = z.object({
+  name: z.string(),
+  key: z.string(),
+  records: z.number(),
+  bytes: z.number(),
+});
+export type GeneralChatView = z.infer<typeof generalChatViewSchema>;
+
+/** GET /v1/datasets/general-chat: the uploaded files. */
+export const generalChatListSchema = z.object({
+  files: z.array(z.object({ key: z.string(), bytes: z.number(), uploadedAt: z.number() })),
+});
+export type GeneralChatList = z.infer<typeof generalChatListSchema>;

@@ -1,7 +1,7 @@
 import { env as workerEnv } from 'cloudflare:workers';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CoreBindings } from '../../workers/common/env';
-import { putJsonl } from '../../workers/gateway/src/routes/datasets';
+import { putJsonl } from '../../workers/common/r2-jsonl';
 import { api, eventually } from './helpers';
 
 const env = workerEnv as unknown as CoreBindings;

@@ -5,7 +5,8 @@ import { PassThrough } from 'node:stream';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSpecSchema } from '../../../shared/contracts/run-spec';
-import { planFromConfig, printConfig, specFields } from '../../../cli/run-config';
+import { planFromConfig, printConfig } from '../../../cli/run-config';
+import { specFields } from '../../../cli/spec-fields';
 import { main } from '../../../cli/main';
 import { projectRoot, runCli } from '../../helpers/cli-process';
 

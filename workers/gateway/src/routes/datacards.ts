@@ -7,7 +7,7 @@ import type { GatewayContext } from '../context';
 import { errorResponses } from '../openapi';
 import { ApiError, notFound } from '../errors';
 import { exportKey } from '../../../common/storage-keys';
-import { requireDataset } from './datasets';
+import { requireDataset } from '../services/datasets';
 import { runRow } from './run-data';
 
 // GET /v1/runs/{id}/datacard: the run's data card, computed from its records (README: Data card).
