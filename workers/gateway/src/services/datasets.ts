@@ -109,6 +109,8 @@ async function finishedRunSpecs(env: GatewayBindings, runIds: readonly string[])
 export async function createDataset(
   env: GatewayBindings,
   inputRaw: DatasetCreateInput,
+  /** `id`: the dataset's id, chosen and recorded by the caller beforehand (an iteration's dataset step). */
+  options: { id?: string } = {},
 ): Promise<DatasetView> {
   const input = datasetCreateSchema.parse(inputRaw);
   const db = drizzle(env.DB);
@@ -118,7 +120,7 @@ export async function createDataset(
   }
   const eta = input.eta ?? (input.generalChatKey ? 0.2 : 1);
 
-  const id = newId('ds');
+  const id = options.id ?? newId('ds');
   const createdAt = Date.now();
   await db.insert(datasets).values({
     id,

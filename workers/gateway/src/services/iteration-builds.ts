@@ -1,7 +1,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { iterations, loops } from '../../../../shared/db/schema';
-import { type LoopConfig } from '../../../../shared/iterations';
+import type { LoopConfig } from '../../../../shared/iterations';
 import { type RunSpec, runSpecSchema } from '../../../../shared/contracts/run-spec';
 import type { CoreBindings } from '../../../common/env';
 import { isFinalRunStatus } from './evals';

@@ -12,9 +12,8 @@ import {
   loopDatasetSchema,
   type ModelEndpoint,
 } from '../../../../shared/iterations';
-import { runSpecSchema } from '../../../../shared/contracts/run-spec';
 import { loadEndpoint, saveEndpoint } from '../../../common/endpoints';
-import { type CoreBindings } from '../../../common/env';
+import type { CoreBindings } from '../../../common/env';
 import { advanceEvalsOfRun, publicLink, RequestError } from './evals';
 import { emitEventSafely, sealWebhookSecret } from './webhooks';
 import { requireOutboundUrl } from '../../../common/outbound';
@@ -47,7 +46,10 @@ import { runManifestOf } from './trainer';
 /** Endpoint names of the models a loop's trainer produces: `<loop id>-m<k>` (model of iteration k). */
 export const modelEndpointName = (loopId: string, index: number) => `${loopId}-m${index}`;
 
-async function withDefaultTasks(env: CoreBindings, build: LoopBuild): Promise<LoopBuild & { tasks: number[] }> {
+async function withDefaultTasks(
+  env: CoreBindings,
+  build: LoopBuild,
+): Promise<LoopBuild & { tasks: number[] }> {
   if (build.tasks) return { ...build, tasks: build.tasks };
   if ((build.env ?? 'crafting') !== 'crafting')
     throw new RequestError(
@@ -64,7 +66,8 @@ async function withDefaultTasks(env: CoreBindings, build: LoopBuild): Promise<Lo
 /** The loop's build specs (each of `builds` on top of `build`), their tasks filled in. */
 async function loopBuilds(env: CoreBindings, input: LoopCreate) {
   const builds = [];
-  for (const build of input.builds ?? [{}]) builds.push(await withDefaultTasks(env, { ...input.build, ...build }));
+  for (const build of input.builds ?? [{}])
+    builds.push(await withDefaultTasks(env, { ...input.build, ...build }));
   return builds;
 }
 
@@ -95,7 +98,11 @@ export async function createLoop(env: CoreBindings, input: LoopCreate, publicUrl
   }
   const general = dataset?.generalChatKey;
   if (general && !(await env.BUCKET.head(general)))
-    throw new RequestError(400, 'unknown_general_chat', `dataset.generalChatKey: no general chat data at ${general}`);
+    throw new RequestError(
+      400,
+      'unknown_general_chat',
+      `dataset.generalChatKey: no general chat data at ${general}`,
+    );
   if (evalConfig) evalInputFor(config, input.policy, null, null); // validates the eval settings
 
   const id = newId('loop');

@@ -93,7 +93,8 @@ export async function trainerPayload(
     run: { id: iteration.runId!, status: manifest.status, counts: runCounts(manifest.counts) },
     callback: await callbackOf(env, loop, iteration.id, now),
   };
-  if (iteration.datasetId) return { ...common, ...(await assembledPart(env, loop, iteration, signed, expires)) };
+  if (iteration.datasetId)
+    return { ...common, ...(await assembledPart(env, loop, iteration, signed, expires)) };
   const datasets: Record<string, string> = {};
   const links: Record<string, string> = {};
   const runPath = `/v1/runs/${encodeURIComponent(iteration.runId!)}`;
@@ -141,7 +142,12 @@ async function assembledPart(
   const runs = [];
   for (const build of iterationBuilds(iteration)) {
     const m = await runManifestOf(env, build.runId);
-    runs.push({ id: build.runId, env: cardSettings(build.spec).env ?? '', status: m.status, counts: runCounts(m.counts) });
+    runs.push({
+      id: build.runId,
+      env: cardSettings(build.spec).env ?? '',
+      status: m.status,
+      counts: runCounts(m.counts),
+    });
   }
   const files = `${loop.publicUrl}/v1/datasets/${encodeURIComponent(id)}/files`;
   return {
@@ -155,7 +161,9 @@ async function assembledPart(
     // The bearer API serves the stored (native) files; other formats come from the signed links.
     links: {
       manifest: `${files}/manifest.json`,
-      datasets: Object.fromEntries(manifest.files.map((f) => [f.split, `${files}/${encodeURIComponent(f.name)}`])),
+      datasets: Object.fromEntries(
+        manifest.files.map((f) => [f.split, `${files}/${encodeURIComponent(f.name)}`]),
+      ),
     },
     ...(card ? { datacard: dataCardSchema.parse(await card.json()) } : {}),
     runs,
