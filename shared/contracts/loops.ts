@@ -45,6 +45,25 @@ export const loopBuildSchema = z
   });
 export type LoopBuild = z.output<typeof loopBuildSchema>;
 
+/**
+ * One of a loop's `builds`: the fields it sets on top of `build`. The RunSpec fields lose their
+ * defaults here, so a field left out keeps `build`'s value instead of being reset to the default.
+ */
+const runSpecFieldsWithoutDefaults = Object.fromEntries(
+  Object.entries(runSpecSchema.shape).map(([key, field]) => [
+    key,
+    field instanceof z.ZodDefault ? field.unwrap() : field,
+  ]),
+) as unknown as typeof runSpecSchema.shape;
+export const loopBuildOverrideSchema = z
+  .object(runSpecFieldsWithoutDefaults)
+  .omit({ policy: true, judge: true, alpha: true, startFrom: true })
+  .partial()
+  .strict()
+  .extend({
+    tasks: taskIds.optional(),
+  });
+
 /** At most this many build specs pooled in one iteration (`builds`). */
 export const MAX_LOOP_BUILDS = 8;
 
@@ -62,6 +81,7 @@ export const loopDatasetSchema = datasetCreateSchema
     generalChatKey: true,
     dedupe: true,
     curation: true,
+    curationOptions: true,
     seed: true,
     validationFraction: true,
   })
@@ -94,7 +114,7 @@ export const loopCreateSchema = z
      * Several build specs pooled per iteration (e.g. TextCraft + SciWorld, or two worlds): each is
      * `build` with its own fields on top. Implies `dataset` (its defaults when not given).
      */
-    builds: z.array(loopBuildSchema).min(1).max(MAX_LOOP_BUILDS).optional(),
+    builds: z.array(loopBuildOverrideSchema).min(1).max(MAX_LOOP_BUILDS).optional(),
     /** Assemble one curated, mixed dataset per iteration for the trainer (else: the run's records). */
     dataset: loopDatasetSchema.optional(),
     alphas: z

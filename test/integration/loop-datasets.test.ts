@@ -84,6 +84,14 @@ describe('loops with several builds and a dataset step', () => {
       expect(body.error.code, JSON.stringify(body)).toBe(code);
       expect(body.error.message).toMatch(message);
     }
+    // The OpenAPI document knows the new fields and the signed download route.
+    const doc = (await (await api('/openapi.json', { token: null })).json()) as {
+      paths: Record<string, { post?: unknown }>;
+    };
+    expect(doc.paths).toHaveProperty(['/v1/iterations/{id}/files/{file}']);
+    const loopBody = JSON.stringify(doc.paths['/v1/loops']?.post);
+    for (const field of ['builds', 'generalChatKey', 'etaBasis', 'curationOptions'])
+      expect(loopBody).toContain(field);
     const loops = await DB.prepare("SELECT COUNT(*) AS n FROM loops WHERE name = 'bad'").first<{
       n: number;
     }>();
@@ -101,6 +109,7 @@ describe('loops with several builds and a dataset step', () => {
           builds: [{ tasks: [0, 1] }, { tasks: [2, 3], seed: 7, width: 3 }],
           dataset: {
             curation: 'clean',
+            curationOptions: { maxPerTask: 3 },
             generalChatKey: 'general-chat/colours.jsonl',
             eta: 0.5,
             etaBasis: 'tokens',
@@ -146,6 +155,10 @@ describe('loops with several builds and a dataset step', () => {
     expect(card.scope).toEqual({ kind: 'dataset', id: dataset.id });
     expect(card.after.records).toBe(manifest.counts.revision + manifest.counts.good);
     expect(new Set(card.by_task.map((t) => t.task))).toEqual(new Set([0, 1, 2, 3]));
+    // curationOptions.maxPerTask: at most 3 records of a kind per task (default 32).
+    expect(manifest.curation_options).toEqual({ maxPerTask: 3 });
+    for (const t of card.by_task) expect(Math.max(t.revision, t.good)).toBeLessThanOrEqual(3);
+    expect(card.curation_steps.find((s) => s.rule === 'cap-per-task')?.removed).toBeGreaterThan(0);
 
     // An assembly interrupted mid-way (the worker died): the iteration is `assembling` with a
     // dataset row still `building`, long ago. The next advance abandons it and assembles again.

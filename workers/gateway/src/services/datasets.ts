@@ -133,7 +133,10 @@ export async function createDataset(
   });
   try {
     const pooled = input.runIds.map((runId, i) => ({ runId, spec: specs[i] as RunSpec }));
-    const curated = await curatedDatasetSources(env, id, pooled, input.kinds, input.curation, input.seed);
+    const curated = await curatedDatasetSources(env, id, pooled, input.kinds, input.curation, {
+      seed: input.seed,
+      ...input.curationOptions,
+    });
     const sources: DatasetSource[] = curated.sources;
     const generalKey = input.generalChatKey;
     if (generalKey) sources.push(generalChatSource(generalKey, () => readR2Jsonl(env.BUCKET, generalKey)));
@@ -173,6 +176,7 @@ export async function createDataset(
       seed: input.seed,
       format: input.format,
       curation: input.curation,
+      ...(input.curationOptions ? { curation_options: input.curationOptions } : {}),
       ...(input.formatOptions ? { format_options: input.formatOptions } : {}),
       counts: {
         records: stats.train + stats.validation,
