@@ -8,7 +8,7 @@ import {
   parseSplit,
   type Split,
 } from '../../shared/eval';
-import { parseTaskList } from '../../shared/contracts/run-spec';
+import { checkTaskIds } from '../../shared/env/task-lists';
 import { getBuiltInWorld } from '../../shared/worlds';
 import type { ApiClient } from '../api-client';
 import { type CliCommand, type CliIo, UsageError } from '../command';
@@ -17,6 +17,7 @@ import { registerEndpoint } from '../endpoints';
 import { checkOutputFile, writeFileAtomically } from '../output-guard';
 import { formatSeconds, ProgressBar } from '../progress';
 import { loadWorld } from '../world-store';
+import { resolveTaskArg } from '../task-lists';
 
 export const evalHelp = `Usage: agent-r eval [options]
 
@@ -37,9 +38,11 @@ Tasks:
   --world NAME                 crafting world (default "default")
   --flavor textcraft|webshop|sciworld   AgentGym flavour (with --env agentgym)
   --env-url URL                AgentGym server URL (with --env agentgym)
-  --tasks LIST                 task ids, e.g. 0-99 or 4,9,14
+  --tasks LIST                 task ids, e.g. 0-99 or 4,9,14; AgentGym also split ids
+                               (textcraft_3), @FILE (a split file's ids) and SciWorld task types x
+                               variations (boil:0-4, 1-2:3; see agent-r build --help)
   --split FILE|heldout         a split file (AgentGym's test splits: [{"item_id": "textcraft_3"}, ...],
-                               a JSON list of ids, or "0-19,25" text), or "heldout": the crafting
+                               the reference's *_train_clean.json, a JSON list of ids, or "0-19,25" text), or "heldout": the crafting
                                world's held-out goals (every 5th goal; the default for crafting)
   --max-tasks N                only the first N tasks
   --rounds N                   step limit per task (default 100 agentgym, 30 crafting)
@@ -170,11 +173,7 @@ export async function evalRequestFromFlags(values: Values, policy: string): Prom
     request.world = values.world ?? 'default';
   }
   if (values.tasks) {
-    try {
-      request.tasks = parseTaskList(values.tasks);
-    } catch (error) {
-      throw new UsageError(`--tasks: ${(error as Error).message}`);
-    }
+    request.tasks = await resolveTaskArg(values.tasks, { env, flavor: request.flavor }, '--tasks');
   } else if (values.split) {
     const split = await readSplitOption(values.split);
     if (split === 'heldout') {
@@ -188,6 +187,11 @@ export async function evalRequestFromFlags(values: Values, policy: string): Prom
         );
       if (split.flavor && request.flavor !== split.flavor)
         throw new UsageError(`the split is ${split.flavor}'s but --flavor is ${request.flavor}`);
+      try {
+        checkTaskIds(split.tasks, { env, flavor: request.flavor });
+      } catch (error) {
+        throw new UsageError(`--split ${values.split}: ${(error as Error).message}`);
+      }
       request.tasks = split.tasks;
     }
   } else if (env === 'agentgym') {

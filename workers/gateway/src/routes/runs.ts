@@ -3,7 +3,8 @@ import { desc, eq, lt } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { z } from 'zod';
 import { runs } from '../../../../shared/db/schema';
-import { type RunSpec, runSpecSchema, parseTaskList } from '../../../../shared/contracts/run-spec';
+import { type RunSpec, runSpecSchema } from '../../../../shared/contracts/run-spec';
+import { resolveTaskList, type TaskContext } from '../../../../shared/env/task-lists';
 import { type RunView, runDetailSchema, runViewSchema } from '../../../../shared/contracts/run-view';
 import { runLedgerStub } from '../../../common/env';
 import { runReferenceProblem, startRun } from '../services/runs';
@@ -11,12 +12,16 @@ import type { GatewayContext } from '../context';
 import { ApiError, errorEnvelopeSchema, notFound } from '../errors';
 import { jsonBody, jsonResponse, errorResponses } from '../openapi';
 
-/** Tasks may be sent as ids or as the CLI's range text ("0-19,25"). */
+/**
+ * Tasks may be sent as ids or as the CLI's task-list text ("0-19,25", "textcraft_31", SciWorld's
+ * "boil:0-4" or "reference": shared/env/task-lists.ts).
+ */
 export const runCreateSchema = z.preprocess((body) => {
   if (body && typeof body === 'object' && typeof (body as { tasks?: unknown }).tasks === 'string') {
-    const text = (body as { tasks: string }).tasks;
+    const { tasks: text, env, flavor } = body as { tasks: string; env?: unknown; flavor?: unknown };
     try {
-      return { ...body, tasks: parseTaskList(text) };
+      const context = { env: env === 'agentgym' ? 'agentgym' : 'crafting', flavor } as TaskContext;
+      return { ...body, tasks: resolveTaskList(text, context) };
     } catch (error) {
       throw new ApiError(400, 'invalid_request', `invalid request: tasks: ${(error as Error).message}`);
     }
