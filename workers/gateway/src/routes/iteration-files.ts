@@ -8,12 +8,13 @@ import { verifyDownloadPath } from '../../../../shared/iterations';
 import { curatedRunRecords } from '../../../common/datacard';
 import { exportKey } from '../../../common/storage-keys';
 import type { GatewayBindings, GatewayContext } from '../context';
-import { ApiError, errorEnvelopeSchema, notFound } from '../errors';
+import { ApiError, notFound } from '../../../../shared/contracts/api-error';
+import { errorEnvelopeSchema } from '../../../../shared/contracts/errors';
 import { errorResponses } from '../openapi';
 import { requireDataset } from '../services/datasets';
 import { iterationRow, runRow } from '../services/loop-rows';
 import { iterationFilePath, iterationLinkKey } from '../services/trainer';
-import { buildRunManifest } from './run-data';
+import { runManifestOf } from '../services/run-manifest';
 
 // The files a trainer downloads through the signed links of its `dataset.ready` payload (no bearer
 // token). A single-build iteration serves its run's records (`all|revision|good.<format>.jsonl`);
@@ -106,7 +107,7 @@ iterationFilesApp.openapi(
       return c.body(jsonlStream(lines), 200, ndjson(`${row.datasetId}.${kind}.${format}.jsonl`)) as never;
     }
     if (assembled) throw notFound(`${file}: iteration ${id} has no assembled dataset`);
-    if (file === 'manifest.json') return c.json(await buildRunManifest(c.env, row.runId), 200);
+    if (file === 'manifest.json') return c.json(await runManifestOf(c.env, row.runId), 200);
     const run = await runRow(c.env, row.runId);
     if (!run) throw notFound(`run ${row.runId}`);
     const kinds = kind === 'all' ? (['revision', 'good'] as const) : ([kind as 'revision' | 'good'] as const);

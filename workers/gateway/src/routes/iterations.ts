@@ -20,9 +20,10 @@ import {
   loopView,
 } from '../services/loop-views';
 import type { GatewayContext } from '../context';
-import { errorEnvelopeSchema, errorResponse, notFound } from '../errors';
+import { notFound } from '../../../../shared/contracts/api-error';
+import { errorEnvelopeSchema } from '../../../../shared/contracts/errors';
+import { errorResponse } from '../errors';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi';
-import { guarded } from './evals';
 import { iterationFilesApp } from './iteration-files';
 
 // The iterate-train-evaluate loop over HTTP. Bearer routes: loops (create, lineage) and
@@ -139,7 +140,7 @@ loopsApp.openapi(
   async (c) => {
     const input = c.req.valid('json');
     const publicUrl = input.publicUrl ?? (c.env as EventBindings).PUBLIC_URL ?? new URL(c.req.url).origin;
-    const id = await guarded(() => createLoop(c.env, input, publicUrl));
+    const id = await createLoop(c.env, input, publicUrl);
     c.header('location', `/v1/loops/${id}`);
     return c.json((await loadLoopView(c.env, id))!, 201);
   },
@@ -240,7 +241,7 @@ iterationsApp.openapi(
     const body = text.trim()
       ? z.object({ endpoint: modelEndpointSchema.optional() }).strict().parse(JSON.parse(text))
       : {};
-    const next = await guarded(() => nextIteration(c.env, id, body.endpoint));
+    const next = await nextIteration(c.env, id, body.endpoint);
     return c.json(await iterationView(c.env, next), 200);
   },
 );
@@ -321,9 +322,7 @@ iterationHooksApp.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid('param');
-    const row: IterationRow = await guarded(() =>
-      registerModel(c.env, id, c.req.valid('json'), { startNext: false }),
-    );
+    const row: IterationRow = await registerModel(c.env, id, c.req.valid('json'), { startNext: false });
     return c.json(await iterationView(c.env, row), 200);
   },
 );

@@ -16,7 +16,8 @@ import {
   runRow,
 } from './loop-rows';
 import { newId, startRun } from './runs';
-import { handToTrainer, runManifestOf } from './trainer';
+import { runManifestOf } from './run-manifest';
+import { handToTrainer } from './trainer';
 
 // The builds of an iteration: one run per build spec of the loop (`build`, or each of `builds`),
 // all with the iteration's policy and alpha. When every run has finished the iteration moves on:

@@ -14,7 +14,8 @@ import {
 } from '../../../../shared/iterations';
 import { loadEndpoint, saveEndpoint } from '../../../common/endpoints';
 import type { CoreBindings } from '../../../common/env';
-import { advanceEvalsOfRun, publicLink, RequestError } from './evals';
+import { ApiError } from '../../../../shared/contracts/api-error';
+import { advanceEvalsOfRun, publicLink } from './evals';
 import { emitEventSafely, sealWebhookSecret } from './webhooks';
 import { requireOutboundUrl } from '../../../common/outbound';
 import { newId, runReferenceProblem, startRun } from './runs';
@@ -31,7 +32,7 @@ import {
   loopRow,
   setLoop,
 } from './loop-rows';
-import { runManifestOf } from './trainer';
+import { runManifestOf } from './run-manifest';
 
 // The iterate-train-evaluate loop. Each iteration is a small state machine:
 //   building    -- its build runs finished (completed/partial) -->  training
@@ -52,14 +53,14 @@ async function withDefaultTasks(
 ): Promise<LoopBuild & { tasks: number[] }> {
   if (build.tasks) return { ...build, tasks: build.tasks };
   if ((build.env ?? 'crafting') !== 'crafting')
-    throw new RequestError(
+    throw new ApiError(
       400,
       'invalid_request',
       'invalid request: build.tasks: an agentgym loop needs its tasks',
     );
   const name = build.world ?? 'default';
   const world = await loadWorld(env, name);
-  if (!world) throw new RequestError(400, 'unknown_world', `unknown world "${name}"`);
+  if (!world) throw new ApiError(400, 'unknown_world', `unknown world "${name}"`);
   return { ...build, tasks: trainingTasks(world.goals.length, DEFAULT_LOOP_TASKS) };
 }
 
@@ -94,11 +95,11 @@ export async function createLoop(env: CoreBindings, input: LoopCreate, publicUrl
   // Every iteration's specs differ only in policy and alpha: check the first ones fully now.
   for (const { spec } of iterationSpecs(input.name, config, 1, input.policy, alphaFor(1, config.alphas))) {
     const problem = await runReferenceProblem(env, spec);
-    if (problem) throw new RequestError(400, problem.code, problem.message);
+    if (problem) throw new ApiError(400, problem.code, problem.message);
   }
   const general = dataset?.generalChatKey;
   if (general && !(await env.BUCKET.head(general)))
-    throw new RequestError(
+    throw new ApiError(
       400,
       'unknown_general_chat',
       `dataset.generalChatKey: no general chat data at ${general}`,
@@ -210,18 +211,18 @@ export async function registerModel(
 ): Promise<IterationRow> {
   const db = drizzle(env.DB);
   const row = await iterationRow(env, id);
-  if (!row) throw new RequestError(404, 'not_found', `iteration ${id} not found`);
+  if (!row) throw new ApiError(404, 'not_found', `iteration ${id} not found`);
   if (row.status === 'completed' && row.resultEndpoint) {
     const existing = await loadEndpoint(env, row.resultEndpoint);
     if (existing && sameModel(existing, body.endpoint)) return row;
-    throw new RequestError(
+    throw new ApiError(
       409,
       'already_registered',
       `iteration ${id} already has its model (${row.resultEndpoint})`,
     );
   }
   if (row.status !== 'training') {
-    throw new RequestError(
+    throw new ApiError(
       409,
       'not_training',
       row.status === 'building'
@@ -322,10 +323,10 @@ export async function nextIteration(
   endpoint: ModelEndpoint | undefined,
 ): Promise<IterationRow> {
   const row = await iterationRow(env, id);
-  if (!row) throw new RequestError(404, 'not_found', `iteration ${id} not found`);
+  if (!row) throw new ApiError(404, 'not_found', `iteration ${id} not found`);
   if (row.status === 'training') {
     if (!endpoint)
-      throw new RequestError(
+      throw new ApiError(
         409,
         'needs_model',
         `iteration ${id} waits for its trained model: send {"endpoint": {...}}`,
@@ -334,10 +335,10 @@ export async function nextIteration(
   } else if (row.status === 'completed') {
     const loop = (await loopRow(env, row.loopId))!;
     if (row.index >= (loop.config as LoopConfig).iterations)
-      throw new RequestError(409, 'loop_finished', `iteration ${id} was the loop's last`);
+      throw new ApiError(409, 'loop_finished', `iteration ${id} was the loop's last`);
     await startIteration(env, loop, row.index + 1, row.resultEndpoint!, row.id);
   } else {
-    throw new RequestError(409, 'not_ready', `iteration ${id} is ${row.status}`);
+    throw new ApiError(409, 'not_ready', `iteration ${id} is ${row.status}`);
   }
   const next = await drizzle(env.DB)
     .select()
