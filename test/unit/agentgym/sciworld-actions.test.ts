@@ -104,7 +104,12 @@ describe('SciWorld action mapping', () => {
   });
 
   it('keeps a focus only on objects in sight (a free look-around plus the inventory), as the reference', () => {
-    const focus = ['focus on adult pea plant', 'focus on bee', 'focus on soil in flower pot 5', 'look at bee'];
+    const focus = [
+      'focus on adult pea plant',
+      'focus on bee',
+      'focus on soil in flower pot 5',
+      'look at bee',
+    ];
     // The real server's /state look-around in the greenhouse of find-living-thing variation 0 (abridged).
     const sight =
       'This room is called the greenhouse. In it, you see:\n\ta bee hive. The bee hive door is closed.\n' +

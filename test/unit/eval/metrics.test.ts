@@ -165,7 +165,10 @@ describe('eval metrics from hand-built trees', () => {
 
   it("reports SciWorld on its own 0-100 scale (a failed episode's -100 counts 0, as in the reference)", () => {
     const reward = (score: number) => normaliseSciWorldScore('obs', score, true).reward;
-    const sci = computeEvalMetrics([1, 2], treesOf(chain(1, ['a'], reward(45)), chain(2, ['b'], reward(-100))));
+    const sci = computeEvalMetrics(
+      [1, 2],
+      treesOf(chain(1, ['a'], reward(45)), chain(2, ['b'], reward(-100))),
+    );
     expect(sci.averageScore).toBe(22.5);
   });
 
