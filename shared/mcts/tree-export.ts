@@ -1,19 +1,6 @@
-import type { Judgement, TreeFile, TreeNode } from '../contracts/tree-file';
+import type { ExportedTreeNode, Judgement, TreeFile } from '../contracts/tree-file';
 import { ROOT_ID, type SearchState } from './state';
 import { getNode, markDirty } from './tree-ops';
-
-/**
- * A Contract tree node, extended (never renamed) with two optional fields that appear only
- * when set: `failed` (a disaster child, negative raw reward) and `error` (why expanding the
- * node failed). Consumers pairing leaf paths should skip nodes carrying `error`.
- */
-export type ExportedTreeNode = TreeNode & {
-  failed?: true;
-  error?: string;
-  /** The action as the policy wrote it, when the env client sent another (`action`). */
-  rawAction?: string;
-  children: ExportedTreeNode[];
-};
 
 function exportNode(state: SearchState, id: string): ExportedTreeNode {
   const n = getNode(state, id);

@@ -32,10 +32,11 @@ import {
 } from '../services/loop-views';
 import { curatedRunRecords } from '../../../common/datacard';
 import type { GatewayBindings, GatewayContext } from '../context';
-import { ApiError, errorEnvelopeSchema, errorResponse, notFound } from '../errors';
+import { ApiError, notFound } from '../../../../shared/contracts/api-error';
+import { errorEnvelopeSchema } from '../../../../shared/contracts/errors';
+import { errorResponse } from '../errors';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi';
-import { guarded } from './evals';
-import { buildRunManifest } from './run-data';
+import { runManifestOf } from '../services/run-manifest';
 
 // The iterate-train-evaluate loop over HTTP. Bearer routes: loops (create, lineage) and
 // iterations (view, next). Signed routes (mounted before the bearer middleware): the trainer's
@@ -140,7 +141,7 @@ loopsApp.openapi(
   async (c) => {
     const input = c.req.valid('json');
     const publicUrl = input.publicUrl ?? (c.env as EventBindings).PUBLIC_URL ?? new URL(c.req.url).origin;
-    const id = await guarded(() => createLoop(c.env, input, publicUrl));
+    const id = await createLoop(c.env, input, publicUrl);
     c.header('location', `/v1/loops/${id}`);
     return c.json((await loadLoopView(c.env, id))!, 201);
   },
@@ -241,7 +242,7 @@ iterationsApp.openapi(
     const body = text.trim()
       ? z.object({ endpoint: modelEndpointSchema.optional() }).strict().parse(JSON.parse(text))
       : {};
-    const next = await guarded(() => nextIteration(c.env, id, body.endpoint));
+    const next = await nextIteration(c.env, id, body.endpoint);
     return c.json(await iterationView(c.env, next), 200);
   },
 );
@@ -322,9 +323,7 @@ iterationHooksApp.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid('param');
-    const row: IterationRow = await guarded(() =>
-      registerModel(c.env, id, c.req.valid('json'), { startNext: false }),
-    );
+    const row: IterationRow = await registerModel(c.env, id, c.req.valid('json'), { startNext: false });
     return c.json(await iterationView(c.env, row), 200);
   },
 );
@@ -373,7 +372,7 @@ iterationHooksApp.openapi(
     const row = await drizzle(c.env.DB).select().from(iterations).where(eq(iterations.id, id)).get();
     if (!row?.runId) throw notFound(`the run of iteration ${id}`);
     if (file === 'manifest.json')
-      return c.json(await buildRunManifest(c.env as GatewayBindings, row.runId), 200);
+      return c.json(await runManifestOf(c.env as GatewayBindings, row.runId), 200);
     const [kind, format] = file.split('.') as [
       'all' | 'revision' | 'good',
       z.infer<typeof exportFormatSchema>,

@@ -28,7 +28,7 @@ import { curatedDatasetSources, putDatasetCard } from '../../../common/dataset-c
 import { listR2Objects, putJsonl } from '../../../common/r2-jsonl';
 import { exportKey } from '../../../common/storage-keys';
 import type { GatewayBindings } from '../context';
-import { ApiError, notFound } from '../errors';
+import { ApiError, notFound } from '../../../../shared/contracts/api-error';
 import { newId } from './runs';
 import { emitEventSafely } from './webhooks';
 

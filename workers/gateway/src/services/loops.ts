@@ -13,7 +13,8 @@ import {
 import { runSpecSchema } from '../../../../shared/contracts/run-spec';
 import { loadEndpoint, saveEndpoint } from '../../../common/endpoints';
 import type { CoreBindings } from '../../../common/env';
-import { advanceEvalsOfRun, createEval, isFinalRunStatus, publicLink, RequestError } from './evals';
+import { ApiError } from '../../../../shared/contracts/api-error';
+import { advanceEvalsOfRun, createEval, isFinalRunStatus, publicLink } from './evals';
 import { emitEventSafely, sealWebhookSecret } from './webhooks';
 import { requireOutboundUrl } from '../../../common/outbound';
 import { newId, runReferenceProblem, startRun } from './runs';
@@ -27,7 +28,8 @@ import {
   loopRow,
   runRow,
 } from './loop-rows';
-import { runManifestOf, sendToTrainer } from './trainer';
+import { runManifestOf } from './run-manifest';
+import { sendToTrainer } from './trainer';
 
 // The iterate-train-evaluate loop. Each iteration is a small state machine:
 //   building  -- its build run finished (completed/partial) -->  training
@@ -51,14 +53,14 @@ export const modelEndpointName = (loopId: string, index: number) => `${loopId}-m
 async function defaultBuildTasks(env: CoreBindings, input: LoopCreate): Promise<number[]> {
   if (input.build.tasks) return input.build.tasks;
   if ((input.build.env ?? 'crafting') !== 'crafting')
-    throw new RequestError(
+    throw new ApiError(
       400,
       'invalid_request',
       'invalid request: build.tasks: an agentgym loop needs its tasks',
     );
   const name = input.build.world ?? 'default';
   const world = await loadWorld(env, name);
-  if (!world) throw new RequestError(400, 'unknown_world', `unknown world "${name}"`);
+  if (!world) throw new ApiError(400, 'unknown_world', `unknown world "${name}"`);
   return trainingTasks(world.goals.length, DEFAULT_LOOP_TASKS);
 }
 
@@ -82,7 +84,7 @@ export async function createLoop(env: CoreBindings, input: LoopCreate, publicUrl
   // Every iteration's spec differs only in policy and alpha: check the first one fully now.
   const first = runSpecSchema.parse({ ...build, policy: input.policy, alpha: alphaFor(1, config.alphas) });
   const problem = await runReferenceProblem(env, first);
-  if (problem) throw new RequestError(400, problem.code, problem.message);
+  if (problem) throw new ApiError(400, problem.code, problem.message);
   if (evalConfig) evalInputFor(config, input.policy, null, null); // validates the eval settings
 
   const id = newId('loop');
@@ -365,18 +367,18 @@ export async function registerModel(
 ): Promise<IterationRow> {
   const db = drizzle(env.DB);
   const row = await iterationRow(env, id);
-  if (!row) throw new RequestError(404, 'not_found', `iteration ${id} not found`);
+  if (!row) throw new ApiError(404, 'not_found', `iteration ${id} not found`);
   if (row.status === 'completed' && row.resultEndpoint) {
     const existing = await loadEndpoint(env, row.resultEndpoint);
     if (existing && sameModel(existing, body.endpoint)) return row;
-    throw new RequestError(
+    throw new ApiError(
       409,
       'already_registered',
       `iteration ${id} already has its model (${row.resultEndpoint})`,
     );
   }
   if (row.status !== 'training') {
-    throw new RequestError(
+    throw new ApiError(
       409,
       'not_training',
       row.status === 'building'
@@ -475,10 +477,10 @@ export async function nextIteration(
   endpoint: ModelEndpoint | undefined,
 ): Promise<IterationRow> {
   const row = await iterationRow(env, id);
-  if (!row) throw new RequestError(404, 'not_found', `iteration ${id} not found`);
+  if (!row) throw new ApiError(404, 'not_found', `iteration ${id} not found`);
   if (row.status === 'training') {
     if (!endpoint)
-      throw new RequestError(
+      throw new ApiError(
         409,
         'needs_model',
         `iteration ${id} waits for its trained model: send {"endpoint": {...}}`,
@@ -487,10 +489,10 @@ export async function nextIteration(
   } else if (row.status === 'completed') {
     const loop = (await loopRow(env, row.loopId))!;
     if (row.index >= (loop.config as LoopConfig).iterations)
-      throw new RequestError(409, 'loop_finished', `iteration ${id} was the loop's last`);
+      throw new ApiError(409, 'loop_finished', `iteration ${id} was the loop's last`);
     await startIteration(env, loop, row.index + 1, row.resultEndpoint!, row.id);
   } else {
-    throw new RequestError(409, 'not_ready', `iteration ${id} is ${row.status}`);
+    throw new ApiError(409, 'not_ready', `iteration ${id} is ${row.status}`);
   }
   const next = await drizzle(env.DB)
     .select()

@@ -11,8 +11,7 @@ import {
   type TrainerPayload,
 } from '../../../../shared/iterations';
 import type { EventMessage } from '../../../../shared/contracts/messages';
-import type { RunManifest } from '../../../../shared/contracts/manifest';
-import { runManifestFor } from './run-manifest';
+import { runManifestOf } from './run-manifest';
 import type { RunSpec } from '../../../../shared/contracts/run-spec';
 import { loadEndpoint } from '../../../common/endpoints';
 import type { CoreBindings } from '../../../common/env';
@@ -21,16 +20,10 @@ import { openWebhookSecret } from './webhooks';
 import { derivedKey } from '../../../common/secrets';
 import { newId } from './runs';
 
-import { type IterationRow, iterationRow, type LoopRow, loopRow, runRow } from './loop-rows';
+import { type IterationRow, iterationRow, type LoopRow, loopRow } from './loop-rows';
 // The trainer protocol of the iterate-train-evaluate loop: the signed payload a trainer gets when
 // an iteration's build is done (dataset links, manifest, callback), and the trainer's secret that
 // verifies its callback and download links.
-
-/** A run's manifest (the same shape as GET /v1/runs/:id/manifest), for the trainer's payload. */
-export async function runManifestOf(env: CoreBindings, runId: string): Promise<RunManifest> {
-  const row = (await runRow(env, runId))!;
-  return runManifestFor(env, { ...row, spec: row.spec as RunSpec });
-}
 
 /** Files a trainer may download for an iteration: `manifest.json` and `<kind>.<format>.jsonl`. */
 export const iterationFilePath = (iterationId: string, file: string) =>
