@@ -9,7 +9,7 @@ export type { NativeRecord, TreeFile, TreeNode };
 export type ApiTreeNode = ExportedTreeNode;
 
 // Run statuses, counters, the run view and a task's status: the API's contracts (type-only).
-export type { RunCounters, RunView, TaskView } from '../../shared/contracts/run-view';
+export type { RunCounters, RunView, TaskView, TaskWait } from '../../shared/contracts/run-view';
 
 export interface TaskProgress {
   task: number;
