@@ -12,6 +12,7 @@ import {
   modelEndpointSchema,
   verifyDownloadPath,
 } from '../../../../shared/iterations';
+import { iterationViewSchema, loopListSchema, loopViewSchema } from '../../../../shared/contracts/loops';
 import type { RunSpec } from '../../../../shared/contracts/run-spec';
 import { SIGNATURE_HEADER, verifySignature } from '../../../../shared/webhooks/signing';
 import type { EventBindings } from '../services/webhooks';
@@ -44,80 +45,6 @@ import { runManifestOf } from '../services/run-manifest';
 
 const envelope = { content: { 'application/json': { schema: errorEnvelopeSchema } } } as const;
 const idParam = z.object({ id: z.string().min(1).max(100) });
-
-const evalSummarySchema = z
-  .object({
-    id: z.string(),
-    status: z.string(),
-    phase: z.string(),
-    tasks: z.number().nullable(),
-    scored: z.number().nullable(),
-    successRate: z.number().nullable(),
-    averageReward: z.number().nullable(),
-    loopShare: z.number().nullable(),
-    revisionShare: z.number().nullable(),
-    firstErrorStep: z.number().nullable(),
-    recoverySuccessRate: z.number().nullable(),
-  })
-  .nullable();
-
-export const iterationViewSchema = z.object({
-  id: z.string(),
-  loopId: z.string(),
-  index: z.number(),
-  status: z
-    .string()
-    .describe('building | training | completed | failed | no_data (the build found nothing to train on)'),
-  alpha: z.number(),
-  parentId: z.string().nullable(),
-  policy: z.object({ endpoint: z.string(), baseUrl: z.string().nullable(), model: z.string().nullable() }),
-  runId: z.string().nullable(),
-  run: z
-    .object({
-      status: z.string(),
-      counts: z
-        .object({
-          tasks: z.number(),
-          tasksDone: z.number(),
-          tasksFailed: z.number(),
-          nodes: z.number(),
-          revision: z.number(),
-          good: z.number(),
-          policyCalls: z.number(),
-          judgeCalls: z.number(),
-        })
-        .nullable(),
-      firstErrorStep: z.number().nullable(),
-    })
-    .nullable(),
-  evalId: z.string().nullable(),
-  eval: evalSummarySchema,
-  resultEndpoint: z.string().nullable(),
-  trainerDelivery: z
-    .object({ id: z.string(), status: z.string(), attempts: z.number(), lastError: z.string().nullable() })
-    .nullable(),
-  notes: z.record(z.string(), z.unknown()).nullable(),
-  error: z.string().nullable(),
-  createdAt: z.number(),
-  completedAt: z.number().nullable(),
-});
-
-export const loopViewSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  status: z.string().describe('running | waiting | completed | failed'),
-  config: z.record(z.string(), z.unknown()),
-  trainer: z.object({ url: z.string(), webhookId: z.string() }).nullable(),
-  publicUrl: z.string(),
-  iterations: z.array(iterationViewSchema),
-  final: z
-    .object({ endpoint: z.string(), evalId: z.string().nullable(), eval: evalSummarySchema })
-    .nullable(),
-  error: z.string().nullable(),
-  createdAt: z.number(),
-  updatedAt: z.number(),
-  completedAt: z.number().nullable(),
-});
 
 // ---------------------------------------------------------------------------------------------
 // Loops (bearer)
@@ -154,7 +81,7 @@ loopsApp.openapi(
     summary: 'List loops, newest first',
     request: { query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }) },
     responses: {
-      200: jsonResponse(z.object({ loops: z.array(loopViewSchema) }), 'Loops'),
+      200: jsonResponse(loopListSchema, 'Loops'),
       ...errorResponses,
     },
   }),
