@@ -13,6 +13,7 @@ export type {
   RunCounters,
   RunView,
   TaskView,
+  TaskWait,
   TrajectoryRow,
 } from '../../shared/contracts/run-view';
 export type { RunManifest as Manifest } from '../../shared/contracts/manifest';

@@ -95,6 +95,11 @@ describe.skipIf(!haveSplits)("the reference's split files", () => {
     expect(wsTrain.tasks.filter((t) => read('webshop_test').tasks.includes(t))).toEqual([]);
     const swTest = read('sciworld_test');
     expect(swTest.tasks.every((t) => t < SCIWORLD_GAME_COUNT)).toBe(true);
+    // The reference does not hold SciWorld's test ids out of its enumeration: one is in both.
+    const overlap = referenceSciWorldTraining().filter((t) => swTest.tasks.includes(t));
+    expect(overlap.map((t) => sciWorldGame(t))).toEqual([
+      { type: expect.objectContaining({ name: 'chemistry-mix-paint-secondary-color' }), variation: 2 },
+    ]);
   });
 
   it('resolve @FILE items, alone or with ids, and check them against the flavour', async () => {
