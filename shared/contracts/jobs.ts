@@ -44,6 +44,8 @@ export interface SpliceJob extends JobBase {
   prefix?: PathStep[];
   /** `judgeSampling: per-pair`: each pair's own verdicts (shared/revision/per-pair.ts). */
   pairJudgements?: Record<string, Record<string, Exclude<Judgement, null>>>;
+  /** The model ids the policy's and the judge's servers reported for this task (absent: not reported). */
+  models?: { policy?: string; judge?: string };
 }
 
 export type AnyJob = ExpandJob | JudgeJob | SpliceJob;
@@ -93,6 +95,8 @@ const promptFitFields = {
   contextRetries: z.number().int().nonnegative().optional(),
   /** How the prompt's tokens were counted. */
   tokenizer: z.enum(['server', 'library', 'estimate']).optional(),
+  /** The model id the server reported in its completions (the `model` field), when it did. */
+  model: z.string().max(300).optional(),
 };
 
 export const expandResultSchema = z.object({

@@ -56,6 +56,10 @@ const SILENT_TASK_MS = 60_000;
  * the truth; D1 copies and the run's end effects (webhook, loop hook, env drain) follow it and
  * are retried by the alarm until they land: state first, effects after, never the reverse.
  */
+/** The distinct non-null values of a task column, comma-joined (SQL). */
+const distinctOf = (column: string) =>
+  `(SELECT GROUP_CONCAT(${column}) FROM (SELECT DISTINCT ${column} FROM tasks WHERE ${column} IS NOT NULL ORDER BY ${column}))`;
+
 export class RunLedger extends DurableObject<CoordinatorBindings> implements RunLedgerApi {
   private readonly sql: SqlStorage;
   private readonly meta: MetaStore;
@@ -83,6 +87,8 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
       ['env_resets', 'INTEGER NOT NULL DEFAULT 0'],
       ['env_steps', 'INTEGER NOT NULL DEFAULT 0'],
       ['expansions', 'INTEGER NOT NULL DEFAULT 0'],
+      ['policy_model', 'TEXT'],
+      ['judge_model', 'TEXT'],
     ] as const) {
       if (!columns.includes(name)) this.sql.exec(`ALTER TABLE tasks ADD COLUMN ${name} ${type}`);
     }
@@ -185,7 +191,8 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
       `UPDATE tasks SET status = ?, nodes = ?, policy_calls = ?, judge_calls = ?, prompt_tokens = ?,
        completion_tokens = ?, revision = ?, good = ?, failed_jobs = ?, reference_judge_calls = ?, error = ?, updated_at = ?,
        d1_synced = ?, judge_failures = ?, context_retries = ?, tokenizer = COALESCE(?, tokenizer),
-       env_resets = ?, env_steps = ?, expansions = ? WHERE task = ?`,
+       env_resets = ?, env_steps = ?, expansions = ?, policy_model = COALESCE(?, policy_model),
+       judge_model = COALESCE(?, judge_model) WHERE task = ?`,
       progress.status,
       progress.nodes,
       progress.policyCalls,
@@ -205,6 +212,8 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
       progress.envResets ?? 0,
       progress.envSteps ?? 0,
       progress.expansions ?? 0,
+      progress.policyModel ?? null,
+      progress.judgeModel ?? null,
       task,
     );
     return final;
@@ -384,11 +393,13 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
        SUM(prompt_tokens) AS promptTokens, SUM(completion_tokens) AS completionTokens, SUM(revision) AS revision,
        SUM(good) AS good, SUM(failed_jobs) AS failedJobs, SUM(reference_judge_calls) AS referenceJudgeCalls,
        SUM(judge_failures) AS judgeFailures, SUM(context_retries) AS contextRetries,
-       (SELECT GROUP_CONCAT(tokenizer) FROM (SELECT DISTINCT tokenizer FROM tasks WHERE tokenizer IS NOT NULL ORDER BY tokenizer)) AS tokenizer,
+       ${distinctOf('tokenizer')} AS tokenizer, ${distinctOf('policy_model')} AS policyModel,
+       ${distinctOf('judge_model')} AS judgeModel,
        SUM(env_resets) AS envResets, SUM(env_steps) AS envSteps, SUM(expansions) AS expansions
        FROM tasks`,
     );
     const n = (k: string) => Number(row?.[k] ?? 0);
+    const text = (k: string) => (typeof row?.[k] === 'string' ? (row[k] as unknown as string) : null);
     return {
       tasks: n('tasks'),
       tasksDone: n('tasksDone'),
@@ -404,7 +415,9 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
       referenceJudgeCalls: n('referenceJudgeCalls'),
       judgeFailures: n('judgeFailures'),
       contextRetries: n('contextRetries'),
-      tokenizer: typeof row?.tokenizer === 'string' ? (row.tokenizer as string) : null,
+      tokenizer: text('tokenizer'),
+      policyModel: text('policyModel'),
+      judgeModel: text('judgeModel'),
       envResets: n('envResets'),
       envSteps: n('envSteps'),
       expansions: n('expansions'),

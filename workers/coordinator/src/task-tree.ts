@@ -62,6 +62,9 @@ interface TreeMeta {
   contextRetries?: number;
   /** How prompts were counted (the last job's answer). */
   tokenizer?: string;
+  /** The model ids the policy's and the judge's servers reported (the last job's answer). */
+  policyModel?: string;
+  judgeModel?: string;
 }
 
 type JobKind = JobRow['kind'];
@@ -210,6 +213,10 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
       firstObservation: search.nodes[0]!.observation,
       feedback: this.store.feedback(),
       prefix: tree.prefix ?? [],
+      models: {
+        ...(tree.policyModel ? { policy: tree.policyModel } : {}),
+        ...(tree.judgeModel ? { judge: tree.judgeModel } : {}),
+      },
       ...(tree.spec.judgeSampling === 'per-pair' ? { pairJudgements: this.pairJudgements() } : {}),
     };
   }
@@ -285,6 +292,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
         tree.promptTokens += parsed.usage.promptTokens;
         tree.completionTokens += parsed.usage.completionTokens;
         noteFit(tree, parsed);
+        if (parsed.model) tree.judgeModel = parsed.model;
         this.storeJudgement(jobId, job.node_id, parsed.judgement, parsed.feedback);
         break;
       case 'splice': {
@@ -467,6 +475,8 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
       judgeFailures: this.jobs.failures().filter((f) => f.id.startsWith('judge:')).length,
       contextRetries: tree.contextRetries ?? 0,
       tokenizer: tree.tokenizer ?? null,
+      policyModel: tree.policyModel ?? null,
+      judgeModel: tree.judgeModel ?? null,
     };
   }
 
@@ -507,6 +517,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     tree.promptTokens += result.usage.promptTokens;
     tree.completionTokens += result.usage.completionTokens;
     noteFit(tree, result);
+    if (result.model) tree.policyModel = result.model;
     applyExpansion(search, jobId, result.children);
     // New nodes are the distinct responses in order: attach each one's env snapshot.
     for (const node of search.nodes.slice(before)) {

@@ -6,6 +6,7 @@ import { indexRowOf, type NativeRecord, spliceTask } from '../../../shared/revis
 import { rootPrefixForRun } from '../../../shared/run-conversation';
 import type { CoreBindings } from '../../common/env';
 import { ensureCurrent, type JobContext } from '../../common/job-context';
+import { provenanceOf } from '../../common/provenance';
 import { taskRecordsKey, taskTreeKey } from '../../common/storage-keys';
 
 /** One row of the D1 trajectory index, keyed by the schema's property names. */
@@ -112,6 +113,7 @@ export async function spliceTree(
   context?: JobContext,
 ): Promise<JobResult> {
   const { spec } = job;
+  const provenance = await provenanceOf(env, spec, job.models ?? {});
   const result = spliceTask(
     job.tree,
     {
@@ -125,7 +127,8 @@ export async function spliceTree(
         ]),
       ],
       env: envLabel(job),
-      model: spec.policy,
+      model: job.models?.policy ?? spec.policy,
+      provenance,
     },
     {
       alpha: spec.alpha,

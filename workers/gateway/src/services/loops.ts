@@ -12,7 +12,7 @@ import {
 } from '../../../../shared/iterations';
 import { runSpecSchema } from '../../../../shared/contracts/run-spec';
 import { loadEndpoint, saveEndpoint } from '../../../common/endpoints';
-import { type CoreBindings } from '../../../common/env';
+import type { CoreBindings } from '../../../common/env';
 import { advanceEvalsOfRun, createEval, isFinalRunStatus, publicLink, RequestError } from './evals';
 import { emitEventSafely, sealWebhookSecret } from './webhooks';
 import { requireOutboundUrl } from '../../../common/outbound';
