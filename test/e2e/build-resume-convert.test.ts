@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   processesMatching,
   projectRoot,
+  removeHome,
   runCli,
   type ServeProcess,
   startServe,
@@ -22,16 +23,7 @@ describe('build -> Ctrl-C -> build --resume -> convert equals export', () => {
   let serve: ServeProcess | null = null;
   afterAll(async () => {
     await serve?.stop('SIGTERM'); // serve stops its whole stack (workerd included)
-    if (home) {
-      for (const pid of await processesMatching(home)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-      await rm(home, { recursive: true, force: true });
-    }
+    if (home) await removeHome(home);
   });
 
   it('an interrupted build leaves the previous output intact; --resume finishes it; convert == export', async () => {
@@ -246,5 +238,41 @@ describe('build -> Ctrl-C -> build --resume -> convert equals export', () => {
     expect(result.splits).toEqual(Object.fromEntries(dsManifest.files.map((f) => [f.split, f.records])));
     expect(Object.keys(result.splits).sort()).toEqual(['train', 'validation']);
     expect(['system', 'user']).toContain(result.role);
+  });
+});
+
+describe('Ctrl-C while the local stack starts', () => {
+  let home = '';
+  afterAll(async () => {
+    if (home) await removeHome(home);
+  });
+
+  it('exits 130 and leaves no wrangler or workerd behind', async () => {
+    home = await mkdtemp(join(tmpdir(), 'agent-r-sigint-start-'));
+    const child = spawn(
+      process.execPath,
+      [join(projectRoot, 'cli/bin.js'), 'build', '--tasks', '0', '--out', join(home, 'out')],
+      {
+        cwd: home,
+        env: { ...process.env, WRANGLER_SEND_METRICS: 'false', AGENT_R_HOME: home },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const started = Date.now();
+    // wrangler dev is spawned (its own process group) and not yet answering.
+    while (
+      !stderr.includes('starting wrangler dev') &&
+      child.exitCode === null &&
+      Date.now() - started < 120_000
+    )
+      await new Promise((r) => setTimeout(r, 50));
+    expect(stderr).toContain('starting wrangler dev');
+    child.kill('SIGINT');
+    expect(await exited, stderr).toBe(130);
+    expect(stderr).toContain('interrupted: stopping the local stack');
+    expect(await processesMatching(home)).toEqual([]);
   });
 });

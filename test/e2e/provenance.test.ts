@@ -1,9 +1,9 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type SimPolicyServer, startSimPolicy } from '../../cli/sim-policy/server';
-import { processesMatching, runCli } from '../helpers/cli-process';
+import { removeHome, runCli } from '../helpers/cli-process';
 
 // Provenance end to end: `agent-r build` against a loopback OpenAI-compatible server (sim-policy)
 // that answers every completion with a model id other than the one requested (as OpenAI answers
@@ -18,16 +18,7 @@ describe('provenance: the model id the server reports, in records and manifests'
   let server: SimPolicyServer | null = null;
   afterAll(async () => {
     await server?.close();
-    if (home) {
-      for (const pid of await processesMatching(home)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-      await rm(home, { recursive: true, force: true });
-    }
+    if (home) await removeHome(home);
   });
 
   it('build and dataset create name the served model, the endpoint, version, commit and world', async () => {

@@ -651,6 +651,10 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     if (this.search && dirty.length) this.live.nodes(this.search, dirty, tree.status);
     let retrySoon = false;
     if (!this.isFinal(tree)) {
+      // The alarm first: a process killed while the messages go out (Ctrl-C on a local stack just
+      // after a task started) otherwise left committed, unsent jobs and no alarm to send them, and
+      // the task waited forever after the restart.
+      if (this.alarmAt === null) await this.scheduleAlarm();
       for (const job of this.jobs.unsent()) {
         try {
           const delay = Math.max(0, job.deadline - this.retry.timeoutMs - Date.now());
