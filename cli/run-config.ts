@@ -2,11 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { z } from 'zod';
-import { parseTaskList, type RunSpecInput, runSpecSchema } from '../shared/contracts/run-spec';
+import { type RunSpecInput, runSpecSchema } from '../shared/contracts/run-spec';
+import type { AgentGymFlavor } from '../shared/env/types';
 import { UsageError } from './command';
 import { checkKnownKeys, type EndpointRef, endpointRef } from './config-endpoint';
 import { describeIssue } from './flag-errors';
 import { flagValue, numberFrom, specFields } from './spec-fields';
+import { buildTasks } from './task-lists';
 
 // The run spec of `agent-r build` from a config file (YAML or JSON) and flags: every field of the
 // API's run spec (shared/contracts/run-spec.ts) is a config key and a flag (cli/spec-fields.ts), plus
@@ -66,13 +68,6 @@ export async function planFromConfig(
     spec[key] = config[key];
     origin.set(key, `${configPath}: ${key}`);
   }
-  if (typeof spec.tasks === 'string' || typeof spec.tasks === 'number') {
-    try {
-      spec.tasks = parseTaskList(String(spec.tasks));
-    } catch (error) {
-      throw new UsageError(`--config ${configPath}: tasks: ${(error as Error).message}`);
-    }
-  }
   for (const field of specFields) {
     const negated = flags[`no-${field.flag}`];
     const raw = negated === true ? false : flags[field.flag];
@@ -80,15 +75,7 @@ export async function planFromConfig(
     spec[field.key] = await flagValue(field, raw);
     origin.set(field.key, `--${field.flag}`);
   }
-  if (typeof flags.tasks === 'string') {
-    try {
-      spec.tasks = parseTaskList(flags.tasks);
-    } catch (error) {
-      throw new UsageError(`--tasks: ${(error as Error).message}`);
-    }
-    origin.set('tasks', '--tasks');
-  }
-  spec.tasks ??= parseTaskList('0-19');
+  if (typeof flags.tasks === 'string') origin.set('tasks', '--tasks');
   const env = spec.env ?? 'crafting';
   if (env !== 'agentgym') {
     for (const key of ['flavor', 'envServer'])
@@ -99,6 +86,9 @@ export async function planFromConfig(
       throw new UsageError('--env agentgym needs --env-url URL (the AgentGym server)');
     spec.flavor ??= 'textcraft';
   }
+  const context = { env: env as 'crafting' | 'agentgym', flavor: spec.flavor as AgentGymFlavor | undefined };
+  const taskSources = { config: spec.tasks, configPath, flag: flags.tasks as string | undefined };
+  spec.tasks = await buildTasks({ ...taskSources, split: flags.split as string | undefined }, context);
   const checked = runSpecSchema.safeParse({ ...spec, policy: 'check' });
   if (!checked.success) {
     const issue = checked.error.issues[0] as z.core.$ZodIssue;

@@ -19,3 +19,24 @@ export function capText(text: string, cap: number, what: string): string {
   const end = /[\uD800-\uDBFF]/.test(text.charAt(cap - 1)) ? cap - 1 : cap;
   return text.slice(0, end) + truncationMarker(what, text.length, cap);
 }
+
+/**
+ * The longest completion or observation that still leaves room for the smallest prompt the policy
+ * is ever sent: the instructions, the task, and the first and the latest step (a response and an
+ * observation each; policy-messages.ts never drops those). That is the context minus the answer's
+ * tokens, split in six, at 3 characters per token (below the ~4 of English text, so a text cut to
+ * this still fits when the tokenizer is less generous). A longer text would make every expansion
+ * below its node fail with "does not fit the model's context" and end the run partial.
+ */
+export function contextTextCap(context: { contextTokens: number; maxTokens: number }): number {
+  const share = Math.floor((context.contextTokens - context.maxTokens) / 6);
+  return Math.max(1000, share * 3);
+}
+
+/** The cap a run applies: its configured one (default 262144) or the context's, whichever is less. */
+export function effectiveTextCap(
+  configured: number | undefined,
+  context: { contextTokens: number; maxTokens: number },
+): number {
+  return Math.min(configured ?? DEFAULT_MAX_TEXT_CHARS, contextTextCap(context));
+}

@@ -4,7 +4,7 @@ import { type RunSpecInput, searchDefaults } from '../../shared/contracts/run-sp
 import type { World } from '../../shared/env/crafting/world';
 import { getBuiltInWorld } from '../../shared/worlds';
 import type { ApiClient } from '../api-client';
-import { ApiError } from '../api-client';
+import { ApiError } from '../../shared/contracts/api-error';
 import { finishBuild } from '../build-output';
 import { type CliCommand, type CliIo, UsageError } from '../command';
 import { agentRHome } from '../project';
@@ -36,8 +36,15 @@ Environment:
   --world NAME                 crafting world (default "default"; see agent-r world list)
   --flavor textcraft|webshop|sciworld   AgentGym flavour (with --env agentgym only)
   --env-url URL                AgentGym server URL (with --env agentgym only)
-  --tasks LIST                 task ids, e.g. 0-19 or 0,3,7 (default 0-19); ids beyond the
-                               world's goals are refused (they would repeat goals)
+  --tasks LIST                 task ids, e.g. 0-19 or 0,3,7 (default 0-19; SciWorld: the
+                               reference's training tasks); ids beyond the world's goals are
+                               refused (they would repeat goals). AgentGym also takes split ids
+                               (textcraft_31), @FILE (every id of a split file: AgentGym's
+                               [{"item_id": ...}] test lists or the reference's *_train_clean.json),
+                               SciWorld task types x variations (boil:0-4, 1-2:3, find-plant:*)
+                               and "reference" (SciWorld's 23 task types x variations 1-5)
+  --split FILE                 a split file: the build's tasks are the split's, or with --tasks
+                               must all be in it (else exit 2)
   --repeat-goals               allow them: task i plays goal i mod (number of goals)
 Policy and judge:
   --policy sim|URL|NAME        sim (the embedded simulator), an OpenAI-compatible base URL
@@ -74,6 +81,7 @@ const options = {
   'print-config': { type: 'boolean' },
   resume: { type: 'string' },
   tasks: { type: 'string' },
+  split: { type: 'string' },
   'repeat-goals': { type: 'boolean' },
   policy: { type: 'string' },
   model: { type: 'string' },

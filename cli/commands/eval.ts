@@ -4,11 +4,12 @@ import { parseArgs } from 'node:util';
 import {
   type EvalCreateInput,
   type EvalMetrics,
+  type EvalView,
   evalCreateSchema,
   parseSplit,
   type Split,
 } from '../../shared/eval';
-import { parseTaskList } from '../../shared/contracts/run-spec';
+import { checkTaskIds } from '../../shared/env/task-lists';
 import { getBuiltInWorld } from '../../shared/worlds';
 import type { ApiClient } from '../api-client';
 import { type CliCommand, type CliIo, UsageError } from '../command';
@@ -17,6 +18,7 @@ import { registerEndpoint } from '../endpoints';
 import { checkOutputFile, writeFileAtomically } from '../output-guard';
 import { formatSeconds, ProgressBar } from '../progress';
 import { loadWorld } from '../world-store';
+import { resolveTaskArg } from '../task-lists';
 
 export const evalHelp = `Usage: agent-r eval [options]
 
@@ -37,9 +39,11 @@ Tasks:
   --world NAME                 crafting world (default "default")
   --flavor textcraft|webshop|sciworld   AgentGym flavour (with --env agentgym)
   --env-url URL                AgentGym server URL (with --env agentgym)
-  --tasks LIST                 task ids, e.g. 0-99 or 4,9,14
+  --tasks LIST                 task ids, e.g. 0-99 or 4,9,14; AgentGym also split ids
+                               (textcraft_3), @FILE (a split file's ids) and SciWorld task types x
+                               variations (boil:0-4, 1-2:3; see agent-r build --help)
   --split FILE|heldout         a split file (AgentGym's test splits: [{"item_id": "textcraft_3"}, ...],
-                               a JSON list of ids, or "0-19,25" text), or "heldout": the crafting
+                               the reference's *_train_clean.json, a JSON list of ids, or "0-19,25" text), or "heldout": the crafting
                                world's held-out goals (every 5th goal; the default for crafting)
   --max-tasks N                only the first N tasks
   --rounds N                   step limit per task (default 100 agentgym, 30 crafting)
@@ -170,11 +174,7 @@ export async function evalRequestFromFlags(values: Values, policy: string): Prom
     request.world = values.world ?? 'default';
   }
   if (values.tasks) {
-    try {
-      request.tasks = parseTaskList(values.tasks);
-    } catch (error) {
-      throw new UsageError(`--tasks: ${(error as Error).message}`);
-    }
+    request.tasks = await resolveTaskArg(values.tasks, { env, flavor: request.flavor }, '--tasks');
   } else if (values.split) {
     const split = await readSplitOption(values.split);
     if (split === 'heldout') {
@@ -188,6 +188,11 @@ export async function evalRequestFromFlags(values: Values, policy: string): Prom
         );
       if (split.flavor && request.flavor !== split.flavor)
         throw new UsageError(`the split is ${split.flavor}'s but --flavor is ${request.flavor}`);
+      try {
+        checkTaskIds(split.tasks, { env, flavor: request.flavor });
+      } catch (error) {
+        throw new UsageError(`--split ${values.split}: ${(error as Error).message}`);
+      }
       request.tasks = split.tasks;
     }
   } else if (env === 'agentgym') {
@@ -217,25 +222,8 @@ export async function evalRequestFromFlags(values: Values, policy: string): Prom
   return request;
 }
 
-export interface EvalViewJson {
-  id: string;
-  status: string;
-  phase: string;
-  runId: string | null;
-  recovery: {
-    sourceRunId: string | null;
-    runId: string | null;
-    tasks: number | null;
-    note: string | null;
-  } | null;
-  progress: {
-    run: { status: string; tasks: number; finished: number } | null;
-    recovery: { status: string; tasks: number; finished: number } | null;
-  };
-  metrics: EvalMetrics | null;
-  error: string | null;
-  spec: { tasks: number[]; rounds: number; policy: string };
-}
+/** GET /v1/evals/{id} as the CLI reads it (the contract's schema, shared/contracts/eval.ts). */
+export type EvalViewJson = EvalView;
 
 const pct = (value: number | null | undefined) =>
   value === null || value === undefined ? '-' : `${(value * 100).toFixed(1)}%`;
@@ -248,6 +236,7 @@ export function formatMetrics(m: EvalMetrics): string[] {
     `  tasks ${m.tasks} (${m.scored} scored${m.unscoredTasks.length ? `; no rollout: ${m.unscoredTasks.slice(0, 10).join(',')}${m.unscoredTasks.length > 10 ? ',...' : ''}` : ''})`,
     `  success rate     ${pct(m.successRate)}  (${m.successes}/${m.scored})`,
     `  average reward   ${num(m.averageReward, 3)}   average steps ${num(m.averageSteps, 1)}`,
+    `  average score    ${num(m.averageScore, 2)} / 100 (the paper's scale: SciWorld's score, WebShop's reward x 100)`,
     `  action loops     ${pct(m.loops.share)} of trajectories (${m.loops.occurrences} loops; by unit length ${Object.entries(
       m.loops.byLength,
     )

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { RunManifest } from '../../shared/contracts/manifest';
-import { ApiClient, ApiError } from '../api-client';
+import { ApiError } from '../../shared/contracts/api-error';
+import { ApiClient } from '../api-client';
 import { dataCardSchema } from '../../shared/contracts/datacard';
 import { type CliCommand, type CliIo, UsageError } from '../command';
 import { saveResponseBody } from '../download';

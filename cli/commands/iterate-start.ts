@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { type LoopCreateInput, loopCreateSchema } from '../../shared/iterations';
 import { parseTaskList } from '../../shared/contracts/run-spec';
@@ -21,6 +22,9 @@ export const iterateStartOptions = `start options:
   --env, --world, --flavor, --env-url, --tasks LIST (crafting default: the first 20 goals outside
   the held-out set), --search-iterations N (MCTS descents, build's --iterations), --width N,
   --depth N, --beta X, --transition model|end, --parallelism N, --seed N
+  --mix FILE                   JSON with "builds" (several build specs, each on top of the settings
+                               above) and/or "dataset" (curation, generalChatKey, eta, etaBasis, ...):
+                               each iteration assembles ONE dataset from all its builds (README)
  evaluation of every iteration's policy (and the final model):
   --eval-tasks LIST | --eval-split FILE|heldout   (crafting: heldout = every 5th goal)
   --eval-max-tasks N  --eval-rounds N  --recovery (the recovery test on the first eval's failures)
@@ -54,6 +58,7 @@ const startOptions = {
   'eval-max-tasks': { type: 'string' },
   'eval-rounds': { type: 'string' },
   recovery: { type: 'boolean' },
+  mix: { type: 'string' },
   api: { type: 'string' },
   token: { type: 'string' },
   wait: { type: 'boolean' },
@@ -68,6 +73,23 @@ function taskListOption(text: string, flag: string): number[] {
   } catch (error) {
     throw new UsageError(`--${flag}: ${(error as Error).message}`);
   }
+}
+
+/** `--mix FILE`: the loop spec's `builds` and `dataset` fields from a JSON file. */
+async function readMix(file: string): Promise<Pick<LoopCreateInput, 'builds' | 'dataset'>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`--mix ${file}: ${(error as Error).message}`);
+  }
+  const keys = parsed && typeof parsed === 'object' ? Object.keys(parsed) : [];
+  const extra = keys.filter((k) => k !== 'builds' && k !== 'dataset');
+  if (keys.length === 0 || extra.length > 0)
+    throw new UsageError(
+      `--mix ${file}: a JSON object with "builds" and/or "dataset" only${extra.length ? ` (not ${extra.join(', ')})` : ''}`,
+    );
+  return parsed as Pick<LoopCreateInput, 'builds' | 'dataset'>;
 }
 
 /** The POST /v1/loops body from the flags, checked with the API's schema before any work. */
@@ -130,6 +152,7 @@ export async function loopRequestFromFlags(values: StartValues, policy: string):
       ...(values.recovery ? { recovery: true } : {}),
     };
   }
+  if (values.mix) Object.assign(request, await readMix(values.mix));
   const checked = loopCreateSchema.safeParse(request);
   if (!checked.success) {
     const issue = checked.error.issues[0]!;
@@ -146,8 +169,11 @@ export async function start(args: string[], io: CliIo): Promise<number> {
   return withApi(values, io, async (api, local) => {
     const policy = await registerPolicyOption(api, values.policy ?? 'sim', values.model, values['api-key']);
     const request = await loopRequestFromFlags(values, policy);
-    if ((request.build?.env ?? 'crafting') === 'crafting')
-      await uploadWorldIfNeeded(api, request.build?.world ?? 'default');
+    for (const build of request.builds ?? [{}]) {
+      const merged = { ...request.build, ...build };
+      if ((merged.env ?? 'crafting') === 'crafting')
+        await uploadWorldIfNeeded(api, merged.world ?? 'default');
+    }
     const created = await api.json<LoopJson>('POST', '/v1/loops', request);
     io.stderr.write(`loop ${created.id}: iteration 1 is building\n`);
     const loop = local || values.wait ? await follow(api, created.id, io) : created;

@@ -8,7 +8,10 @@ import { type SimPolicyOptionsInput, simPolicyOptionsSchema } from './options';
 export const HELP = `sim-policy: a simulated OpenAI-compatible policy endpoint (not a language model)
 
   --port N               listen port on 127.0.0.1 (0 = any free port; default 0)
-  --model NAME           model id reported by /v1/models (default sim-policy)
+  --model NAME           model id reported by /v1/models (default sim-policy); a Llama 3 or
+                         GPT id also counts tokens with that family's real tokenizer
+  --tokenizer-model NAME count with NAME's tokenizer instead, and leave the card's root out
+                         (a model served under a name that does not tell)
   --seed N               seed mixed into every draw (default 0)
   --latency-ms N         base service time per request (default 150)
   --per-token-ms N       service time per generated token (default 2)
@@ -36,6 +39,7 @@ export function parseSimPolicyArgs(argv: string[]): SimPolicyOptionsInput | 'hel
       help: { type: 'boolean', short: 'h' },
       port: { type: 'string' },
       model: { type: 'string' },
+      'tokenizer-model': { type: 'string' },
       seed: { type: 'string' },
       'latency-ms': { type: 'string' },
       'per-token-ms': { type: 'string' },
@@ -66,6 +70,7 @@ export function parseSimPolicyArgs(argv: string[]): SimPolicyOptionsInput | 'hel
   const options = {
     port: num(values.port),
     model: values.model,
+    tokenizerModel: values['tokenizer-model'],
     seed: num(values.seed),
     latencyMs: num(values['latency-ms']),
     perTokenMs: num(values['per-token-ms']),

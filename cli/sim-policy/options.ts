@@ -7,6 +7,12 @@ export const simPolicyOptionsSchema = z.object({
   /** 0 picks a free port. The server only ever listens on 127.0.0.1. */
   port: z.number().int().min(0).max(65535).default(0),
   model: z.string().min(1).default('sim-policy'),
+  /**
+   * Whose tokenizer counts the prompts (default: `model`'s): a Llama 3 or GPT id counts with that
+   * family's real tokenizer, any other with sim-policy's own. Set apart from `model`, the server
+   * is one that serves a model under another name and does not say which (no card `root`).
+   */
+  tokenizerModel: z.string().min(1).optional(),
   /** Mixed into every draw: same seed + same request body = same answer. */
   seed: z.number().int().default(0),
   /** GPU model: fixed time per request plus time per generated token, `capacity` at once. */

@@ -6,7 +6,7 @@ import { drawFault, type Fault, type FaultKind, faultFromHeader, faultKinds } fr
 import { createGpuModel, type GpuStats } from './gpu-model';
 import { type SimPolicyOptions, type SimPolicyOptionsInput, simPolicyOptionsSchema } from './options';
 import { type ConversationKind, complete } from './policy';
-import { simPromptTokens, simTokenCount } from './tokenizer';
+import { simTokenizerFor } from './tokenizer';
 
 /**
  * sim-policy: an OpenAI-compatible chat-completions server that plays crafting/TextCraft
@@ -23,7 +23,7 @@ export interface SimPolicyStats extends GpuStats {
   badRequests: number;
   /** Requests refused with vLLM's context-length 400 (prompt + max tokens over `contextLimit`). */
   contextRefusals: number;
-  /** The largest prompt (in sim tokens, chat template included) of an answered request. */
+  /** The largest prompt (in its tokenizer's tokens, chat template included) of an answered request. */
   maxPromptTokens: number;
   /** POST /tokenize calls answered. */
   tokenizeCalls: number;
@@ -49,6 +49,7 @@ const MAX_TRACKED_BODIES = 100_000;
 
 export async function startSimPolicy(input: SimPolicyOptionsInput = {}): Promise<SimPolicyServer> {
   const options = simPolicyOptionsSchema.parse(input);
+  const tokenizer = await simTokenizerFor(options.tokenizerModel ?? options.model);
   const gpu = createGpuModel(options.capacity);
   const attemptsByBody = new Map<number, number>();
   const hangs = new Set<NodeJS.Timeout>();
@@ -97,7 +98,7 @@ export async function startSimPolicy(input: SimPolicyOptionsInput = {}): Promise
     }
     const request = parsed.data;
     const messages = chatMessages(request);
-    const promptTokens = simPromptTokens(messages);
+    const promptTokens = tokenizer.prompt(messages);
     const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? undefined;
     const limit = options.contextLimit;
     if (limit !== undefined && promptTokens + (maxTokens ?? 0) > limit) {
@@ -213,7 +214,13 @@ export async function startSimPolicy(input: SimPolicyOptionsInput = {}): Promise
       // vLLM's ModelCard carries max_model_len (entrypoints/openai/protocol.py).
       const ids = [options.model, ...(options.resolvedModel ? [options.resolvedModel] : [])];
       const data = ids.map((id) => {
-        const card: Record<string, unknown> = { id, object: 'model', owned_by: 'sim-policy' };
+        const card: Record<string, unknown> = {
+          id,
+          object: 'model',
+          owned_by: 'sim-policy',
+          // vLLM's card names the served model's origin; a renamed model here does not tell.
+          ...(options.tokenizerModel === undefined ? { root: options.model } : {}),
+        };
         if (options.reportMaxModelLen && options.contextLimit !== undefined)
           card.max_model_len = options.contextLimit;
         return card;
@@ -245,12 +252,12 @@ export async function startSimPolicy(input: SimPolicyOptionsInput = {}): Promise
       return sendJson(res, 400, errorBody('request body is not JSON', 'BadRequestError'));
     }
     let count: number;
-    if (typeof json.prompt === 'string') count = simTokenCount(json.prompt);
+    if (typeof json.prompt === 'string') count = tokenizer.text(json.prompt);
     else {
       const parsed = chatRequestSchema.pick({ messages: true }).safeParse(json);
       if (!parsed.success)
         return sendJson(res, 400, errorBody('give "prompt" or "messages"', 'BadRequestError'));
-      count = simPromptTokens(chatMessages(parsed.data));
+      count = tokenizer.prompt(chatMessages(parsed.data));
     }
     counters.tokenizeCalls += 1;
     // Token ids are not modelled: positions stand in for them.

@@ -94,7 +94,9 @@ const promptFitFields = {
   /** Context-length refusals answered by shrinking the prompt and sending it again. */
   contextRetries: z.number().int().nonnegative().optional(),
   /** How the prompt's tokens were counted. */
-  tokenizer: z.enum(['server', 'library', 'estimate']).optional(),
+  tokenizer: z
+    .union([z.enum(['server', 'estimate']), z.templateLiteral(['library:', z.string()])])
+    .optional(),
   /** The model id the server reported in its completions (the `model` field), when it did. */
   model: z.string().max(300).optional(),
 };

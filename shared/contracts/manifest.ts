@@ -30,8 +30,10 @@ export const runManifestSchema = z.object({
   /** Env cost per expansion (root jobs included in the totals); null before the first expansion. */
   env_per_expansion: z.object({ resets: z.number(), steps: z.number() }).nullable().default(null),
   /**
-   * How prompt tokens were counted: `server` (the endpoint's /tokenize), `library` (a local
-   * tokenizer) or `estimate` (about 4 characters per token); comma-joined when tasks differ.
+   * How prompt tokens were counted: `server` (the endpoint's /tokenize),
+   * `library:<package>:<encoding>` (a tokenizer library matched to the model's family, e.g.
+   * `library:llama3-tokenizer-js:llama3`) or `estimate` (about 4 characters per token);
+   * comma-joined when tasks differ.
    */
   tokenizer: z.string().nullable().default(null),
   /** What a user must know about the data (e.g. judge failures), in plain sentences. */

@@ -117,10 +117,14 @@ export const runSpecSchema = z
     jobTimeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),
     /**
      * Longest policy or judge response kept, in characters (default 262144); a longer one is cut
-     * with a marker saying so, so one runaway completion never breaks its tree.
+     * with a marker saying so, so one runaway completion never breaks its tree. A policy response
+     * is also cut to what fits a child's prompt (shared/text-cap.ts contextTextCap).
      */
     maxResponseChars: z.number().int().min(1000).max(500_000).optional(),
-    /** Longest environment observation kept, in characters (default 262144); cut with a marker. */
+    /**
+     * Longest environment observation kept, in characters (default 262144, and at most what fits
+     * a child's prompt: contextTextCap); cut with a marker.
+     */
     maxObservationChars: z.number().int().min(1000).max(500_000).optional(),
     /**
      * Start some tasks from a given history instead of the first observation: task id -> policy

@@ -64,8 +64,18 @@ function idOf(entry: unknown): { flavor: string | null; task: number } {
 }
 
 /**
+ * The reference's training files (`textcraft_train_clean.json`, `webshop_train_clean.json`) map
+ * each training id to a number (`{"31": 7, ...}`): the keys are the ids (ascending: JSON objects keep integer keys sorted).
+ */
+function trainCleanIds(json: unknown): string[] | null {
+  if (!json || typeof json !== 'object' || Array.isArray(json)) return null;
+  const keys = Object.keys(json);
+  return keys.length > 0 && keys.every((k) => /^\d+$/.test(k)) ? keys : null;
+}
+
+/**
  * Reads a split file: a JSON array of `{"item_id": "textcraft_12"}` (AgentGym's files), of ids
- * (`"textcraft_12"`, `12`), an object `{"tasks": [...]}`, or plain text in the CLI's task-list
+ * (`"textcraft_12"`, `12`), an object `{"tasks": [...]}`, a training map `{"31": 7, ...}`, or plain text in the CLI's task-list
  * syntax (`0-19,25`). Ids keep the file's order; duplicates are dropped.
  */
 export function parseSplit(text: string): Split {
@@ -84,8 +94,9 @@ export function parseSplit(text: string): Split {
     ? json
     : json && typeof json === 'object' && Array.isArray((json as { tasks?: unknown }).tasks)
       ? (json as { tasks: unknown[] }).tasks
-      : null;
-  if (!entries) throw new Error('the split must be a JSON array of task ids (or {"tasks": [...]})');
+      : trainCleanIds(json);
+  if (!entries)
+    throw new Error('the split must be a JSON array of task ids, {"tasks": [...]} or {"<id>": n, ...}');
   const ids = entries.map(idOf);
   const flavors = new Set(ids.map((i) => i.flavor).filter((f): f is string => f !== null));
   if (flavors.size > 1) throw new Error(`the split mixes environments: ${[...flavors].join(', ')}`);

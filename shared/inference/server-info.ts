@@ -1,5 +1,6 @@
 import type { ChatMessage } from '../chat';
 import type { Endpoint } from './endpoint';
+import { libraryPromptTokens, type TextTokenizer, tokenizerForModel } from './tokenizer-library';
 
 /**
  * What an inference server tells about itself, learned once per endpoint (base URL + model) and
@@ -10,15 +11,25 @@ import type { Endpoint } from './endpoint';
 export interface ServerInfo {
   tokenize: boolean;
   maxModelLen: number | null;
+  /** The model card's `root` (vLLM: the model the served name stands for), when reported. */
+  modelRoot: string | null;
 }
 
-/** How a prompt's tokens were counted: the server's tokenizer, a local library, or the estimate. */
-export type TokenizerSource = 'server' | 'library' | 'estimate';
+/**
+ * How a prompt's tokens were counted: the server's tokenizer, a local library
+ * (`library:<package>:<encoding>`), or the estimate.
+ */
+export type TokenizerSource = 'server' | 'estimate' | `library:${string}`;
 
 export interface PromptCounter {
   source: TokenizerSource;
   /** Tokens of the whole chat prompt, chat template included where the source knows it. */
   count(messages: readonly ChatMessage[]): Promise<number>;
+  /**
+   * A local count without any request (each message's text counted once and cached), present
+   * when `count` asks the server: it predicts which shrink fits so the server is asked once more.
+   */
+  local?(messages: readonly ChatMessage[]): number;
 }
 
 type ProbeEndpoint = Pick<Endpoint, 'baseUrl' | 'model' | 'apiKey' | 'timeoutMs'>;
@@ -94,14 +105,16 @@ async function probe(endpoint: ProbeEndpoint, fetchFn: typeof fetch): Promise<Se
   ]);
   const cards = (models as { data?: unknown } | null)?.data;
   let maxModelLen: number | null = null;
+  let modelRoot: string | null = null;
   if (Array.isArray(cards)) {
     const card = (cards.find((c) => (c as { id?: unknown })?.id === endpoint.model) ?? cards[0]) as
-      | { max_model_len?: unknown }
+      | { max_model_len?: unknown; root?: unknown }
       | undefined;
     const len = card?.max_model_len;
     if (typeof len === 'number' && Number.isInteger(len) && len > 0) maxModelLen = len;
+    if (typeof card?.root === 'string' && card.root !== '') modelRoot = card.root;
   }
-  return { tokenize: count !== null, maxModelLen };
+  return { tokenize: count !== null, maxModelLen, modelRoot };
 }
 
 /** The server's info, probed on first use and cached per (base URL, model). */
@@ -131,28 +144,68 @@ export function estimatePromptTokens(messages: readonly ChatMessage[]): number {
   return messages.reduce((sum, m) => sum + estimateTokens(m.content) + PER_MESSAGE_OVERHEAD_TOKENS, 0);
 }
 
+/** Counts of message texts already seen, per tokenizer: a step is counted once, not per shrink. */
+const PIECE_CACHE_LIMIT = 4_000;
+
+function cachedCount(count: (text: string) => number): (text: string) => number {
+  const seen = new Map<string, number>();
+  return (text) => {
+    const hit = seen.get(text);
+    if (hit !== undefined) return hit;
+    const tokens = count(text);
+    if (seen.size >= PIECE_CACHE_LIMIT) seen.delete(seen.keys().next().value as string);
+    seen.set(text, tokens);
+    return tokens;
+  };
+}
+
 export const estimateCounter: PromptCounter = {
   source: 'estimate',
   count: async (messages) => estimatePromptTokens(messages),
 };
 
+const libraryCounters = new Map<
+  string,
+  { count: PromptCounter['count']; local: (m: readonly ChatMessage[]) => number }
+>();
+
+/** A library tokenizer as a prompt counter, its per-message counts cached. */
+function libraryCounter(tokenizer: TextTokenizer) {
+  let hit = libraryCounters.get(tokenizer.name);
+  if (!hit) {
+    const piece = { ...tokenizer, count: cachedCount(tokenizer.count) };
+    const local = (messages: readonly ChatMessage[]) => libraryPromptTokens(piece, messages);
+    hit = { local, count: async (messages) => local(messages) };
+    libraryCounters.set(tokenizer.name, hit);
+  }
+  return hit;
+}
+
 /**
- * The best counter for an endpoint: its own tokenizer when it serves /tokenize, else the estimate.
- * (A local tokenizer library would slot in between; none ships with the project, see README.)
- * A /tokenize call that fails later falls back to the estimate for that prompt.
+ * The best counter for an endpoint: its own tokenizer when it serves /tokenize; else a local
+ * library matched to the model's family (by the endpoint's model id, or the model card's `root`);
+ * else the estimate. A /tokenize call that fails later falls back to the local count for that
+ * prompt. With /tokenize, the local count still predicts which shrink fits (see `local`).
  */
 export async function promptCounterFor(
   endpoint: ProbeEndpoint,
   fetchFn: typeof fetch = fetch,
 ): Promise<{ counter: PromptCounter; info: ServerInfo }> {
   const info = await serverInfo(endpoint, fetchFn);
-  if (!info.tokenize) return { counter: estimateCounter, info };
+  const library =
+    (await tokenizerForModel(endpoint.model)) ??
+    (info.modelRoot ? await tokenizerForModel(info.modelRoot) : null);
+  const localCounter = library
+    ? { source: library.name as TokenizerSource, ...libraryCounter(library) }
+    : { ...estimateCounter, local: estimatePromptTokens };
+  if (!info.tokenize) return { counter: { source: localCounter.source, count: localCounter.count }, info };
   return {
     info,
     counter: {
       source: 'server',
       count: async (messages) =>
-        (await tokenizeCount(endpoint, fetchFn, messages)) ?? estimatePromptTokens(messages),
+        (await tokenizeCount(endpoint, fetchFn, messages)) ?? localCounter.local(messages),
+      local: localCounter.local,
     },
   };
 }

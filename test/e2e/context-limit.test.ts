@@ -22,6 +22,9 @@ const CONTEXT = 2048;
  * with a tighter one.
  */
 const PLAIN_CONTEXT = full ? 2048 : 1536;
+const LLAMA = 'meta-llama/Llama-3.1-8B-Instruct';
+/** Llama 3 counts this world's text in fewer tokens than sim-policy's tokenizer: a tighter limit. */
+const LLAMA_CONTEXT = full ? 1536 : 1100;
 const simOptions = { latencyMs: 5, perTokenMs: 0.05, seed: 0 };
 const timeoutMs = (full ? 20 : 8) * 60_000;
 const spec: RunSpecInput = full
@@ -42,10 +45,14 @@ describe(`builds against a ${CONTEXT}-token context (${full ? 'full' : 'short'} 
   let handle: StackHandle | null = null;
   let vllm: SimPolicyServer;
   let plain: SimPolicyServer;
+  let llama: SimPolicyServer;
+  let llamaUnnamed: SimPolicyServer;
   type Built = Awaited<ReturnType<typeof build>>;
   let perNode: Built;
   let perPair: Built;
   let noTokenize: Built;
+  let library: Built;
+  let libraryEstimate: Built;
 
   beforeAll(
     async () => {
@@ -59,25 +66,47 @@ describe(`builds against a ${CONTEXT}-token context (${full ? 'full' : 'short'} 
         tokenize: false,
         reportMaxModelLen: false,
       });
+      // Neither, but Llama 3.1's real tokenizer and chat template: once under its own id (counted
+      // with the same tokenizer library), once under a name that does not tell (the estimate).
+      const llamaServer = {
+        ...simOptions,
+        contextLimit: LLAMA_CONTEXT,
+        tokenize: false,
+        reportMaxModelLen: false,
+      };
+      llama = await startSimPolicy({ ...llamaServer, model: LLAMA });
+      llamaUnnamed = await startSimPolicy({ ...llamaServer, model: 'policy', tokenizerModel: LLAMA });
       await registerEndpoint(handle.api, 'ctx-vllm', `${vllm.url}/v1`);
       await registerEndpoint(handle.api, 'ctx-plain', `${plain.url}/v1`);
+      for (const [name, server, model] of [
+        ['ctx-llama', llama, LLAMA],
+        ['ctx-llama-unnamed', llamaUnnamed, 'policy'],
+      ] as const)
+        await handle.api.json('PUT', `/v1/endpoints/${name}`, {
+          baseUrl: `${server.url}/v1`,
+          model,
+          maxConcurrency: 32,
+          supportsN: true,
+        });
       const builds = [
         () => build('ctx-vllm'),
         () => build('ctx-plain', { contextTokens: PLAIN_CONTEXT }),
         () => build('ctx-vllm', { judgeSampling: 'per-pair' }),
+        () => build('ctx-llama', { contextTokens: LLAMA_CONTEXT }),
+        () => build('ctx-llama-unnamed', { contextTokens: LLAMA_CONTEXT }),
       ];
-      // The short form builds all three at once; the full one (30 trees of depth 20 in one local
+      // The short form builds all at once; the full one (50 trees of depth 20 in one local
       // workerd) one after the other, so the local stack keeps answering its API.
       const built: Built[] = [];
       if (full) for (const b of builds) built.push(await b());
       else built.push(...(await Promise.all(builds.map((b) => b()))));
-      [perNode, noTokenize, perPair] = [built[0]!, built[1]!, built[2]!];
+      [perNode, noTokenize, perPair, library, libraryEstimate] = built as [Built, Built, Built, Built, Built];
     },
-    240_000 + 3 * timeoutMs,
+    240_000 + 5 * timeoutMs,
   );
 
   afterAll(async () => {
-    await Promise.all([vllm?.close(), plain?.close()]);
+    await Promise.all([vllm?.close(), plain?.close(), llama?.close(), llamaUnnamed?.close()]);
     await handle?.stack.stop();
     await removeDir(workDir);
   }, 60_000);
@@ -106,7 +135,8 @@ describe(`builds against a ${CONTEXT}-token context (${full ? 'full' : 'short'} 
       `ctx-vllm: status ${manifest.status}, failed jobs ${counts.failed_jobs}, judge failures ${counts.judge_failures}, ` +
         `context retries ${counts.context_retries}, refusals ${stats.contextRefusals}, largest prompt ${stats.maxPromptTokens} ` +
         `tokens (+500 max tokens <= ${CONTEXT}), tokenize calls ${stats.tokenizeCalls}, revision records ${counts.revision}, ` +
-        `judge calls ${counts.judge_calls} (reference pattern ${counts.reference_judge_calls})`,
+        `judge calls ${counts.judge_calls} (reference pattern ${counts.reference_judge_calls}), tokenize calls per ` +
+        `model request ${(stats.tokenizeCalls / Math.max(1, stats.requests)).toFixed(2)} (${stats.requests} requests)`,
     );
     expect(manifest.status).toBe('completed');
     expect(counts.failed_jobs).toBe(0);
@@ -154,5 +184,34 @@ describe(`builds against a ${CONTEXT}-token context (${full ? 'full' : 'short'} 
     // Per pair, every pair judges its bad path up to its first Bad: exactly the reference's calls.
     expect(perPair.counts.judge_calls).toBe(perPair.counts.reference_judge_calls);
     expect(perPair.counts.judge_calls).toBeGreaterThan(perNode.counts.judge_calls);
+  });
+
+  it("without /tokenize but with a Llama 3 model id: counted by Llama 3's tokenizer library, no refusals", () => {
+    const { manifest, counts } = library;
+    const stats = llama.stats();
+    const estimated = llamaUnnamed.stats();
+    console.log(
+      `ctx-llama: status ${manifest.status}, tokenizer ${manifest.tokenizer}, failed jobs ${counts.failed_jobs}, ` +
+        `judge failures ${counts.judge_failures}, context retries ${counts.context_retries} (= ${stats.contextRefusals} ` +
+        `refusals of ${stats.requests} requests), largest answered prompt ${stats.maxPromptTokens}, revision records ` +
+        `${counts.revision}; the same server under a name that does not tell (${libraryEstimate.manifest.tokenizer}): ` +
+        `${estimated.contextRefusals} refusals of ${estimated.requests} requests, largest answered prompt ` +
+        `${estimated.maxPromptTokens}, failed jobs ${libraryEstimate.counts.failed_jobs}`,
+    );
+    expect(manifest.status).toBe('completed');
+    expect(counts.failed_jobs).toBe(0);
+    expect(counts.judge_failures).toBe(0);
+    expect(manifest.tokenizer).toBe('library:llama3-tokenizer-js:llama3');
+    expect(libraryEstimate.manifest.tokenizer).toBe('estimate');
+    expect(libraryEstimate.manifest.status).toBe('completed');
+    // The library counts as the server does (template included, never under): nothing is refused,
+    // where the estimate against the same server was refused and had to retry.
+    expect(stats.contextRefusals).toBe(0);
+    expect(counts.context_retries).toBe(0);
+    expect(estimated.contextRefusals).toBeGreaterThan(0);
+    expect(libraryEstimate.counts.context_retries).toBe(estimated.contextRefusals);
+    expect(stats.maxPromptTokens + 500).toBeLessThanOrEqual(LLAMA_CONTEXT);
+    // The limit was reached: the budget did the shrinking.
+    expect(stats.maxPromptTokens + 500).toBeGreaterThan(LLAMA_CONTEXT * 0.8);
   });
 });

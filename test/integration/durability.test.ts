@@ -194,9 +194,8 @@ describe('durability: faults the fault-free path never sees', () => {
     const run = await waitForEnd(id);
     console.log(`3 MB completion: run ${run.status} in ${Date.now() - start} ms`);
     expect((await proxy.stats()).bigServed).toBe(1);
-    // The cut response (256 Ki characters) still does not fit an 8192-token context: expanding
-    // below it fails with that reason (partial), or the run completes. Either way it ends, with
-    // every task done and nothing failing for any other reason.
+    // Cut to what fits a child's prompt (a sixth of the 8192-token context at 3 characters a
+    // token): the expansions below it fit, the run completes with no failed job.
     const reasons: string[] = [];
     for (const task of tasks) {
       const progress = (await (await api(`/v1/runs/${id}/tasks/${task}`)).json()) as {
@@ -204,17 +203,16 @@ describe('durability: faults the fault-free path never sees', () => {
       };
       reasons.push(...progress.failures.map((f) => f.reason));
     }
-    console.log(`failed jobs: ${reasons.length}; ${reasons[0]?.slice(0, 160) ?? ''}`);
-    expect(['completed', 'partial']).toContain(run.status);
-    for (const reason of reasons) expect(reason).toMatch(/does not fit the model's context/);
-    expect(run.counters.failedJobs).toBe(reasons.length);
+    expect(reasons).toEqual([]);
+    expect(run.status).toBe('completed');
+    expect(run.counters.failedJobs).toBe(0);
     expect(run.counters.tasksDone).toBe(tasks.length);
     const cut = (await allNodes(id, tasks)).filter((n) =>
       n.response.includes('[agent-r: completion truncated'),
     );
     expect(cut).toHaveLength(1);
-    expect(cut[0]!.response.length).toBeLessThan(262_144 + 200);
-    expect(cut[0]!.response).toMatch(/completion truncated: \d+ characters, the cap is 262144\]$/);
+    expect(cut[0]!.response.length).toBeLessThan(3846 + 200);
+    expect(cut[0]!.response).toMatch(/completion truncated: \d+ characters, the cap is 3846\]$/);
   });
 
   it('a 3 MB observation from an AgentGym server is cut with a marker; the build completes', async () => {
@@ -232,14 +230,32 @@ describe('durability: faults the fault-free path never sees', () => {
       maxObservationChars: 100_000,
     });
     const run = await waitForEnd(id);
-    console.log(`3 MB observation: run ${run.status} in ${Date.now() - start} ms`);
-    expect((await proxy.stats()).bigServed).toBe(1);
-    expect(['completed', 'partial']).toContain(run.status);
+    const failures: string[] = [];
+    for (const task of tasks) {
+      const progress = (await (await api(`/v1/runs/${id}/tasks/${task}`)).json()) as {
+        status: string;
+        failures: { reason: string }[];
+      };
+      failures.push(...progress.failures.map((f) => `task ${task}: ${f.reason}`));
+    }
+    const stats = await proxy.stats();
+    console.log(
+      `3 MB observation: run ${run.status} in ${Date.now() - start} ms, served again ${stats.bigRepeated}x ` +
+        `(replays); ${failures.join(' | ')}`,
+    );
+    expect(failures).toEqual([]);
+    expect(stats.bigServed).toBe(1);
+    // The configured 100000 is more than fits the context: the context's cap applies.
+    expect(run.status).toBe('completed');
+    expect(run.counters.failedJobs).toBe(0);
     expect(run.counters.tasksDone).toBe(tasks.length);
     const cut = (await allNodes(id, tasks)).filter((n) =>
       n.observation.includes('[agent-r: observation truncated'),
     );
-    expect(cut).toHaveLength(1);
-    expect(cut[0]!.observation).toMatch(/observation truncated: \d+ characters, the cap is 100000\]$/);
+    // One state answers big; every node that reached it (siblings whose responses parse to the
+    // same action) holds the same cut text.
+    expect(cut.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(cut.map((n) => n.observation)).size).toBe(1);
+    expect(cut[0]!.observation).toMatch(/observation truncated: \d+ characters, the cap is 3846\]$/);
   });
 });

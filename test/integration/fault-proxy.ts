@@ -8,8 +8,10 @@ import type { AddressInfo } from 'node:net';
  * records, per namespace, how many requests were in flight at once on each env id.
  *
  * POST /__arm/<ns> {bigCompletions?, bigObservations?, chars?, completionDelayMs?}: the next N
- * completions / step observations of that namespace are replaced by `chars` characters.
- * GET /__stats/<ns>: {maxInFlightPerEnv, envRequests, completions, bigServed, inFlightCompletions}.
+ * completions / step observations of that namespace are replaced by `chars` characters. A big
+ * observation belongs to its state (the task reset and the actions since): the same step from
+ * the same state is answered with it again, as a deterministic server would (replays see it too).
+ * GET /__stats/<ns>: {maxInFlightPerEnv, envRequests, completions, bigServed, bigRepeated, ...}.
  */
 export interface FaultProxy {
   url: string;
@@ -26,8 +28,14 @@ interface Namespace {
   envRequests: number;
   completions: number;
   bigServed: number;
+  /** Steps answered with a big observation again (the same state stepped again, e.g. a replay). */
+  bigRepeated: number;
   inFlightCompletions: number;
   maxInFlightCompletions: number;
+  /** Per env id: the task it was reset to and the actions stepped since. */
+  histories: Map<string, string[]>;
+  /** The states (task, actions) whose step observation is the big one. */
+  bigStates: Set<string>;
 }
 
 function fresh(): Namespace {
@@ -41,8 +49,11 @@ function fresh(): Namespace {
     envRequests: 0,
     completions: 0,
     bigServed: 0,
+    bigRepeated: 0,
     inFlightCompletions: 0,
     maxInFlightCompletions: 0,
+    histories: new Map(),
+    bigStates: new Set(),
   };
 }
 
@@ -62,6 +73,44 @@ function envIdOf(url: URL, body: Buffer): string | null {
   } catch {
     return null;
   }
+}
+
+function jsonOf(body: Buffer): Record<string, unknown> {
+  try {
+    return JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+/** Tracks the env id's state; answers a step from an armed or known big state with `chars` more. */
+function enlargeObservation(
+  state: Namespace,
+  path: string,
+  envId: string,
+  body: Buffer,
+  text: string,
+): string {
+  const request = jsonOf(body);
+  if (path.startsWith('/create') || path.startsWith('/reset')) {
+    state.histories.set(envId, [`task ${String(request.data_idx ?? request.id ?? 0)}`]);
+    return text;
+  }
+  if (!path.startsWith('/step')) return text;
+  const history = state.histories.get(envId) ?? ['task ?'];
+  history.push(String(request.action));
+  state.histories.set(envId, history);
+  const key = history.join('\n');
+  if (!state.bigStates.has(key)) {
+    if (state.bigObservations <= 0) return text;
+    state.bigObservations -= 1;
+    state.bigStates.add(key);
+    state.bigServed += 1;
+  } else state.bigRepeated += 1;
+  const json = JSON.parse(text) as { observation?: string };
+  if (typeof json.observation !== 'string') return text;
+  json.observation = `${json.observation}\n${'B'.repeat(state.chars)}`;
+  return JSON.stringify(json);
 }
 
 export async function startFaultProxy(targets: { llm: string; env: string }): Promise<FaultProxy> {
@@ -85,7 +134,7 @@ export async function startFaultProxy(targets: { llm: string; env: string }): Pr
         return;
       }
       if (first === '__stats' && ns) {
-        const { inFlight: _, ...stats } = space(ns);
+        const { inFlight: _, histories: _h, bigStates: _b, ...stats } = space(ns);
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(stats));
         return;
       }
@@ -126,15 +175,8 @@ export async function startFaultProxy(targets: { llm: string; env: string }): Pr
           json.choices[0]!.message.content = `Thought: ${'A'.repeat(state.chars)}\nAction: wait`;
           text = JSON.stringify(json);
         }
-        if (ns === 'env' && path.startsWith('/step') && state.bigObservations > 0 && upstream.ok) {
-          const json = JSON.parse(text) as { observation?: string };
-          if (typeof json.observation === 'string') {
-            state.bigObservations -= 1;
-            state.bigServed += 1;
-            json.observation = `${json.observation}\n${'B'.repeat(state.chars)}`;
-            text = JSON.stringify(json);
-          }
-        }
+        if (ns === 'env' && envId !== null && upstream.ok)
+          text = enlargeObservation(state, path, envId, body, text);
         res.writeHead(upstream.status, {
           'content-type': upstream.headers.get('content-type') ?? 'application/json',
         });

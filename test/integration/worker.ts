@@ -11,6 +11,7 @@ type AnyEnv = Parameters<typeof gateway.fetch>[1];
 /** Every worker's handlers behind one entry: fetch goes to the gateway, queues by name. */
 export default {
   fetch: (request, env, ctx) => gateway.fetch(request, env, ctx),
+  scheduled: (controller, env) => gateway.scheduled(controller, env),
   async queue(batch, env) {
     const name = batch.queue;
     if (name === 'agent-r-expand') return expander.queue(batch as never, env as never);

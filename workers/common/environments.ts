@@ -3,7 +3,7 @@ import { isEnvError } from '../../shared/env/agentgym/errors';
 import { createCraftingSession } from '../../shared/env/crafting/engine';
 import type { EnvSession } from '../../shared/env/types';
 import type { RunSpec } from '../../shared/contracts/run-spec';
-import { capText, DEFAULT_MAX_TEXT_CHARS } from '../../shared/text-cap';
+import { capText, effectiveTextCap } from '../../shared/text-cap';
 import type { CoreBindings } from './env';
 import { JobInputError } from './job-input-error';
 import { outboundRefusal } from './outbound';
@@ -44,7 +44,7 @@ export async function openEnvironment(
   holderId: string,
   want?: WantedPosition,
 ): Promise<LeasedEnv> {
-  const cap = spec.maxObservationChars ?? DEFAULT_MAX_TEXT_CHARS;
+  const cap = effectiveTextCap(spec.maxObservationChars, spec);
   if (spec.env === 'crafting') {
     const world = await loadWorld(env, spec.world);
     if (!world)

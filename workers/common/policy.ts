@@ -128,7 +128,13 @@ export async function sampleFitted(
   if (budget <= 0) throw tooLong('max tokens alone fill the context', 0);
   let minDrop = 0;
   for (let retries = 0; ; retries++) {
-    const fitted = await smallestFittingDrop(prompt, budget, (m) => counter.count(m), minDrop);
+    const fitted = await smallestFittingDrop(
+      prompt,
+      budget,
+      (m) => counter.count(m),
+      minDrop,
+      counter.local?.bind(counter),
+    );
     // The server's own count is exact: no need to be refused to know.
     if (!fitted.fits && counter.source === 'server')
       throw tooLong(`${fitted.tokens} prompt tokens by the server's tokenizer`, retries);

@@ -3,6 +3,7 @@ import { simPromptTokens } from '../../../cli/sim-policy/tokenizer';
 import { runSpecSchema } from '../../../shared/contracts/run-spec';
 import type { TreeFile } from '../../../shared/contracts/tree-file';
 import { recoveryStarts } from '../../../shared/eval/recovery';
+import { estimatePromptTokens } from '../../../shared/inference/server-info';
 import { smallestFittingDrop } from '../../../shared/prompts/fit-prompt';
 import { judgeTemplateProblem } from '../../../shared/prompts/judge-template';
 import { parseVerifierPrompt, verifierPrompt } from '../../../shared/prompts/verifier';
@@ -38,6 +39,32 @@ describe('fitting a prompt to a budget', () => {
     expect(texts).toContain(steps[0]!.response);
     expect(texts).toContain(steps[11]!.observation);
     expect(texts).not.toContain(steps[1]!.response);
+  });
+
+  it('asks an expensive counter twice when a local count predicts the shrink', async () => {
+    const prompt = policyPromptForRun(spec, path);
+    const full = await count(prompt.build(0));
+    const calls = { exact: 0 };
+    const exact = async (messages: { content: string }[]) => {
+      calls.exact += 1;
+      return simPromptTokens(messages);
+    };
+    for (const budget of [full - 40, full - 100, full - 200, Math.round(full * 0.6)]) {
+      calls.exact = 0;
+      const searched = await smallestFittingDrop(prompt, budget, exact);
+      const searchCalls = calls.exact;
+      calls.exact = 0;
+      // The 4-characters estimate: a different scale than the exact count, but the same shape.
+      const predicted = await smallestFittingDrop(prompt, budget, exact, 0, estimatePromptTokens);
+      expect(predicted.fits).toBe(true);
+      expect(predicted.tokens).toBeLessThanOrEqual(budget);
+      expect(predicted.tokens).toBe(simPromptTokens(predicted.messages));
+      // At most a step more than the minimum, for fewer exact counts than the binary search.
+      expect(predicted.drop - searched.drop).toBeGreaterThanOrEqual(0);
+      expect(predicted.drop - searched.drop).toBeLessThanOrEqual(1);
+      expect(calls.exact).toBeLessThanOrEqual(3);
+      expect(calls.exact).toBeLessThan(searchCalls);
+    }
   });
 
   it('drops the first action too before giving up, and says when even that is too long', async () => {

@@ -12,6 +12,7 @@ import type { CoreBindings } from '../../common/env';
 import { openEnvironment, releaseOutcomeFor } from '../../common/environments';
 import { alwaysCurrent, ensureCurrent, type JobContext } from '../../common/job-context';
 import { sampleFitted } from '../../common/policy';
+import { effectiveTextCap } from '../../../shared/text-cap';
 
 /** Resets the environment to the task (and replays the run's `startFrom` steps): the tree's root. */
 export async function expandRoot(
@@ -62,7 +63,8 @@ export async function expandNode(
   const holder = leaseHolder(job);
   const sampled = await sampleFitted(env, spec.policy, holder, {
     context,
-    ...(spec.maxResponseChars ? { maxChars: spec.maxResponseChars } : {}),
+    // Cut to what still fits a child's prompt with the task and this step alone.
+    maxChars: effectiveTextCap(spec.maxResponseChars, spec),
     prompt: policyPromptForRun(spec, job.path),
     contextTokens: spec.contextTokens,
     n: spec.width,

@@ -1,4 +1,5 @@
 import { consumeEvents } from './services/events-consumer';
+import { reconcileStuck } from './services/reconcile';
 import { buildApp } from './app';
 import type { GatewayBindings } from './context';
 
@@ -8,4 +9,8 @@ export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
   /** The events queue: outbound webhook deliveries, and what happens when a run finished. */
   queue: (batch, env) => consumeEvents(batch, env),
+  /** The cron trigger: re-queues or fails deliveries and datasets stuck past their deadline. */
+  scheduled: async (_controller, env) => {
+    await reconcileStuck(env);
+  },
 } satisfies ExportedHandler<GatewayBindings>;

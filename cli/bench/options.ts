@@ -1,0 +1,48 @@
+import type { RunSpecInput } from '../../shared/contracts/run-spec';
+
+export interface BenchOptions {
+  quick: boolean;
+  /** Where bench.json goes (default out/bench.json). */
+  outFile: string;
+  /** Tasks of the headline build (default 40). */
+  tasks: number;
+  /** Descents in flight per tree in our builds. */
+  parallelism: number;
+  /** Task counts of the scaling table (default 10, 20, 40, 80; quick: 10, 20). */
+  scaling: number[];
+  /** Tasks the reference baseline is measured on (all of them unless quick). */
+  baselineTasks: number;
+  /**
+   * Processes the reference pattern runs as, side by side, one per contiguous task range (users
+   * shard it by --min/--max): the endpoint's slots (32).
+   */
+  baselineShards: number;
+  /** Run the three fault scenarios and add a `faults` section. */
+  faults: boolean;
+  skipBaseline: boolean;
+  log: (line: string) => void;
+}
+
+/** The benchmark's endpoint: a GPU-like server with 32 slots and ~150 ms per request. */
+export const benchSim = { capacity: 32, latencyMs: 150, seed: 0 } as const;
+
+export function defaultBenchOptions(quick: boolean, log: (line: string) => void): BenchOptions {
+  return {
+    quick,
+    outFile: 'out/bench.json',
+    tasks: 40,
+    parallelism: 16,
+    // The main build is the table's 40-task row (not built twice).
+    scaling: quick ? [10, 20, 40] : [10, 20, 40, 80],
+    baselineTasks: quick ? 8 : 40,
+    // Never more processes than the endpoint has slots (so it never queues).
+    baselineShards: benchSim.capacity,
+    faults: !quick,
+    skipBaseline: false,
+    log,
+  };
+}
+
+export function tasksSpec(n: number, parallelism: number): RunSpecInput {
+  return { tasks: Array.from({ length: n }, (_, i) => i), parallelism, seed: 0 };
+}

@@ -1,0 +1,5 @@
+import type { BenchSection } from './section';
+import { scaleSection } from './scale-section';
+
+/** The extra sections of bench.json, in the order they run (see section.ts). */
+export const benchSections: BenchSection[] = [scaleSection];
