@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { type LoopCreateInput, loopCreateSchema } from '../../shared/iterations';
-import { parseTaskList } from '../../shared/contracts/run-spec';
+import { defaultBuildTasks } from '../../shared/env/task-lists';
+import { resolveTaskArg } from '../task-lists';
 import { type CliIo, UsageError } from '../command';
 import { numberOption, readSplitOption, registerPolicyOption, uploadWorldIfNeeded, withApi } from './eval';
 import { finish, follow, type LoopJson } from './iterate-lineage';
@@ -19,8 +20,8 @@ export const iterateStartOptions = `start options:
   --manual                     wait for "iterate next" between iterations (default: automatic)
   --public-url URL             this API's address as the trainer reaches it (default: as called)
  build settings of every iteration (as for build):
-  --env, --world, --flavor, --env-url, --tasks LIST (crafting default: the first 20 goals outside
-  the held-out set), --search-iterations N (MCTS descents, build's --iterations), --width N,
+  --env, --world, --flavor, --env-url, --tasks LIST (as for build: split ids, @FILE, boil:0-4;
+  crafting default: the first 20 goals outside the held-out set; SciWorld: the reference's 115), --search-iterations N (MCTS descents, build's --iterations), --width N,
   --depth N, --beta X, --transition model|end, --parallelism N, --seed N
   --mix FILE                   JSON with "builds" (several build specs, each on top of the settings
                                above) and/or "dataset" (curation, generalChatKey, eta, etaBasis, ...):
@@ -67,14 +68,6 @@ const startOptions = {
 
 type StartValues = ReturnType<typeof parseArgs<{ options: typeof startOptions }>>['values'];
 
-function taskListOption(text: string, flag: string): number[] {
-  try {
-    return parseTaskList(text);
-  } catch (error) {
-    throw new UsageError(`--${flag}: ${(error as Error).message}`);
-  }
-}
-
 /** `--mix FILE`: the loop spec's `builds` and `dataset` fields from a JSON file. */
 async function readMix(file: string): Promise<Pick<LoopCreateInput, 'builds' | 'dataset'>> {
   let parsed: unknown;
@@ -101,12 +94,15 @@ export async function loopRequestFromFlags(values: StartValues, policy: string):
   if (env === 'agentgym') {
     if (!values['env-url']) throw new UsageError('--env agentgym needs --env-url URL');
     build.envServer = values['env-url'];
-    build.flavor = (values.flavor ?? 'textcraft') as 'textcraft';
-    if (!values.tasks) throw new UsageError('--env agentgym needs --tasks LIST (the build tasks)');
+    build.flavor = (values.flavor ?? 'textcraft') as NonNullable<typeof build.flavor>;
+    if (!values.tasks && build.flavor !== 'sciworld')
+      throw new UsageError('--env agentgym needs --tasks LIST (the build tasks)');
   } else {
     build.world = values.world ?? 'default';
   }
-  if (values.tasks) build.tasks = taskListOption(values.tasks, 'tasks');
+  const context = { env, flavor: build.flavor } as const;
+  if (values.tasks) build.tasks = await resolveTaskArg(values.tasks, context, '--tasks');
+  else if (build.flavor === 'sciworld') build.tasks = defaultBuildTasks(context); // the reference's
   const numeric: [keyof typeof build, string][] = [
     ['iterations', 'search-iterations'],
     ['width', 'width'],
@@ -134,7 +130,9 @@ export async function loopRequestFromFlags(values: StartValues, policy: string):
   if (values['public-url']) request.publicUrl = values['public-url'];
   if (values['eval-tasks'] && values['eval-split'])
     throw new UsageError('give --eval-tasks or --eval-split, not both');
-  const evalTasks = values['eval-tasks'] ? taskListOption(values['eval-tasks'], 'eval-tasks') : undefined;
+  const evalTasks = values['eval-tasks']
+    ? await resolveTaskArg(values['eval-tasks'], context, '--eval-tasks')
+    : undefined;
   let evalSplit: 'heldout' | undefined;
   let splitTasks: number[] | undefined;
   if (values['eval-split']) {
