@@ -40,7 +40,7 @@ export interface ResumeResult {
   manifestResumed: RunManifest;
 }
 
-async function countIndexRows(api: ApiClient, runId: string, maxPages = 1000): Promise<number> {
+export async function countIndexRows(api: ApiClient, runId: string, maxPages = 1000): Promise<number> {
   let after: string | null = null;
   let rows = 0;
   for (let page = 0; page < maxPages; page++) {
