@@ -89,8 +89,7 @@ async function runOne(f: Fixture, name: string, spec: RunSpecInput) {
   const ids = records.map((l) => (JSON.parse(l) as { id: string }).id);
   const counted = manifest.counts.revision + manifest.counts.good;
   const indexRows = await countIndexRows(f.handle.api, runId);
-  // A webhook that fires at all fires within seconds of the end; wait for a duplicate too.
-  await new Promise((r) => setTimeout(r, 3000));
+  const webhooks = await webhooksFor(f, runId);
   return {
     runId,
     view,
@@ -98,8 +97,15 @@ async function runOne(f: Fixture, name: string, spec: RunSpecInput) {
     endS,
     lost: Math.max(0, counted - new Set(ids).size),
     duplicated: ids.length - new Set(ids).size + Math.max(0, indexRows - counted),
-    webhooks: f.hooks.get(runId) ?? 0,
+    webhooks,
   };
+}
+
+/** run.completed deliveries of `runId`: waits up to 20 s for the first, then 2 s for a duplicate. */
+async function webhooksFor(f: Fixture, runId: string): Promise<number> {
+  for (let i = 0; i < 100 && !f.hooks.get(runId); i++) await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 2000));
+  return f.hooks.get(runId) ?? 0;
 }
 
 const craft: RunSpecInput = {
@@ -212,6 +218,7 @@ async function cancelWhileStarting(f: Fixture): Promise<DurabilityResult> {
   const endS = (performance.now() - started) / 1000;
   await new Promise((r) => setTimeout(r, 3000));
   const later = (await space.stats()).completions ?? 0;
+  const webhooks = await webhooksFor(f, runId);
   const manifest = await f.handle.api.json<{ counts: { revision: number; good: number } }>(
     'GET',
     `/v1/runs/${runId}/manifest`,
@@ -223,7 +230,7 @@ async function cancelWhileStarting(f: Fixture): Promise<DurabilityResult> {
     endS,
     lost: 0,
     duplicated: Math.max(0, indexRows - manifest.counts.revision - manifest.counts.good),
-    webhooks: f.hooks.get(runId) ?? 0,
+    webhooks,
     facts: { calls_after_cancel: later - atCancel, records: indexRows },
   };
 }
