@@ -236,6 +236,7 @@ export function formatMetrics(m: EvalMetrics): string[] {
     `  tasks ${m.tasks} (${m.scored} scored${m.unscoredTasks.length ? `; no rollout: ${m.unscoredTasks.slice(0, 10).join(',')}${m.unscoredTasks.length > 10 ? ',...' : ''}` : ''})`,
     `  success rate     ${pct(m.successRate)}  (${m.successes}/${m.scored})`,
     `  average reward   ${num(m.averageReward, 3)}   average steps ${num(m.averageSteps, 1)}`,
+    `  average score    ${num(m.averageScore, 2)} / 100 (the paper's scale: SciWorld's score, WebShop's reward x 100)`,
     `  action loops     ${pct(m.loops.share)} of trajectories (${m.loops.occurrences} loops; by unit length ${Object.entries(
       m.loops.byLength,
     )
