@@ -12,8 +12,11 @@ export interface BenchOptions {
   scaling: number[];
   /** Tasks the reference baseline is measured on (all of them unless quick). */
   baselineTasks: number;
-  /** Baseline tasks measured at once (1 = strictly sequential). */
-  baselineTasksAtOnce: number;
+  /**
+   * Processes the reference pattern runs as, side by side, one per contiguous task range (users
+   * shard it by --min/--max): the endpoint's slots (32).
+   */
+  baselineShards: number;
   /** Run the three fault scenarios and add a `faults` section. */
   faults: boolean;
   skipBaseline: boolean;
@@ -32,8 +35,8 @@ export function defaultBenchOptions(quick: boolean, log: (line: string) => void)
     // The main build is the table's 40-task row (not built twice).
     scaling: quick ? [10, 20, 40] : [10, 20, 40, 80],
     baselineTasks: quick ? 8 : 40,
-    // Tasks measured side by side, each strictly sequential; never more than the endpoint has slots.
-    baselineTasksAtOnce: quick ? 8 : benchSim.capacity,
+    // Never more processes than the endpoint has slots (so it never queues).
+    baselineShards: benchSim.capacity,
     faults: !quick,
     skipBaseline: false,
     log,

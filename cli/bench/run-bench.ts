@@ -4,19 +4,19 @@ import type { RunManifest } from '../../shared/contracts/manifest';
 import { ApiClient } from '../api-client';
 import { type LocalStack, startLocalStack } from '../stack';
 import {
-  type BaselineChild,
-  type BaselineSummary,
   baselineSection,
-  runBaselineInChild,
+  oneProcessSummary,
+  parallelSection,
+  quickShards,
+  runShardedBaseline,
+  type ShardedBaseline,
 } from './baseline-section';
-import { resetSimStats, simStats } from './build-run';
 import { type ExportMeasurement, measureExport } from './export-bench';
 import { removeDir, tempDir } from './fault-scenarios';
 import { runFaultScenarios } from './faults-section';
 import { measureBuild, scalingRow } from './measure-build';
 import { formatScaling, perCall, round, targets } from './metrics';
-import { type BenchOptions, benchSim, tasksSpec } from './options';
-import { runReferenceBaseline } from './reference-baseline/baseline';
+import { type BenchOptions, benchSim } from './options';
 import { benchSections } from './sections';
 import { summaryTable } from './summary';
 
@@ -33,7 +33,7 @@ export async function runBench(options: BenchOptions): Promise<Record<string, un
   const workDir = await tempDir('agent-r-bench-');
   await mkdir(dirname(options.outFile), { recursive: true });
   let stack: LocalStack | null = null;
-  let childBaseline: BaselineChild | null = null;
+  let childBaseline: { result: Promise<ShardedBaseline>; kill(): void } | null = null;
   const result: Record<string, unknown> = {};
   try {
     log(
@@ -53,18 +53,23 @@ export async function runBench(options: BenchOptions): Promise<Record<string, un
     );
     result.manifest = await api.json<RunManifest>('GET', `/v1/runs/${main.runId}/manifest`);
 
-    // Quick mode: the baseline runs in a child process with its own identically configured
-    // sim-policy while the scaling builds run (it is mostly waiting on its endpoint).
-    const n = Math.min(options.baselineTasks, options.tasks);
-    const atOnce = Math.min(options.baselineTasksAtOnce, n, benchSim.capacity);
-    const baselineInChild = options.quick;
-    const describeBaseline = () =>
-      `reference baseline on ${n} of ${options.tasks} tasks (${atOnce === 1 ? 'one task at a time' : `${atOnce} sequential tasks measured at once`}` +
-      `${options.quick ? ', repeated judge requests timed, not re-sent' : ''}${baselineInChild ? ', own sim-policy in a child process' : ''})`;
-    if (!options.skipBaseline && baselineInChild) {
-      log(`${describeBaseline()}: started`);
-      const args = ['--tasks-at-once', String(atOnce), ...(options.quick ? ['--replay-judge-repeats'] : [])];
-      childBaseline = runBaselineInChild(`0-${n - 1}`, args, (l) => log(`  ${l}`));
+    // The reference pattern as `baselineShards` processes side by side (one per contiguous task
+    // range, one request at a time each) on their own sim-policy with the same settings, in a child
+    // process while the scaling builds run (it is mostly waiting on its endpoint). Quick: only the
+    // processes of one task each, `baselineTasks` of them (a lower bound of the parallel wall).
+    const shards = Math.min(options.baselineShards, options.tasks);
+    const onlyShards = quickShards(
+      options.tasks,
+      shards,
+      options.baselineTasks < options.tasks ? options.baselineTasks : null,
+    );
+    const replay = options.quick;
+    if (!options.skipBaseline) {
+      log(
+        `reference baseline: ${options.tasks} tasks as ${shards} processes side by side` +
+          `${onlyShards ? `, ${onlyShards.length} of them measured` : ''}${replay ? ', repeated judge requests timed, not re-sent' : ''}`,
+      );
+      childBaseline = runShardedBaseline(options.tasks, shards, onlyShards, replay, (l) => log(`  ${l}`));
       childBaseline.result.catch(() => {}); // awaited below
     }
 
@@ -81,35 +86,26 @@ export async function runBench(options: BenchOptions): Promise<Record<string, un
     }
 
     let baselineWallMs: number | null = null;
-    if (!options.skipBaseline) {
-      let baseline: BaselineSummary;
-      if (childBaseline) {
-        log('waiting for the reference baseline');
-        baseline = await childBaseline.result;
-      } else {
-        log(describeBaseline());
-        await resetSimStats(stack.simUrl!);
-        const measured = await runReferenceBaseline({
-          endpoint: { name: 'reference-baseline', baseUrl: `${stack.simUrl}/v1`, model: 'sim-policy' },
-          spec: tasksSpec(n, 1),
-          judgeRepeats: options.quick ? 'replay-timing' : 'call',
-          tasksAtOnce: atOnce,
-          log: (l) => log(`  ${l}`),
-        });
-        const sim = await simStats(stack.simUrl!);
-        baseline = { ...measured, endpoint: { maxQueued: sim.maxQueued, requests: sim.requests } };
-      }
+    let parallelWallMs: number | null = null;
+    if (childBaseline) {
+      log('waiting for the reference baseline');
+      const sharded = await childBaseline.result;
+      const baseline = oneProcessSummary(sharded);
       const one = baselineSection(baseline, {
-        measured: n,
+        measured: baseline.tasks.length,
         totalTasks: options.tasks,
-        atOnce,
-        inChild: baselineInChild,
+        atOnce: sharded.shards.length,
+        inChild: true,
       });
       baselineWallMs = one.wallMs;
-      log(
-        `  baseline: ${(baselineWallMs / 1000).toFixed(1)} s for ${options.tasks} tasks (${one.section.note})`,
-      );
+      parallelWallMs = sharded.parallelWallMs;
       result.baseline = one.section;
+      const parallel = parallelSection(sharded, options.tasks);
+      result.baseline_parallel = parallel;
+      log(
+        `  one process: ${(one.wallMs / 1000).toFixed(1)} s for ${options.tasks} tasks (${one.section.note})`,
+      );
+      log(`  ${shards} processes: ${(sharded.parallelWallMs / 1000).toFixed(1)} s (${parallel.note})`);
     }
 
     await stack.stop();
@@ -130,6 +126,10 @@ export async function runBench(options: BenchOptions): Promise<Record<string, un
       status: main.status,
       endpoint_utilization: round(main.utilisation),
       speedup_vs_reference: speedup === null ? null : round(speedup, 2),
+      speedup_vs_reference_processes: 1,
+      speedup_vs_reference_parallel: parallelWallMs === null ? null : round(parallelWallMs / main.wallMs, 2),
+      speedup_vs_reference_parallel_processes:
+        parallelWallMs === null ? null : Math.min(options.baselineShards, options.tasks),
       judge_calls_per_revision: round(perCall(main.judgeCalls, main.revision), 5),
       reference_judge_calls_per_revision: round(perCall(main.referenceJudgeCalls, main.revision), 5),
       judge_calls_ratio_vs_reference: round(perCall(main.judgeCalls, main.referenceJudgeCalls), 5),

@@ -1,24 +1,6 @@
-import type { BenchOptions } from './options';
+import type { BenchSection } from './section';
+import { scaleSection } from './scale-section';
+import { deepTreeSection } from './deep-tree';
 
-/**
- * Extra sections of bench.json, each measured on its own (own stack, own state directory under
- * `workDir`) after the headline build, the scaling table and the baseline. To add one: write a
- * module exporting a `BenchSection` and list it in `benchSections` below; its result lands in
- * bench.json under `key`.
- */
-export interface SectionContext {
-  options: BenchOptions;
-  /** A temporary directory removed when the bench ends; use a sub-directory of your own. */
-  workDir: string;
-  log: (line: string) => void;
-}
-
-export interface BenchSection {
-  /** The bench.json key (never rename one that has shipped). */
-  key: string;
-  /** Whether it runs in this mode (e.g. `(o) => !o.quick` for full-bench-only sections). */
-  enabled: (options: BenchOptions) => boolean;
-  run: (ctx: SectionContext) => Promise<unknown>;
-}
-
-export const benchSections: BenchSection[] = [];
+/** The extra sections of bench.json, in the order they run (see section.ts). */
+export const benchSections: BenchSection[] = [scaleSection, deepTreeSection];

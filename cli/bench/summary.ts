@@ -14,14 +14,20 @@ export function summaryTable(r: Record<string, unknown>): string {
     {
       metric: 'endpoint_utilization',
       value: fmt(r.endpoint_utilization),
-      target: '>= 0.85',
+      target: `>= ${targets.endpoint_utilization}`,
       ok: atLeast(r.endpoint_utilization, targets.endpoint_utilization),
     },
     {
-      metric: 'speedup_vs_reference',
+      metric: 'speedup_vs_reference (1 process)',
       value: fmt(r.speedup_vs_reference, 2),
-      target: '>= 10',
+      target: `>= ${targets.speedup_vs_reference}`,
       ok: atLeast(r.speedup_vs_reference, targets.speedup_vs_reference),
+    },
+    {
+      metric: `speedup_vs_reference_parallel (${String(r.speedup_vs_reference_parallel_processes ?? '?')} processes${(r.baseline_parallel as { exact?: boolean } | undefined)?.exact === false ? ', lower bound' : ''})`,
+      value: fmt(r.speedup_vs_reference_parallel, 2),
+      target: `>= ${targets.speedup_vs_reference_parallel}`,
+      ok: atLeast(r.speedup_vs_reference_parallel, targets.speedup_vs_reference_parallel),
     },
     { metric: 'judge_calls_per_revision', value: fmt(r.judge_calls_per_revision, 5) },
     { metric: 'reference_judge_calls_per_revision', value: fmt(r.reference_judge_calls_per_revision, 5) },
@@ -38,7 +44,7 @@ export function summaryTable(r: Record<string, unknown>): string {
     {
       metric: 'orchestration_cpu_ms_per_call',
       value: fmt(r.orchestration_cpu_ms_per_call, 2),
-      target: '<= 5',
+      target: `<= ${targets.orchestration_cpu_ms_per_call}`,
       ok: atMost(r.orchestration_cpu_ms_per_call, targets.orchestration_cpu_ms_per_call),
     },
     { metric: 'peak_rss_mb', value: fmt(r.peak_rss_mb, 1) },
@@ -50,6 +56,10 @@ export function summaryTable(r: Record<string, unknown>): string {
     `agent-r bench (${String(r.mode)}): ${String(r.tasks)} tasks, parallelism ${String(r.parallelism)}, endpoint C=${String(r.endpoint_capacity)} / ${String(r.endpoint_latency_ms)} ms`,
     formatTable(rows),
   ];
-  if (baseline?.note) lines.push(`reference baseline: ${fmt(baseline.wall_s, 1)} s; ${baseline.note}`);
+  if (baseline?.note)
+    lines.push(`reference baseline, one process: ${fmt(baseline.wall_s, 1)} s; ${baseline.note}`);
+  const parallel = r.baseline_parallel as { note?: string; wall_s?: number } | undefined;
+  if (parallel?.note)
+    lines.push(`reference baseline, in parallel: ${fmt(parallel.wall_s, 1)} s; ${parallel.note}`);
   return lines.join('\n');
 }

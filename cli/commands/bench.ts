@@ -8,15 +8,17 @@ export const benchHelp = `Usage: agent-r bench [--quick] [options]
 Measures a build against the embedded sim-policy set up like a GPU server (32 slots, ~150 ms
 per request) and writes out/bench.json: endpoint utilisation during a build of 40 default-world
 tasks, the speedup over the reference implementation's call pattern (cli/bench/reference-baseline:
-one task and one request at a time, reset + replay, per-pair judging) on the same tasks, seed,
-endpoint and budget, judge calls per revision record (ours and the reference's, on the same
+one request at a time, reset + replay, per-pair judging) on the same tasks, seed, endpoint and
+budget, run as one process and as 32 processes side by side (one per task range), judge calls per revision record (ours and the reference's, on the same
 trees), orchestration CPU per inference call and peak memory of the local stack, export
-throughput (100k records), a scaling table, and (full mode) the fault-tolerance scenarios.
+throughput (100k records), a scaling table, a scale section (100, 300, full: 1,000 tasks on a
+C=128 / 30 ms endpoint) and (full mode) the fault-tolerance scenarios.
 
 Options:
   --quick              a short run: scaling at 10 and 20 tasks only; the reference baseline on
-                       8 of the tasks, extrapolated per task (said so in the output); no fault
-                       scenarios unless --faults
+                       8 of the 32 processes (one task each): extrapolated per task for one
+                       process, a lower bound for 32 (said so in the output); no 1,000-task
+                       scale build; no fault scenarios unless --faults
   --out FILE           where to write the JSON (default out/bench.json)
   --tasks N            tasks of the headline build (default 40)
   --parallelism N      descents in flight per tree in our builds (default 16)
@@ -26,9 +28,9 @@ Options:
   --faults             run the fault scenarios (default in full mode)
   --no-faults          skip them
 
-A full run measures the reference baseline on every task, one at a time, sending every
-request: with the default budget that takes hours (the judge alone re-sends tens of
-thousands of requests). Use --baseline-tasks to bound it; the extrapolation is then reported.`;
+A full run measures the reference baseline on every task (32 processes side by side), sending
+every request: the slowest process takes about 20 minutes. --baseline-tasks N measures only N
+single-task processes; the extrapolation and the lower bound are then reported.`;
 
 const options = {
   quick: { type: 'boolean' },

@@ -3,7 +3,15 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { nativeRecordSchema } from '../../../shared/revision';
 import { measureExportInProcess, syntheticRecord } from '../../../cli/bench/export-bench';
-import { extrapolateLinear, formatTable, perCall, utilisation } from '../../../cli/bench/metrics';
+import { quickShards } from '../../../cli/bench/baseline-section';
+import {
+  extrapolateLinear,
+  formatTable,
+  perCall,
+  shardRanges,
+  utilisation,
+} from '../../../cli/bench/metrics';
+import { scaleRatios } from '../../../cli/bench/scale-section';
 import { groupStats, meterGroup, parseProcStat, sampleGroup } from '../../../cli/bench/proc';
 
 describe('benchmark arithmetic', () => {
@@ -17,6 +25,38 @@ describe('benchmark arithmetic', () => {
     expect(extrapolateLinear(80, 8, 40)).toBe(400);
     expect(() => extrapolateLinear(1, 0, 40)).toThrow();
     expect(perCall(10, 0)).toBe(0);
+  });
+
+  it('shards task ids into contiguous ranges like --min/--max, larger ranges first', () => {
+    const tasks = Array.from({ length: 40 }, (_, i) => i);
+    const ranges = shardRanges(tasks, 32);
+    expect(ranges).toHaveLength(32);
+    expect(ranges.slice(0, 8).every((r) => r.length === 2)).toBe(true);
+    expect(ranges.slice(8).every((r) => r.length === 1)).toBe(true);
+    expect(ranges.flat()).toEqual(tasks);
+    expect(ranges[8]).toEqual([16]);
+    expect(shardRanges([3, 4, 5], 8)).toEqual([[3], [4], [5]]);
+    expect(shardRanges([1, 2, 3, 4, 5], 2)).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
+  });
+
+  it('picks the quick bench shards among those of one task each', () => {
+    expect(quickShards(40, 32, 8)).toEqual([8, 9, 10, 11, 12, 13, 14, 15]);
+    expect(quickShards(40, 32, null)).toBeNull();
+    expect(quickShards(40, 32, 32)).toBeNull();
+    expect(quickShards(64, 32, 3)).toEqual([0, 1, 2]);
+  });
+
+  it('compares the largest scale build with the smallest', () => {
+    const row = (tasks: number, wallMsPerTask: number, rss: number) =>
+      ({ tasks, wall_ms_per_task: wallMsPerTask, peak_rss_mb: rss }) as Parameters<typeof scaleRatios>[0][0];
+    expect(scaleRatios([row(100, 200, 400), row(1000, 250, 500)])).toEqual({
+      wall_per_task_ratio: 1.25,
+      peak_rss_ratio: 1.25,
+    });
+    expect(scaleRatios([row(100, 200, 400)])).toEqual({ wall_per_task_ratio: null, peak_rss_ratio: null });
   });
 
   it('formats a table with targets', () => {
