@@ -93,7 +93,6 @@ export async function measureDeepTree(
   const rssAtStart = sampleGroup(stack.wranglerPid).rssMb;
   const runId = await submitRun(api, spec);
   let lastLog = 0;
-  let searchEnd: number | null = null;
   let view: RunView | null = null;
   let unreachable = 0;
   const deadline = Date.now() + options.timeoutMs;
@@ -104,8 +103,6 @@ export async function measureDeepTree(
       const v = await api.json<RunView>('GET', `/v1/runs/${runId}`);
       const task = await taskStatus(api, runId);
       take(v, task);
-      // The search is over once the task leaves `searching` (the ledger hears of that at once).
-      if (searchEnd === null && task !== 'searching') searchEnd = samples.length - 1;
       if (isFinal(v.status)) {
         view = v;
         break;
@@ -126,7 +123,9 @@ export async function measureDeepTree(
   if (!view)
     throw new Error(`the deep-tree run ${runId} did not finish within ${options.timeoutMs / 1000} s`);
   const wallMs = performance.now() - started;
-  const search = searchEnd === null ? samples : samples.slice(0, searchEnd + 1);
+  // Only samples taken while the task searched: the critique and the splice (and a counter the
+  // ledger hears of late) would otherwise land in the last window.
+  const search = samples.filter((x) => x.task === 'searching');
   const windows = cpuPerExpansionWindows(search);
   // The splice: RSS before it (the last sample of a task still searching or critiquing) and the
   // peak from there on (a splice holding its records shows up here).
