@@ -1,5 +1,6 @@
 import type { BenchSection } from './section';
+import { platformOpsSection } from './platform-ops-section';
 import { scaleSection } from './scale-section';
 
 /** The extra sections of bench.json, in the order they run (see section.ts). */
-export const benchSections: BenchSection[] = [scaleSection];
+export const benchSections: BenchSection[] = [scaleSection, platformOpsSection];
