@@ -1,13 +1,7 @@
+import { ApiError } from '../shared/contracts/api-error';
+import { parseErrorEnvelope } from '../shared/contracts/errors';
+
 /** A small client for the agent-r HTTP API, used by every CLI command that talks to a stack. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export class ApiClient {
   constructor(
@@ -44,15 +38,10 @@ export class ApiClient {
     }
     if (!response.ok) {
       const text = await response.text();
-      let code = 'http_error';
-      let message = text.slice(0, 500);
-      try {
-        const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
-        code = parsed.error?.code ?? code;
-        message = parsed.error?.message ?? message;
-      } catch {
-        // not the JSON error envelope
-      }
+      // The gateway's error envelope (shared/contracts/errors.ts); anything else as plain text.
+      const envelope = parseErrorEnvelope(text);
+      const code = envelope?.code ?? 'http_error';
+      const message = envelope?.message ?? text.slice(0, 500);
       // Least privilege: say plainly that the token lacks a scope (not that something broke).
       const hint =
         response.status === 403 && code === 'forbidden'
@@ -60,7 +49,12 @@ export class ApiClient {
           : response.status === 429
             ? ` (rate limited; retry after ${response.headers.get('retry-after') ?? '?'} s)`
             : '';
-      throw new ApiError(response.status, code, `${method} ${path}: ${response.status} ${message}${hint}`);
+      throw new ApiError(
+        response.status,
+        code,
+        `${method} ${path}: ${response.status} ${message}${hint}`,
+        envelope?.details,
+      );
     }
     return response;
   }

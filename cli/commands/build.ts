@@ -4,7 +4,7 @@ import { type RunSpecInput, searchDefaults } from '../../shared/contracts/run-sp
 import type { World } from '../../shared/env/crafting/world';
 import { getBuiltInWorld } from '../../shared/worlds';
 import type { ApiClient } from '../api-client';
-import { ApiError } from '../api-client';
+import { ApiError } from '../../shared/contracts/api-error';
 import { finishBuild } from '../build-output';
 import { type CliCommand, type CliIo, UsageError } from '../command';
 import { agentRHome } from '../project';

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import {
   type EvalCreateInput,
   type EvalMetrics,
+  type EvalView,
   evalCreateSchema,
   parseSplit,
   type Split,
@@ -221,25 +222,8 @@ export async function evalRequestFromFlags(values: Values, policy: string): Prom
   return request;
 }
 
-export interface EvalViewJson {
-  id: string;
-  status: string;
-  phase: string;
-  runId: string | null;
-  recovery: {
-    sourceRunId: string | null;
-    runId: string | null;
-    tasks: number | null;
-    note: string | null;
-  } | null;
-  progress: {
-    run: { status: string; tasks: number; finished: number } | null;
-    recovery: { status: string; tasks: number; finished: number } | null;
-  };
-  metrics: EvalMetrics | null;
-  error: string | null;
-  spec: { tasks: number[]; rounds: number; policy: string };
-}
+/** GET /v1/evals/{id} as the CLI reads it (the contract's schema, shared/contracts/eval.ts). */
+export type EvalViewJson = EvalView;
 
 const pct = (value: number | null | undefined) =>
   value === null || value === undefined ? '-' : `${(value * 100).toFixed(1)}%`;
@@ -252,6 +236,7 @@ export function formatMetrics(m: EvalMetrics): string[] {
     `  tasks ${m.tasks} (${m.scored} scored${m.unscoredTasks.length ? `; no rollout: ${m.unscoredTasks.slice(0, 10).join(',')}${m.unscoredTasks.length > 10 ? ',...' : ''}` : ''})`,
     `  success rate     ${pct(m.successRate)}  (${m.successes}/${m.scored})`,
     `  average reward   ${num(m.averageReward, 3)}   average steps ${num(m.averageSteps, 1)}`,
+    `  average score    ${num(m.averageScore, 2)} / 100 (the paper's scale: SciWorld's score, WebShop's reward x 100)`,
     `  action loops     ${pct(m.loops.share)} of trajectories (${m.loops.occurrences} loops; by unit length ${Object.entries(
       m.loops.byLength,
     )

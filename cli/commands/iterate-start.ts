@@ -1,6 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { type LoopCreateInput, loopCreateSchema } from '../../shared/iterations';
-import { parseTaskList } from '../../shared/contracts/run-spec';
+import { defaultBuildTasks } from '../../shared/env/task-lists';
+import { resolveTaskArg } from '../task-lists';
 import { type CliIo, UsageError } from '../command';
 import { numberOption, readSplitOption, registerPolicyOption, uploadWorldIfNeeded, withApi } from './eval';
 import { finish, follow, type LoopJson } from './iterate-lineage';
@@ -18,9 +20,12 @@ export const iterateStartOptions = `start options:
   --manual                     wait for "iterate next" between iterations (default: automatic)
   --public-url URL             this API's address as the trainer reaches it (default: as called)
  build settings of every iteration (as for build):
-  --env, --world, --flavor, --env-url, --tasks LIST (crafting default: the first 20 goals outside
-  the held-out set), --search-iterations N (MCTS descents, build's --iterations), --width N,
+  --env, --world, --flavor, --env-url, --tasks LIST (as for build: split ids, @FILE, boil:0-4;
+  crafting default: the first 20 goals outside the held-out set; SciWorld: the reference's 115), --search-iterations N (MCTS descents, build's --iterations), --width N,
   --depth N, --beta X, --transition model|end, --parallelism N, --seed N
+  --mix FILE                   JSON with "builds" (several build specs, each on top of the settings
+                               above) and/or "dataset" (curation, generalChatKey, eta, etaBasis, ...):
+                               each iteration assembles ONE dataset from all its builds (README)
  evaluation of every iteration's policy (and the final model):
   --eval-tasks LIST | --eval-split FILE|heldout   (crafting: heldout = every 5th goal)
   --eval-max-tasks N  --eval-rounds N  --recovery (the recovery test on the first eval's failures)
@@ -54,6 +59,7 @@ const startOptions = {
   'eval-max-tasks': { type: 'string' },
   'eval-rounds': { type: 'string' },
   recovery: { type: 'boolean' },
+  mix: { type: 'string' },
   api: { type: 'string' },
   token: { type: 'string' },
   wait: { type: 'boolean' },
@@ -62,12 +68,21 @@ const startOptions = {
 
 type StartValues = ReturnType<typeof parseArgs<{ options: typeof startOptions }>>['values'];
 
-function taskListOption(text: string, flag: string): number[] {
+/** `--mix FILE`: the loop spec's `builds` and `dataset` fields from a JSON file. */
+async function readMix(file: string): Promise<Pick<LoopCreateInput, 'builds' | 'dataset'>> {
+  let parsed: unknown;
   try {
-    return parseTaskList(text);
+    parsed = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new UsageError(`--${flag}: ${(error as Error).message}`);
+    throw new UsageError(`--mix ${file}: ${(error as Error).message}`);
   }
+  const keys = parsed && typeof parsed === 'object' ? Object.keys(parsed) : [];
+  const extra = keys.filter((k) => k !== 'builds' && k !== 'dataset');
+  if (keys.length === 0 || extra.length > 0)
+    throw new UsageError(
+      `--mix ${file}: a JSON object with "builds" and/or "dataset" only${extra.length ? ` (not ${extra.join(', ')})` : ''}`,
+    );
+  return parsed as Pick<LoopCreateInput, 'builds' | 'dataset'>;
 }
 
 /** The POST /v1/loops body from the flags, checked with the API's schema before any work. */
@@ -79,12 +94,15 @@ export async function loopRequestFromFlags(values: StartValues, policy: string):
   if (env === 'agentgym') {
     if (!values['env-url']) throw new UsageError('--env agentgym needs --env-url URL');
     build.envServer = values['env-url'];
-    build.flavor = (values.flavor ?? 'textcraft') as 'textcraft';
-    if (!values.tasks) throw new UsageError('--env agentgym needs --tasks LIST (the build tasks)');
+    build.flavor = (values.flavor ?? 'textcraft') as NonNullable<typeof build.flavor>;
+    if (!values.tasks && build.flavor !== 'sciworld')
+      throw new UsageError('--env agentgym needs --tasks LIST (the build tasks)');
   } else {
     build.world = values.world ?? 'default';
   }
-  if (values.tasks) build.tasks = taskListOption(values.tasks, 'tasks');
+  const context = { env, flavor: build.flavor } as const;
+  if (values.tasks) build.tasks = await resolveTaskArg(values.tasks, context, '--tasks');
+  else if (build.flavor === 'sciworld') build.tasks = defaultBuildTasks(context); // the reference's
   const numeric: [keyof typeof build, string][] = [
     ['iterations', 'search-iterations'],
     ['width', 'width'],
@@ -112,7 +130,9 @@ export async function loopRequestFromFlags(values: StartValues, policy: string):
   if (values['public-url']) request.publicUrl = values['public-url'];
   if (values['eval-tasks'] && values['eval-split'])
     throw new UsageError('give --eval-tasks or --eval-split, not both');
-  const evalTasks = values['eval-tasks'] ? taskListOption(values['eval-tasks'], 'eval-tasks') : undefined;
+  const evalTasks = values['eval-tasks']
+    ? await resolveTaskArg(values['eval-tasks'], context, '--eval-tasks')
+    : undefined;
   let evalSplit: 'heldout' | undefined;
   let splitTasks: number[] | undefined;
   if (values['eval-split']) {
@@ -130,6 +150,7 @@ export async function loopRequestFromFlags(values: StartValues, policy: string):
       ...(values.recovery ? { recovery: true } : {}),
     };
   }
+  if (values.mix) Object.assign(request, await readMix(values.mix));
   const checked = loopCreateSchema.safeParse(request);
   if (!checked.success) {
     const issue = checked.error.issues[0]!;
@@ -146,8 +167,11 @@ export async function start(args: string[], io: CliIo): Promise<number> {
   return withApi(values, io, async (api, local) => {
     const policy = await registerPolicyOption(api, values.policy ?? 'sim', values.model, values['api-key']);
     const request = await loopRequestFromFlags(values, policy);
-    if ((request.build?.env ?? 'crafting') === 'crafting')
-      await uploadWorldIfNeeded(api, request.build?.world ?? 'default');
+    for (const build of request.builds ?? [{}]) {
+      const merged = { ...request.build, ...build };
+      if ((merged.env ?? 'crafting') === 'crafting')
+        await uploadWorldIfNeeded(api, merged.world ?? 'default');
+    }
     const created = await api.json<LoopJson>('POST', '/v1/loops', request);
     io.stderr.write(`loop ${created.id}: iteration 1 is building\n`);
     const loop = local || values.wait ? await follow(api, created.id, io) : created;

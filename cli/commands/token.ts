@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ApiError } from '../api-client';
+import { ApiError } from '../../shared/contracts/api-error';
 import { type CliCommand, type CliIo, UsageError } from '../command';
 import { connectApi } from './export';
 

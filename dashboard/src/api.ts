@@ -1,3 +1,6 @@
+import { ApiError } from '../../shared/contracts/api-error';
+import type { ErrorEnvelope } from '../../shared/contracts/errors';
+
 // The API client: every call carries the token from sessionStorage as a bearer header.
 
 const TOKEN_KEY = 'agent-r.token';
@@ -17,16 +20,6 @@ export const session = {
 /** Fired when the server refuses the token: the shell shows the login form again. */
 export const LOGOUT_EVENT = 'agent-r:logout';
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 function authHeaders(token: string | null, extra?: HeadersInit): Headers {
   const headers = new Headers(extra);
   if (token) headers.set('authorization', `Bearer ${token}`);
@@ -44,7 +37,8 @@ export async function apiFetch(
   let code = 'http_error';
   let message = `${response.status} ${response.statusText}`;
   try {
-    const body = (await response.json()) as { error?: { code?: string; message?: string } };
+    // The error envelope (shared/contracts/errors.ts; its zod schema stays out of this bundle).
+    const body = (await response.json()) as Partial<ErrorEnvelope>;
     code = body.error?.code ?? code;
     message = body.error?.message ?? message;
   } catch {

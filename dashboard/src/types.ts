@@ -1,15 +1,15 @@
 // The API's shapes as the dashboard reads them (see /openapi.json). Record and tree shapes come
 // from the project's own definitions (type-only imports: nothing of shared/ is bundled).
 import type { NativeRecord } from '../../shared/revision';
-import type { TreeFile, TreeNode } from '../../shared/contracts/tree-file';
+import type { ExportedTreeNode, TreeFile, TreeNode } from '../../shared/contracts/tree-file';
 
 export type { NativeRecord, TreeFile, TreeNode };
 
-/** Tree nodes may carry two optional extras (mcts/tree-export.ts). */
-export type ApiTreeNode = TreeNode & { failed?: true; error?: string; children: ApiTreeNode[] };
+/** Tree nodes as the API sends them: the Contract fields plus the optional extras. */
+export type ApiTreeNode = ExportedTreeNode;
 
 // Run statuses, counters, the run view and a task's status: the API's contracts (type-only).
-export type { RunCounters, RunView, TaskView } from '../../shared/contracts/run-view';
+export type { RunCounters, RunView, TaskView, TaskWait } from '../../shared/contracts/run-view';
 
 export interface TaskProgress {
   task: number;

@@ -11,6 +11,17 @@ import { z } from 'zod';
 export const curationSchema = z.enum(['reference', 'clean']);
 export type Curation = z.infer<typeof curationSchema>;
 
+/** Tunable limits of the `clean` rules (defaults: 32 records of a kind per task, 1 per bad path). */
+export const curationSettingsSchema = z
+  .object({
+    /** `cap-per-task`: records of each kind kept per task (default 32). */
+    maxPerTask: z.number().int().min(1).max(1_000_000).optional(),
+    /** `shortest-partner`: revision records kept per bad path (default 1). */
+    perBadPath: z.number().int().min(1).max(1000).optional(),
+  })
+  .strict();
+export type CurationSettings = z.infer<typeof curationSettingsSchema>;
+
 export const curationRuleNames = [
   'dedupe',
   'no-failure-loops',

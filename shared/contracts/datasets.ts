@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { curationSchema } from './datacard';
+import { curationSchema, curationSettingsSchema } from './datacard';
 import { exportFormatSchema, exportOptionsSchema } from '../formats/export';
 import { exportManifestSchema } from '../formats/manifest';
 
@@ -39,6 +39,8 @@ export const datasetCreateSchema = z
     dedupe: z.boolean().default(true),
     /** Curation of the pooled agent records (README: Curation); `reference` keeps them all. */
     curation: curationSchema.default('reference'),
+    /** Limits of the `clean` rules (README: Curation); ignored by `reference`. */
+    curationOptions: curationSettingsSchema.optional(),
     seed: z
       .number()
       .int()

@@ -6,6 +6,7 @@ import {
   type RecoveryStart,
   startFromOf,
 } from '../eval/recovery';
+import { evalMetricsSchema } from '../eval/metrics';
 
 // What an evaluation is: a policy run greedily (temperature 0, one sample, one descent) over a
 // task set for up to `rounds` steps, optionally followed by the recovery test. Both are ordinary
@@ -153,3 +154,40 @@ export function recoveryRunSpec(evalId: string, spec: EvalSpec, starts: readonly
     startFrom: startFromOf(starts),
   });
 }
+
+/** Where a running eval is: its greedy run, waiting for the recovery source, recovering, scoring. */
+export const evalPhaseSchema = z.enum(['evaluating', 'waiting_for_source', 'recovering', 'scoring', 'done']);
+export type EvalPhase = z.infer<typeof evalPhaseSchema>;
+
+const runProgressSchema = z
+  .object({ status: z.string(), tasks: z.number(), finished: z.number() })
+  .nullable();
+
+/** GET /v1/evals/{id} (and the list, POST): the eval, its runs' progress and, once scored, its metrics. */
+export const evalViewSchema = z.object({
+  id: z.string(),
+  status: z.enum(['running', 'completed', 'failed']).or(z.string()),
+  phase: evalPhaseSchema,
+  iterationId: z.string().nullable(),
+  policy: z.string(),
+  /** The stored EvalSpec: the request with its tasks resolved and its round limit filled in. */
+  spec: z.looseObject({ tasks: z.array(z.number()), rounds: z.number(), policy: z.string() }),
+  runId: z.string().nullable(),
+  recovery: z
+    .object({
+      sourceRunId: z.string().nullable(),
+      runId: z.string().nullable(),
+      tasks: z.number().nullable(),
+      note: z.string().nullable(),
+    })
+    .nullable(),
+  progress: z.object({ run: runProgressSchema, recovery: runProgressSchema }),
+  metrics: evalMetricsSchema.nullable(),
+  error: z.string().nullable(),
+  createdAt: z.number(),
+  completedAt: z.number().nullable(),
+});
+export type EvalView = z.infer<typeof evalViewSchema>;
+
+/** GET /v1/evals: newest first. */
+export const evalListSchema = z.object({ evals: z.array(evalViewSchema) });

@@ -1,23 +1,11 @@
 // The dashboard's live tree protocol: JSON text messages a TaskTree sends to the sockets the
 // gateway forwards to it. Types only (plus two constants), so the browser bundle, the gateway
 // and the coordinator share one definition.
+import type { TreeNodeExtras, TreeNodeFields } from './tree-file';
 
 /** A tree node as it changed: the tree file's node, flat (parent by id, no children). */
-export interface LiveNode {
-  id: string;
+export interface LiveNode extends TreeNodeFields, Omit<TreeNodeExtras, 'rawAction'> {
   parentId: string | null;
-  depth: number;
-  response: string;
-  action: string;
-  observation: string;
-  reward: number;
-  done: boolean;
-  terminal: boolean;
-  visits: number;
-  value: number;
-  judgement: 'good' | 'bad' | 'uncertain' | 'failed' | null;
-  failed?: true;
-  error?: string;
 }
 
 export type LiveMessage =

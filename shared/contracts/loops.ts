@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dataCardSchema } from './datacard';
+import { datasetCreateSchema } from './datasets';
 import { recoveryRequestSchema } from './eval';
 import { MAX_ROUNDS } from './eval';
 import { parseTaskList, runSpecSchema } from './run-spec';
@@ -44,6 +45,49 @@ export const loopBuildSchema = z
   });
 export type LoopBuild = z.output<typeof loopBuildSchema>;
 
+/**
+ * One of a loop's `builds`: the fields it sets on top of `build`. The RunSpec fields lose their
+ * defaults here, so a field left out keeps `build`'s value instead of being reset to the default.
+ */
+const runSpecFieldsWithoutDefaults = Object.fromEntries(
+  Object.entries(runSpecSchema.shape).map(([key, field]) => [
+    key,
+    field instanceof z.ZodDefault ? field.unwrap() : field,
+  ]),
+) as unknown as typeof runSpecSchema.shape;
+export const loopBuildOverrideSchema = z
+  .object(runSpecFieldsWithoutDefaults)
+  .omit({ policy: true, judge: true, alpha: true, startFrom: true })
+  .partial()
+  .strict()
+  .extend({
+    tasks: taskIds.optional(),
+  });
+
+/** At most this many build specs pooled in one iteration (`builds`). */
+export const MAX_LOOP_BUILDS = 8;
+
+/**
+ * How an iteration assembles ONE dataset from all its builds' runs (the POST /v1/datasets
+ * options): curation preset, de-duplication, user-supplied general chat data at agent share eta
+ * (counted in records or tokens), seed and validation split. The dataset is stored in the native
+ * format; the trainer downloads it in any export format.
+ */
+export const loopDatasetSchema = datasetCreateSchema
+  .pick({
+    kinds: true,
+    eta: true,
+    etaBasis: true,
+    generalChatKey: true,
+    dedupe: true,
+    curation: true,
+    curationOptions: true,
+    seed: true,
+    validationFraction: true,
+  })
+  .strict();
+export type LoopDataset = z.output<typeof loopDatasetSchema>;
+
 export const loopEvalSchema = z
   .object({
     tasks: taskIds.optional(),
@@ -64,7 +108,15 @@ export const loopCreateSchema = z
     name: z.string().trim().min(1).max(100),
     /** The starting model: a registered endpoint's name. */
     policy: z.string().min(1).max(100).default('sim'),
+    /** Build settings of every iteration (with `builds`: the settings each build spec starts from). */
     build: loopBuildSchema.default({}),
+    /**
+     * Several build specs pooled per iteration (e.g. TextCraft + SciWorld, or two worlds): each is
+     * `build` with its own fields on top. Implies `dataset` (its defaults when not given).
+     */
+    builds: z.array(loopBuildOverrideSchema).min(1).max(MAX_LOOP_BUILDS).optional(),
+    /** Assemble one curated, mixed dataset per iteration for the trainer (else: the run's records). */
+    dataset: loopDatasetSchema.optional(),
     alphas: z
       .array(z.number().min(0).max(1))
       .min(1)
@@ -110,7 +162,12 @@ export type LoopCreate = z.output<typeof loopCreateSchema>;
 /** What a loop row's `config` holds (no secret: that is sealed in the trainer's webhook row). */
 export interface LoopConfig {
   policy: string;
+  /** The (first) build's settings; evals run on its environment. */
   build: LoopBuild & { tasks: number[] };
+  /** Every build spec of an iteration, `build` merged in (absent in single-build loops). */
+  builds?: (LoopBuild & { tasks: number[] })[];
+  /** Dataset assembly per iteration (absent or null: the trainer gets the single run's records). */
+  dataset?: LoopDataset | null;
   alphas: number[];
   iterations: number;
   auto: boolean;
@@ -152,6 +209,8 @@ export const trainerPayloadSchema = z.object({
   downloads: z.object({
     manifest: z.string(),
     datasets: z.record(z.string(), z.string()),
+    /** An assembled dataset's validation split per format (when it has one). */
+    validation: z.record(z.string(), z.string()).optional(),
     expiresAt: z.string(),
   }),
   /** The same files through the bearer-token API. */
@@ -159,5 +218,23 @@ export const trainerPayloadSchema = z.object({
   callback: z.object({ url: z.string(), method: z.literal('POST'), body: z.string() }),
   /** The data card of the records in `downloads` (after the build spec's curation). */
   datacard: dataCardSchema.optional(),
+  /** Every build run of the iteration (loops with `builds`/`dataset`; `run` is the first). */
+  runs: z
+    .array(
+      z.object({
+        id: z.string(),
+        env: z.string(),
+        status: z.string(),
+        counts: z.record(z.string(), z.number()),
+      }),
+    )
+    .optional(),
+  /**
+   * The dataset assembled from all the runs (loops with `builds`/`dataset`): `manifest`, `datacard`
+   * and `downloads` then describe it, not a single run.
+   */
+  dataset: z
+    .object({ id: z.string(), runIds: z.array(z.string()), counts: z.record(z.string(), z.number()) })
+    .optional(),
 });
 export type TrainerPayload = z.infer<typeof trainerPayloadSchema>;

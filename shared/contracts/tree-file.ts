@@ -8,41 +8,50 @@ import { z } from 'zod';
 export const judgementSchema = z.enum(['good', 'bad', 'uncertain', 'failed']).nullable();
 export type Judgement = z.infer<typeof judgementSchema>;
 
+/** A search tree node's own fields, without its children (shared by the tree file and live updates). */
+export const treeNodeFieldsSchema = z.object({
+  id: z.string(),
+  depth: z.number().int().nonnegative(),
+  response: z.string(),
+  action: z.string(),
+  observation: z.string(),
+  reward: z.number(),
+  done: z.boolean(),
+  terminal: z.boolean(),
+  visits: z.number().int().nonnegative(),
+  value: z.number(),
+  judgement: judgementSchema,
+});
+export type TreeNodeFields = z.infer<typeof treeNodeFieldsSchema>;
+
 /**
  * One node of a search tree as written to `trees/<task>.json` (the Contract in DESIGN.md).
  * The root has depth 0, an empty response/action and the first observation.
  */
-export interface TreeNode {
-  id: string;
-  depth: number;
-  response: string;
-  action: string;
-  observation: string;
-  reward: number;
-  done: boolean;
-  terminal: boolean;
-  visits: number;
-  value: number;
-  judgement: Judgement;
+export interface TreeNode extends TreeNodeFields {
   children: TreeNode[];
 }
 
 export const treeNodeSchema: z.ZodType<TreeNode> = z.lazy(() =>
-  z.object({
-    id: z.string(),
-    depth: z.number().int().nonnegative(),
-    response: z.string(),
-    action: z.string(),
-    observation: z.string(),
-    reward: z.number(),
-    done: z.boolean(),
-    terminal: z.boolean(),
-    visits: z.number().int().nonnegative(),
-    value: z.number(),
-    judgement: judgementSchema,
-    children: z.array(treeNodeSchema),
-  }),
+  treeNodeFieldsSchema.extend({ children: z.array(treeNodeSchema) }),
 );
+
+/**
+ * The Contract node extended (never renamed) with optional fields that appear only when set:
+ * `failed` (a disaster child, negative raw reward), `error` (why expanding the node failed;
+ * consumers pairing leaf paths skip such nodes) and `rawAction` (the action as the policy wrote
+ * it, when the env client sent another). The schema above does not list them: parsing drops them.
+ */
+export interface TreeNodeExtras {
+  failed?: true;
+  error?: string;
+  rawAction?: string;
+}
+
+/** A node as the tree file and GET .../tree hold it: the Contract fields plus the extras. */
+export interface ExportedTreeNode extends TreeNodeFields, TreeNodeExtras {
+  children: ExportedTreeNode[];
+}
 
 /** The whole file `trees/<task>.json`. */
 export const treeFileSchema = z.object({

@@ -60,6 +60,13 @@ export const evalMetricsSchema = z.object({
   successes: z.number().int(),
   successRate: rate.nullable(),
   averageReward: z.number().nullable(),
+  /**
+   * The average reward on the paper's 0-100 scale (reward x 100): SciWorld's own score (the server
+   * reports 0..100, which the client divides by 100; a failed episode, -100, counts 0 as in the
+   * reference), WebShop's reward x 100, TextCraft's success rate in percent. Absent in evals scored
+   * before it existed.
+   */
+  averageScore: z.number().min(0).max(100).nullable().optional(),
   averageSteps: z.number().nullable(),
   loops: z.object({
     /** Trajectories containing a repeated action sequence of length 1-4. */
@@ -99,6 +106,9 @@ export interface MetricsOptions {
 const mean = (values: readonly number[]) =>
   values.length === 0 ? null : values.reduce((s, v) => s + v, 0) / values.length;
 const ratio = (n: number, d: number) => (d === 0 ? null : n / d);
+/** A reward in [0, 1] on the paper's 0-100 scale, rounded to 2 decimals. */
+export const onPaperScale = (reward: number | null) =>
+  reward === null ? null : Math.round(Math.min(1, Math.max(0, reward)) * 10_000) / 100;
 
 /** One task's numbers from its trajectory (null trajectory: the task has no tree). */
 export function scoreTrajectory(
@@ -169,13 +179,15 @@ export function computeEvalMetrics(
   const totalResponses = scored.reduce((s, r) => s + r.steps, 0);
   const firstErrors = scored.map((r) => r.firstErrorStep).filter((s): s is number => s !== null);
   const successes = scored.filter((r) => r.success).length;
+  const averageReward = mean(scored.map((r) => r.reward));
   return {
     tasks: tasks.length,
     scored: scored.length,
     unscoredTasks: perTask.filter((r) => !r.scored).map((r) => r.task),
     successes,
     successRate: ratio(successes, scored.length),
-    averageReward: mean(scored.map((r) => r.reward)),
+    averageReward,
+    averageScore: onPaperScale(averageReward),
     averageSteps: mean(scored.map((r) => r.steps)),
     loops: { trajectories: looping, share: ratio(looping, scored.length), occurrences, byLength },
     revisions: {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { curationSchema } from '../contracts/datacard';
+import { curationSchema, curationSettingsSchema } from '../contracts/datacard';
 import type { NativeRecord } from '../revision/native-record';
 import { exportFormatSchema, exportOptionsSchema } from './export';
 import { createSha256 } from './sha256';
@@ -36,6 +36,8 @@ export const exportManifestSchema = z.object({
   format_options: exportOptionsSchema.partial().optional(),
   /** The curation preset the records went through (README: Curation). */
   curation: curationSchema.default('reference'),
+  /** The limits given to the preset's rules, when not their defaults (curationSettingsSchema). */
+  curation_options: curationSettingsSchema.optional(),
   counts: z.looseObject({
     records: z.number().int().nonnegative(),
     revision: z.number().int().nonnegative(),

@@ -23,3 +23,13 @@ export function toNative(input: NativeRecord | TrainingExample): NativeLine {
     throw new Error(`example ${example.id} (${example.kind}) lost its native record`);
   return { id: example.id, kind: 'general', revise_log: example.messages };
 }
+
+/**
+ * The training example of a native JSONL line (the inverse of toNative): agent records keep their
+ * native record, general lines become general examples. Lets a stored native dataset be served
+ * in any export format.
+ */
+export function nativeLineToExample(line: NativeLine): TrainingExample {
+  if (line.kind !== 'general') return asExample(line);
+  return { id: line.id, kind: 'general', messages: line.revise_log };
+}

@@ -45,5 +45,5 @@ export {
   searchStateSchema,
   splitSearchState,
 } from './state';
-export { type ExportedTreeNode, setJudgement, toTreeFile } from './tree-export';
+export { setJudgement, toTreeFile, treeFileOfNodes } from './tree-export';
 export { getNode, pathIds, pathSteps, takeDirtyNodeIds } from './tree-ops';

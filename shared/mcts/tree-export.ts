@@ -1,22 +1,10 @@
-import type { Judgement, TreeFile, TreeNode } from '../contracts/tree-file';
-import { ROOT_ID, type SearchState } from './state';
-import { getNode, markDirty } from './tree-ops';
+import type { ExportedTreeNode, Judgement, TreeFile } from '../contracts/tree-file';
+import { ROOT_ID, type SearchNode, type SearchState } from './state';
+import { markDirty, getNode } from './tree-ops';
 
-/**
- * A Contract tree node, extended (never renamed) with two optional fields that appear only
- * when set: `failed` (a disaster child, negative raw reward) and `error` (why expanding the
- * node failed). Consumers pairing leaf paths should skip nodes carrying `error`.
- */
-export type ExportedTreeNode = TreeNode & {
-  failed?: true;
-  error?: string;
-  /** The action as the policy wrote it, when the env client sent another (`action`). */
-  rawAction?: string;
-  children: ExportedTreeNode[];
-};
-
-function exportNode(state: SearchState, id: string): ExportedTreeNode {
-  const n = getNode(state, id);
+function exportNode(nodes: readonly SearchNode[], id: string): ExportedTreeNode {
+  const n = nodes[Number(id)];
+  if (!n || n.id !== id) throw new Error(`search: unknown node ${id}`);
   const out: ExportedTreeNode = {
     id: n.id,
     depth: n.depth,
@@ -30,7 +18,7 @@ function exportNode(state: SearchState, id: string): ExportedTreeNode {
     value: n.value,
     judgement: n.judgement,
     // Creation order (the order the policy's samples arrived, after de-duplication).
-    children: n.childIds.map((c) => exportNode(state, c)),
+    children: n.childIds.map((c) => exportNode(nodes, c)),
   };
   if (n.failed) out.failed = true;
   if (n.rawAction !== undefined) out.rawAction = n.rawAction;
@@ -40,7 +28,12 @@ function exportNode(state: SearchState, id: string): ExportedTreeNode {
 
 /** The tree in the Contract's `trees/<task>.json` shape (nested; recursion depth <= maxDepth + 2). */
 export function toTreeFile(state: SearchState, task: number): TreeFile {
-  return { task, root: exportNode(state, ROOT_ID) };
+  return treeFileOfNodes(state.nodes, task);
+}
+
+/** The same from the flat nodes alone (`nodes[i].id === String(i)`), e.g. read back in pages. */
+export function treeFileOfNodes(nodes: readonly SearchNode[], task: number): TreeFile {
+  return { task, root: exportNode(nodes, ROOT_ID) };
 }
 
 /** Stores the critic's verdict on a node (marks it dirty). */

@@ -61,3 +61,99 @@ function stepsTo(nodes: readonly FlatTreeNode[], leaf: FlatTreeNode): FlatTreeNo
   }
   return steps.reverse();
 }
+
+/**
+ * `earlyJudgeFrontier` kept up to date event by event instead of recomputed over the whole tree:
+ * the same steps (as a set) after every change, for a cost that grows with the bad paths still
+ * waiting on verdicts, not with the tree. It relies on what a search guarantees: nodes are only
+ * appended, a leaf is a leaf from its creation on (a terminal node never gets children), and a
+ * step's verdict, once given, stays. A path with nothing left to judge (all judged, or a Bad
+ * before its next block) never needs anything again, so it is dropped; when a better good leaf
+ * appears, the leaves it newly pairs with are looked at once.
+ */
+export class EarlyJudging {
+  /** Nodes looked at so far (`nodes[0..scanned)`). */
+  private scanned = 0;
+  private leaves: FlatTreeNode[] = [];
+  private bestGood = Number.NEGATIVE_INFINITY;
+  /** Leaves that pair with the best good leaf and still wait on verdicts, in node order. */
+  private open: FlatTreeNode[] = [];
+  /** Leaves already found resolved (never reopened). */
+  private readonly resolved = new Set<string>();
+  private negative = false;
+
+  constructor(
+    private readonly thresholds: PairThresholds,
+    private readonly block: number,
+  ) {}
+
+  /** The steps to judge now (`nodes[i].id === String(i)`, the same array each call, grown). */
+  frontier(nodes: readonly FlatTreeNode[]): string[] {
+    const added: FlatTreeNode[] = [];
+    let raised = false;
+    for (; this.scanned < nodes.length; this.scanned++) {
+      const node = nodes[this.scanned]!;
+      if (node.terminal && node.reward < 0) this.negative = true;
+      if (!node.terminal || node.childIds.length > 0 || node.parentId === null || node.error !== null)
+        continue;
+      this.leaves.push(node);
+      added.push(node);
+      if (passesAlpha(node.reward, this.thresholds.alpha) && node.reward > this.bestGood) {
+        this.bestGood = node.reward;
+        raised = true;
+      }
+    }
+    if (this.negative || this.bestGood === Number.NEGATIVE_INFINITY) return [];
+    if (raised) {
+      // Every leaf may pair now: look at all of them once (rare: the best reward only grows).
+      const openIds = new Set(this.open.map((leaf) => leaf.id));
+      for (const leaf of this.leaves) if (!openIds.has(leaf.id) && this.pairs(leaf)) this.open.push(leaf);
+      this.open.sort((a, b) => Number(a.id) - Number(b.id));
+    } else {
+      for (const leaf of added) if (this.pairs(leaf)) this.open.push(leaf);
+    }
+    const awaiting = new Set<string>();
+    this.open = this.open.filter((leaf) => {
+      const steps = stepsAwaitingJudgement(stepsTo(nodes, nodes[Number(leaf.id)]!), this.block);
+      if (steps.length === 0) {
+        this.resolved.add(leaf.id);
+        return false;
+      }
+      for (const step of steps) awaiting.add(step.id);
+      return true;
+    });
+    return [...awaiting];
+  }
+
+  private pairs(leaf: FlatTreeNode): boolean {
+    return !this.resolved.has(leaf.id) && isValidPair(this.bestGood, leaf.reward, this.thresholds);
+  }
+}
+
+/**
+ * `nodesAwaitingJudgement` for a fixed list of bad paths (given by their leaves) over a flat
+ * tree, dropping each path once it is resolved: a verdict never changes, so a resolved path
+ * never asks for anything again and each call costs what the unresolved paths cost.
+ */
+export class BadPathFrontier {
+  private open: string[];
+
+  constructor(
+    badLeafIds: readonly string[],
+    private readonly block: number,
+  ) {
+    this.open = [...badLeafIds];
+  }
+
+  frontier(nodes: readonly FlatTreeNode[]): string[] {
+    const awaiting = new Set<string>();
+    this.open = this.open.filter((leafId) => {
+      const leaf = nodes[Number(leafId)];
+      if (!leaf) throw new Error(`node "${leafId}" of a bad path is not in the tree`);
+      const steps = stepsAwaitingJudgement(stepsTo(nodes, leaf), this.block);
+      for (const step of steps) awaiting.add(step.id);
+      return steps.length > 0;
+    });
+    return [...awaiting];
+  }
+}

@@ -59,9 +59,85 @@ export function goodLeafPaths(leafPaths: readonly LeafPath[], alpha: number): Le
 }
 
 /**
+ * The ordered (good, bad) pairs of a leaf list, without holding them: leaves sorted best first,
+ * each good leaf pairs with a suffix of that list (a lower reward never makes a pair invalid, so a
+ * binary search finds where it starts), less itself. Pair `p` of the unshuffled order is found
+ * from per-good offsets, so the shuffle moves 4-byte indices instead of pair objects: the same
+ * Fisher-Yates draws over the same length give the same order as shuffling the pairs themselves.
+ */
+export class LeafPairs {
+  /** How many pairs there are (before any cap). */
+  readonly total: number;
+  private readonly sorted: LeafPath[];
+  /** Per good leaf: its index in `sorted`, where its valid bad leaves start, its first pair number. */
+  private readonly goods: { index: number; lo: number; offset: number }[] = [];
+
+  constructor(leafPaths: readonly LeafPath[], config: PairThresholds) {
+    this.sorted = byRewardDescending(leafPaths);
+    const n = this.sorted.length;
+    let total = 0;
+    for (let index = 0; index < n; index++) {
+      const good = this.sorted[index]!;
+      if (!passesAlpha(good.reward, config.alpha)) continue;
+      let lo = 0;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (isValidPair(good.reward, this.sorted[mid]!.reward, config)) hi = mid;
+        else lo = mid + 1;
+      }
+      const count = n - lo - (index >= lo ? 1 : 0);
+      if (count > 0) this.goods.push({ index, lo, offset: total });
+      total += count;
+    }
+    this.total = total;
+  }
+
+  /** Pair `p` (0 <= p < total) of the unshuffled order. */
+  pair(p: number): PathPair {
+    let lo = 0;
+    let hi = this.goods.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.goods[mid]!.offset <= p) lo = mid;
+      else hi = mid - 1;
+    }
+    const good = this.goods[lo]!;
+    let bad = good.lo + (p - good.offset);
+    if (good.index >= good.lo && bad >= good.index) bad += 1;
+    return { good: this.sorted[good.index]!, bad: this.sorted[bad]! };
+  }
+
+  /**
+   * The pair numbers in the seeded order for `task`, capped: shuffled as `pairLeafPaths` shuffles
+   * its pairs (4 bytes per pair, not a pair object; a cap keeps only its first entries).
+   */
+  order(seed: number, task: number, maxPairs?: number): Uint32Array {
+    if (this.total > 0xffffffff)
+      throw new Error(`a task with ${this.total} pairs is more than can be paired`);
+    const order = new Uint32Array(this.total);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    const rng = createSeededRandom(deriveSeed(seed, 'pairs', task));
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      const t = order[i]!;
+      order[i] = order[j]!;
+      order[j] = t;
+    }
+    return maxPairs === undefined || maxPairs >= order.length ? order : order.slice(0, maxPairs);
+  }
+
+  /** The pairs in that order, one at a time. */
+  *inOrder(seed: number, task: number, maxPairs?: number): Generator<PathPair> {
+    for (const p of this.order(seed, task, maxPairs)) yield this.pair(p);
+  }
+}
+
+/**
  * All ordered (good, bad) pairs that pass the thresholds, shuffled with a seed derived from
  * `config.seed` and `task`, then capped. Not de-duplicated: one bad path may pair with
- * several good ones (that is where most of the data comes from).
+ * several good ones (that is where most of the data comes from). Holds every pair: a splice
+ * streams them from `LeafPairs` instead.
  */
 export function pairLeafPaths(
   leafPaths: readonly LeafPath[],
@@ -69,27 +145,7 @@ export function pairLeafPaths(
   task = 0,
 ): PathPair[] {
   const config = pairingConfigSchema.parse(configInput);
-  const sorted = byRewardDescending(leafPaths);
-  const pairs: PathPair[] = [];
-  // Same pairs, same order as checking every (good, bad) in sorted order: for a good path the
-  // valid bad ones are a suffix of the sorted list (a lower reward never makes a pair invalid),
-  // so a binary search finds where it starts and the loop is linear in the pairs it yields.
-  for (const good of sorted) {
-    if (!passesAlpha(good.reward, config.alpha)) continue;
-    let lo = 0;
-    let hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (isValidPair(good.reward, sorted[mid]!.reward, config)) hi = mid;
-      else lo = mid + 1;
-    }
-    for (let i = lo; i < sorted.length; i++) {
-      const bad = sorted[i]!;
-      if (bad !== good) pairs.push({ good, bad });
-    }
-  }
-  createSeededRandom(deriveSeed(config.seed, 'pairs', task)).shuffle(pairs);
-  return config.maxPairsPerTask === undefined ? pairs : pairs.slice(0, config.maxPairsPerTask);
+  return [...new LeafPairs(leafPaths, config).inOrder(config.seed, task, config.maxPairsPerTask)];
 }
 
 export type TaskSkipReason = 'root-value' | 'no-leaves';
@@ -102,12 +158,18 @@ export interface TaskPairs {
   goodPaths: LeafPath[];
 }
 
-/** Pairs and good paths of one finished tree; a task whose root value is <= 0 is skipped. */
+/** The leaf paths a finished tree pairs; a task whose root value is <= 0 is skipped. */
+export function taskLeafPaths(tree: TreeFile): { skipped: TaskSkipReason | null; leafPaths: LeafPath[] } {
+  if (tree.root.value <= 0) return { skipped: 'root-value', leafPaths: [] };
+  const leafPaths = findLeafPaths(tree.root);
+  return { skipped: leafPaths.length === 0 ? 'no-leaves' : null, leafPaths };
+}
+
+/** Pairs and good paths of one finished tree (every pair held: see `LeafPairs` to stream them). */
 export function collectTaskPairs(tree: TreeFile, configInput: PairingConfigInput): TaskPairs {
   const config = pairingConfigSchema.parse(configInput);
-  if (tree.root.value <= 0) return { skipped: 'root-value', leafPaths: [], pairs: [], goodPaths: [] };
-  const leafPaths = findLeafPaths(tree.root);
-  if (leafPaths.length === 0) return { skipped: 'no-leaves', leafPaths, pairs: [], goodPaths: [] };
+  const { skipped, leafPaths } = taskLeafPaths(tree);
+  if (skipped) return { skipped, leafPaths, pairs: [], goodPaths: [] };
   return {
     skipped: null,
     leafPaths,

@@ -1,8 +1,15 @@
 import { z } from 'zod';
 import type { TreeFile } from '../contracts/tree-file';
-import { cutStep, type FirstErrorOptions, referenceJudgeCalls, sharedJudgeCalls } from './first-error';
+import { cutStep, type FirstErrorOptions, firstErrorStep, sharedJudgeCalls } from './first-error';
 import type { NativeRecord } from './native-record';
-import { collectTaskPairs, pairingConfigSchema, type TaskSkipReason } from './pairs';
+import {
+  goodLeafPaths,
+  LeafPairs,
+  type PathPair,
+  pairingConfigSchema,
+  type TaskSkipReason,
+  taskLeafPaths,
+} from './pairs';
 import { defaultRevisionSentences, drawRevisionSentence } from './revision-sentences';
 import { createSeededRandom, deriveSeed } from './seeded-random';
 import { badPathAsJudged, type PairJudgements, pairKeyOf } from './per-pair';
@@ -32,6 +39,17 @@ export interface SpliceTaskResult {
   judgeCalls: number;
 }
 
+/** Where a splice puts its records, one at a time (revision records in pair order, then good ones). */
+export interface SpliceSink {
+  revision(record: NativeRecord): void;
+  good(record: NativeRecord): void;
+}
+
+export type SpliceTaskCounts = Omit<SpliceTaskResult, 'revision' | 'good'> & {
+  revision: number;
+  good: number;
+};
+
 /**
  * Turns one finished (and, for `model`, fully judged) tree into revision and good records.
  * Deterministic: pair order and revision sentences come from seeds derived from the config
@@ -45,23 +63,48 @@ export function spliceTask(
   /** Per-pair judging (`judgeSampling: per-pair`): each pair's own verdicts, keyed by pairKeyOf. */
   pairJudgements?: PairJudgements,
 ): SpliceTaskResult {
+  const revision: NativeRecord[] = [];
+  const good: NativeRecord[] = [];
+  const sink = { revision: (r: NativeRecord) => revision.push(r), good: (r: NativeRecord) => good.push(r) };
+  const counts = spliceTaskInto(tree, ctx, configInput, sink, feedbackText, pairJudgements);
+  return { ...counts, revision, good };
+}
+
+/**
+ * `spliceTask` without holding the pairs or the records: pairs come one at a time from the sorted
+ * leaf list (`LeafPairs`), each record goes to `sink` as soon as it is built. What it keeps grows
+ * with the tree (leaf paths, one 4-byte index per pair, the distinct bad paths), not with the
+ * records' text.
+ */
+export function spliceTaskInto(
+  tree: TreeFile,
+  ctx: Omit<RecordContext, 'task'>,
+  configInput: SpliceConfigInput,
+  sink: SpliceSink,
+  feedbackText?: (nodeId: string) => string | undefined,
+  pairJudgements?: PairJudgements,
+): SpliceTaskCounts {
   const config = spliceConfigSchema.parse(configInput);
   const context: RecordContext = { ...ctx, task: tree.task };
-  const collected = collectTaskPairs(tree, config);
-  const { skipped, goodPaths } = collected;
-  // Per pair, the bad path carries that pair's verdicts; its feedback is keyed "pair:node".
-  const pairs = pairJudgements
-    ? collected.pairs.map((pair) => ({
-        ...pair,
-        bad: badPathAsJudged(pair.bad, pairJudgements[pairKeyOf(pair)]),
-      }))
-    : collected.pairs;
+  const { skipped, leafPaths } = taskLeafPaths(tree);
   const firstError: FirstErrorOptions = { unjudged: config.unjudged };
   const sentences = config.revisionSentences ?? defaultRevisionSentences;
   const rng = createSeededRandom(deriveSeed(config.seed, 'revision-sentence', tree.task));
-  const revision: NativeRecord[] = [];
+  const pairs = new LeafPairs(leafPaths, config).inOrder(config.seed, tree.task, config.maxPairsPerTask);
+  let count = 0;
+  let revision = 0;
   let emptySplices = 0;
-  for (const pair of pairs) {
+  let referenceCalls = 0;
+  // The distinct bad paths (first seen, as that pair judged them) for the shared-call count.
+  const badPaths = new Map<string, PathPair>();
+  for (const plain of pairs) {
+    // Per pair, the bad path carries that pair's verdicts; its feedback is keyed "pair:node".
+    const pair = pairJudgements
+      ? { ...plain, bad: badPathAsJudged(plain.bad, pairJudgements[pairKeyOf(plain)]) }
+      : plain;
+    count++;
+    if (!badPaths.has(pair.bad.leafId)) badPaths.set(pair.bad.leafId, pair);
+    if (config.transition !== 'end') referenceCalls += firstErrorStep(pair.bad, firstError);
     const sentence = drawRevisionSentence(rng, sentences);
     const cut = cutStep(pair.bad, config.transition, firstError);
     const key = pairKeyOf(pair);
@@ -73,17 +116,25 @@ export function spliceTask(
       sentence,
       ...(textOf ? { feedbackText: textOf } : {}),
     });
-    if (record) revision.push(record);
-    else emptySplices++;
+    if (record) {
+      sink.revision(record);
+      revision++;
+    } else emptySplices++;
   }
-  const good = config.includeGood ? goodPaths.map((path) => buildGoodRecord(context, path)) : [];
+  let good = 0;
+  if (config.includeGood) {
+    for (const path of goodLeafPaths(leafPaths, config.alpha)) {
+      sink.good(buildGoodRecord(context, path));
+      good++;
+    }
+  }
   return {
     skipped,
     revision,
     good,
-    pairs: pairs.length,
+    pairs: count,
     emptySplices,
-    referenceJudgeCalls: referenceJudgeCalls(pairs, config.transition, firstError),
-    judgeCalls: sharedJudgeCalls(pairs, config.transition, firstError),
+    referenceJudgeCalls: referenceCalls,
+    judgeCalls: sharedJudgeCalls([...badPaths.values()], config.transition, firstError),
   };
 }

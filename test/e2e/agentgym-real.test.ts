@@ -1,8 +1,11 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunManifest } from '../../shared/contracts/manifest';
 import type { RunSpecInput } from '../../shared/contracts/run-spec';
 import { createAgentGymSession } from '../../shared/env/agentgym/session';
+import { SCIWORLD_GAME_COUNT, sciWorldIndex } from '../../shared/env/sciworld-tasks';
+import { runCli } from '../helpers/cli-process';
 import { submitRun, waitForRun } from '../../cli/bench/build-run';
 import { removeDir, type StackHandle, startScenarioStack, tempDir } from '../../cli/bench/fault-scenarios';
 import {
@@ -23,6 +26,9 @@ import {
 // product data this machine cannot fetch).
 
 const missing = realServersMissing();
+const splitsDir = join(process.cwd(), '../shared/data/splits');
+const haveSplits = existsSync(splitsDir);
+if (!missing && !haveSplits) console.warn(`SKIPPED: the split-file build needs ${splitsDir}`);
 if (missing) console.warn(`SKIPPED: the real AgentGym e2e tests need ../shared/vendor: ${missing}`);
 
 const simOptions = { latencyMs: 5, perTokenMs: 0.2, seed: 0 };
@@ -220,6 +226,9 @@ describe.skipIf(missing !== null)('the real AgentGym servers', () => {
       expect(view.error).toBeNull();
       expect(view.status).toBe('completed');
       expect(view.metrics).toMatchObject({ tasks: 3 });
+      // The paper's scale: SciWorld's own 0-100 score (our rewards are score / 100).
+      const { averageReward, averageScore } = view.metrics as { averageReward: number; averageScore: number };
+      expect(averageScore).toBeCloseTo(averageReward * 100, 2);
       const manifest = await handle!.api.json<RunManifest>('GET', `/v1/runs/${view.runId}/manifest`);
       const cost = serverCost(sciworldProxy!, manifest, 'SciWorld eval (3 tasks, 20 rounds)');
       expect(manifest.counts).toMatchObject({ env_resets: cost.resets, env_steps: cost.steps });
@@ -264,6 +273,120 @@ describe.skipIf(missing !== null)('the real AgentGym servers', () => {
       await Promise.allSettled([raw.close(), mapped.close()]);
     }
   }, 120_000);
+
+  it('SciWorld: a focus near miss is mapped to the object in sight; scores are 0-100 on the wire', async () => {
+    sciworldProxy!.reset();
+    const open = (mapActions: boolean) =>
+      createAgentGymSession({ baseUrl: sciworldProxy!.url, flavor: 'sciworld', mapActions });
+    const raw = open(false);
+    const mapped = open(true);
+    try {
+      const task = sciWorldIndex('find-living-thing', 0); // the agent in the hallway; a greenhouse next door
+      await Promise.all([raw.reset(task), mapped.reset(task)]);
+      const play = async (action: string) => {
+        const [r, m] = await Promise.all([raw.step(action), mapped.step(action)]);
+        return { raw: r, mapped: m };
+      };
+      // The server's score is 0..100 (8 for opening the right door: see the next test); reward = score / 100.
+      expect((await play('open door to greenhouse')).mapped.reward).toBeCloseTo(0.08);
+      expect((await play('go to greenhouse')).mapped.reward).toBeCloseTo(0.17);
+      const focus = await play('focus on the tall pea plant');
+      expect(focus.raw.observation).toBe('No known action matches that input.');
+      expect(focus.raw.reward).toBeCloseTo(0.17);
+      expect(focus.mapped.sentAction).toBe('focus on adult pea plant');
+      expect(focus.mapped.observation).toBe('You focus on the pea plant.');
+      expect(focus.mapped.reward).toBeCloseTo(0.67); // the focus sub-goal's 50 points
+      // A focus pick is checked against a free look-around (GET /state) before it is sent.
+      expect(sciworldProxy!.counts['GET /state']).toBe(1);
+    } finally {
+      await Promise.allSettled([raw.close(), mapped.close()]);
+    }
+  }, 120_000);
+
+  it("SciWorld: task types x variations name the server's own games (AgentGym's list, 7 tasks left out)", async () => {
+    const post = (path: string, body?: unknown) =>
+      fetch(`${sciworld!.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      }).then((r) => r.json() as Promise<Record<string, unknown>>);
+    const { id } = (await post('/create')) as { id: number };
+    try {
+      // Each load is slow on a busy machine: the edges of the list and of both gaps AgentGym leaves.
+      const probes: [string, number][] = [
+        ['boil', 29],
+        ['use-thermometer', 539],
+        ['find-animal', 299], // then 5-1 and 5-2 are left out
+        ['chemistry-mix', 0],
+        ['identify-life-stages-2', 9], // the last game: 9-x and 10-x are left out
+      ];
+      for (const [name, variation] of probes) {
+        const answer = await post('/reset', { id, data_idx: sciWorldIndex(name, variation) });
+        expect(answer, name).toMatchObject({ task_name: name, var_num: variation });
+      }
+      expect(sciWorldIndex('identify-life-stages-2', 9)).toBe(SCIWORLD_GAME_COUNT - 1);
+      // The wire's score is on ScienceWorld's 0..100 scale.
+      await post('/reset', { id, data_idx: sciWorldIndex('find-living-thing', 0) });
+      expect(await post('/step', { id, action: 'open door to greenhouse' })).toMatchObject({
+        score: 8,
+        reward: 8,
+      });
+      // One past the last game: the server has no such task.
+      expect(await post('/reset', { id, data_idx: SCIWORLD_GAME_COUNT })).toMatchObject({
+        error: 'list index out of range',
+      });
+    } finally {
+      await post('/close', { id });
+    }
+  }, 120_000);
+
+  it.skipIf(!haveSplits)(
+    "builds from split ids: TextCraft's training split file via the CLI, a SciWorld task type x variation via the API",
+    async () => {
+      const trainSplit = join(splitsDir, 'textcraft_train_clean.json');
+      const env = { AGENT_R_TOKEN: handle!.stack.token };
+      const common = ['build', '--api', handle!.stack.apiUrl, '--env', 'agentgym', '--flavor', 'textcraft'];
+      // A test id is not a training id: refused before anything starts.
+      const refused = await runCli(
+        [...common, '--env-url', textcraft!.url, '--split', trainSplit, '--tasks', '0'],
+        {
+          env,
+        },
+      );
+      expect(refused.code, refused.stderr).toBe(2);
+      expect(refused.stderr).toMatch(/--split .*: 1 task\(s\) are not in the split: 0/);
+      const out = join(workDir, 'split-build');
+      const built = await runCli(
+        [
+          ...common,
+          ...['--env-url', textcraft!.url, '--split', trainSplit, '--tasks', 'textcraft_31,textcraft_32'],
+          ...['--iterations', '1', '--width', '2', '--depth', '3', '--out', out, '--json'],
+        ],
+        { env, timeoutMs: runTimeoutMs },
+      );
+      expect(built.code, built.stderr).toBe(0);
+      const manifest = JSON.parse(built.stdout.trim().split('\n').at(-1) as string) as RunManifest;
+      expect(manifest.config.tasks).toEqual([31, 32]);
+      expect(manifest.counts.failed_jobs).toBe(0);
+      expect((await tree(manifest.run_id, 31)).root.observation).toMatch(/^Crafting commands:/);
+
+      const { runId, view } = await build({
+        env: 'agentgym',
+        flavor: 'sciworld',
+        envServer: sciworld!.url,
+        tasks: 'find-living-thing:0' as unknown as number[], // the API resolves the text
+        iterations: 1,
+        width: 1,
+        depth: 2,
+      });
+      expect(view.status, sciworld!.output()).toBe('completed');
+      const task = sciWorldIndex('find-living-thing', 0);
+      expect((await tree(runId, task)).root.observation).toMatch(
+        /^Your task is to find a\(n\) living thing\./,
+      );
+    },
+    2 * runTimeoutMs,
+  );
 
   it(
     "SciWorld: a task index past the server's variations fails the task with a clear reason",

@@ -6,7 +6,8 @@ import { SIGNATURE_HEADER, signatureHeader, verifySignature } from '../../shared
 
 // A stand-in trainer for tests and demos of the iteration loop. It receives agent-r's signed
 // `dataset.ready` webhook, checks the signature, downloads the manifest and the dataset through
-// the signed links, checks that the record count matches the manifest, "trains" (counts the
+// the signed links (a build run's records, or the dataset an iteration assembled from several
+// builds and general data), checks that the record count matches the manifest, "trains" (counts the
 // examples), and calls back -- signed with the same secret -- with a "new model": the same
 // OpenAI-compatible server as the iteration's policy under another model name. Not a trainer.
 
@@ -19,6 +20,8 @@ export interface TestTrainerOptions {
   trainMs?: number;
   /** Call back at all (false: record the delivery only). */
   callBack?: boolean;
+  /** Keep each job's payload and parsed native records (for tests that inspect the data). */
+  keepData?: boolean;
 }
 
 export interface TrainingJob {
@@ -26,8 +29,10 @@ export interface TrainingJob {
   iterationId: string;
   index: number;
   alpha: number;
-  manifestCounts: { revision: number; good: number };
-  /** Lines of the native dataset download (should equal revision + good). */
+  manifestCounts: { revision: number; good: number; general: number };
+  /** The assembled dataset delivered (loops with `builds`/`dataset`), else null (a run's records). */
+  datasetId: string | null;
+  /** Lines of the native dataset download (revision + good, or the dataset's train split). */
   nativeLines: number;
   /** Lines of the OpenAI chat dataset download (the "training" set). */
   openaiLines: number;
@@ -35,6 +40,9 @@ export interface TrainingJob {
   model: string | null;
   callbackStatus: number | null;
   error: string | null;
+  /** With `keepData`: the payload and the native records as downloaded. */
+  payload?: TrainerPayload;
+  nativeRecords?: Record<string, unknown>[];
 }
 
 export interface TestTrainer {
@@ -76,7 +84,8 @@ export async function startTestTrainer(options: TestTrainerOptions): Promise<Tes
       iterationId: payload.iteration.id,
       index: payload.iteration.index,
       alpha: payload.iteration.alpha,
-      manifestCounts: { revision: 0, good: 0 },
+      manifestCounts: { revision: 0, good: 0, general: 0 },
+      datasetId: payload.dataset?.id ?? null,
       nativeLines: 0,
       openaiLines: 0,
       datasetSha256: '',
@@ -84,22 +93,31 @@ export async function startTestTrainer(options: TestTrainerOptions): Promise<Tes
       callbackStatus: null,
       error: null,
     };
+    if (options.keepData) job.payload = payload;
     jobs.push(job);
     try {
       const manifest = JSON.parse(await download(payload.downloads.manifest)) as {
-        counts: { revision: number; good: number };
+        counts: { revision: number; good: number; general?: number };
+        files?: { split: string; records: number }[];
       };
-      job.manifestCounts = { revision: manifest.counts.revision, good: manifest.counts.good };
+      const c = manifest.counts;
+      job.manifestCounts = { revision: c.revision, good: c.good, general: c.general ?? 0 };
       const native = await download(payload.downloads.datasets.native!);
       job.nativeLines = lineCount(native);
+      if (options.keepData)
+        job.nativeRecords = native
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
       const openai = await download(payload.downloads.datasets.openai!);
       job.openaiLines = lineCount(openai);
       job.datasetSha256 = createHash('sha256').update(openai).digest('hex');
-      if (job.nativeLines !== manifest.counts.revision + manifest.counts.good) {
-        throw new Error(
-          `dataset has ${job.nativeLines} records, the manifest says ${manifest.counts.revision + manifest.counts.good}`,
-        );
-      }
+      // A run's records: revision + good. An assembled dataset: its train split's line count.
+      const expected = payload.dataset
+        ? (manifest.files?.find((f) => f.split === 'train')?.records ?? -1)
+        : c.revision + c.good;
+      if (job.nativeLines !== expected)
+        throw new Error(`dataset has ${job.nativeLines} records, the manifest says ${expected}`);
       if (options.trainMs) await new Promise((r) => setTimeout(r, options.trainMs));
       if (options.callBack === false) return;
       const model = options.modelName?.(payload) ?? `${payload.policy.model}-it${payload.iteration.index}`;

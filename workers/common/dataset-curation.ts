@@ -1,4 +1,4 @@
-import type { Curation, DataCard } from '../../shared/contracts/datacard';
+import type { Curation, CurationSettings, DataCard } from '../../shared/contracts/datacard';
 import type { RunSpec } from '../../shared/contracts/run-spec';
 import { buildDataCard, dataCardMarkdown } from '../../shared/datacard';
 import type { DatasetSource } from '../../shared/formats';
@@ -22,7 +22,7 @@ export async function curatedDatasetSources(
   pooled: readonly PooledRun[],
   kinds: readonly RecordKind[],
   curation: Curation,
-  seed: number,
+  options: CurationSettings & { seed: number },
 ): Promise<{ card: DataCard; sources: DatasetSource[] }> {
   const features = [];
   for (const { runId, spec } of pooled)
@@ -33,12 +33,12 @@ export async function curatedDatasetSources(
     scope: { kind: 'dataset', id: datasetId },
     records: features,
     curation,
-    curationOptions: { seed },
+    curationOptions: options,
     settings: {
       ...cardSettings(first),
       model: models.size === 1 ? first.policy : null,
       env: [...new Set(pooled.map((p) => cardSettings(p.spec).env))].join(','),
-      seed,
+      seed: options.seed,
     },
   });
   const keep = curation === 'reference' ? null : new Set(kept.map((f) => f.id));

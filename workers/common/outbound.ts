@@ -1,6 +1,6 @@
 import { checkOutboundUrl, type OutboundVars, outboundPolicyFrom } from '../../shared/outbound/policy';
 import type { CoreBindings } from './env';
-import { RequestError } from './request-error';
+import { ApiError } from '../../shared/contracts/api-error';
 
 /**
  * The outbound policy (shared/outbound/policy.ts) with this deployment's ENVIRONMENT and
@@ -14,5 +14,5 @@ export function outboundRefusal(env: CoreBindings, url: string, what: string): s
 /** For API input: a refused URL is the caller's 400. */
 export function requireOutboundUrl(env: CoreBindings, url: string, what: string): void {
   const reason = outboundRefusal(env, url, what);
-  if (reason) throw new RequestError(400, 'outbound_refused', reason);
+  if (reason) throw new ApiError(400, 'outbound_refused', reason);
 }

@@ -1,3 +1,4 @@
+import { ApiError } from '../../shared/contracts/api-error';
 import type { CoreBindings } from './env';
 
 // No silent weak defaults: locally the workers fall back to a development passphrase so
@@ -8,9 +9,10 @@ const LOCAL_SECRETS_KEY = 'agent-r-local-development-only';
 
 export const REQUIRED_PRODUCTION_SECRETS = ['SECRETS_KEY', 'ADMIN_TOKEN', 'HOOK_SECRET'] as const;
 
-export class ConfigurationError extends Error {
+/** Production lacks a secret: a 503 `not_configured` when a request meets it. */
+export class ConfigurationError extends ApiError {
   constructor(message: string) {
-    super(message);
+    super(503, 'not_configured', message);
     this.name = 'ConfigurationError';
   }
 }

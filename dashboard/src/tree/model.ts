@@ -3,19 +3,8 @@
 import type { LiveNode } from '../../../shared/contracts/live-tree';
 import type { ApiTreeNode, TreeFile } from '../types';
 
-export interface VNode {
-  id: string;
-  parentId: string | null;
-  depth: number;
-  response: string;
-  action: string;
-  observation: string;
-  reward: number;
-  done: boolean;
-  terminal: boolean;
-  visits: number;
-  value: number;
-  judgement: 'good' | 'bad' | 'uncertain' | 'failed' | null;
+/** A live node as the model holds it: the extras made explicit, children by id. */
+export interface VNode extends Omit<LiveNode, 'failed' | 'error'> {
   failed: boolean;
   error: string | null;
   /** In creation order (ascending numeric id). */

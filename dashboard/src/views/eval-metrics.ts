@@ -39,6 +39,8 @@ export function flattenNumbers(value: unknown): Map<string, number> {
 export const metricSpecs = [
   { title: 'Success rate', patterns: [/success.?rate/i], percent: true },
   { title: 'Average reward', patterns: [/(avg|mean|average).?reward/i, /^reward$/i], percent: false },
+  // The paper's 0-100 scale (SciWorld's own score): shared/eval/metrics.ts averageScore.
+  { title: 'Average score (0-100)', patterns: [/(avg|mean|average).?score/i], percent: false },
   { title: 'Repeated-action loops (share)', patterns: [/loops?.?share/i, /loops?.?rate/i], percent: true },
   { title: 'Self-revision (share)', patterns: [/revisions?.?share/i], percent: true },
   {

@@ -4,8 +4,9 @@ import { runDownloads } from '../download';
 import { dataCardSection } from './datacard';
 import { num, shortId, time } from '../format';
 import { link, type ViewContext } from '../router';
-import type { Manifest, RunView, TaskView, TrajectoryRow } from '../types';
+import type { Manifest, RunView, TaskView, TaskWait, TrajectoryRow } from '../types';
 import { counterItems, every, isFinal, progressBar } from './run-stats';
+import { waitingSection } from './run-waiting';
 
 /** Spec fields worth showing at a glance, in this order. */
 const specFields = [
@@ -46,6 +47,7 @@ export async function runView(ctx: ViewContext): Promise<void> {
   const statCells: { dt: HTMLElement; dd: HTMLElement }[] = [];
   const taskGrid = h('ol', { class: 'task-grid', 'aria-label': 'Tasks (each opens its search tree)' });
   const failures = h('div');
+  const waiting = waitingSection(id);
   const spec = h(
     'dl',
     { class: 'spec' },
@@ -72,6 +74,7 @@ export async function runView(ctx: ViewContext): Promise<void> {
     h('section', { 'aria-label': 'Progress' }, bar.el, stats),
     h('details', { class: 'spec-box' }, h('summary', null, 'Configuration'), spec),
     h('section', { 'aria-labelledby': 'tasks-h' }, h('h2', { id: 'tasks-h' }, 'Tasks'), taskGrid, failures),
+    waiting.el,
     h(
       'section',
       { 'aria-labelledby': 'dl-h' },
@@ -115,7 +118,7 @@ export async function runView(ctx: ViewContext): Promise<void> {
 
   const refresh = async () => {
     const [r, tasks] = await Promise.all([
-      api<RunView>(`/v1/runs/${encodeURIComponent(id)}`),
+      api<RunView & { waiting?: TaskWait[] }>(`/v1/runs/${encodeURIComponent(id)}`),
       api<{ tasks: TaskView[] }>(`/v1/runs/${encodeURIComponent(id)}/tasks`),
     ]);
     if (!ctx.alive()) return false;
@@ -123,6 +126,7 @@ export async function runView(ctx: ViewContext): Promise<void> {
     run = r;
     draw(r);
     drawTasks(tasks.tasks);
+    waiting.update(isFinal(r) ? [] : (r.waiting ?? []));
     if (finishedNow) void records.reload();
     if (isFinal(r)) void showFailures();
     return !isFinal(r);

@@ -14,6 +14,11 @@
 // 4. Else the candidate sharing the most distinct words with the action is sent; ties go to the
 //    shorter candidate, then to the first in template/object order (deterministic, so replays agree).
 // 5. An action sharing no word with any candidate is sent unchanged (the server explains why it fails).
+// 6. When the pick is a "focus on X", the focus candidates are narrowed to objects in sight, as the
+//    reference does (every word of X, "in"/"on"/"to" aside, must occur in a free look-around or the
+//    inventory: /state), and the action is mapped again. Focusing on the wrong thing ends the
+//    episode at -100. A server without /state (v2024) skips this rule.
+// /observation and /detail add nothing here: they repeat the last step's observation and score.
 
 /** ScienceWorld's rooms (its map), whose doors the reference lets the agent open. */
 export const SCIWORLD_ROOMS = [
@@ -110,4 +115,17 @@ export function mapSciWorldAction(raw: string, candidates: readonly string[]): M
     }
   }
   return best === null ? { action: raw.trim(), via: 'unmatched' } : { action: best, via: 'overlap' };
+}
+
+const FOCUS = 'focus on ';
+const FOCUS_FILLER = /\b(?:in|on|to)\b/g;
+
+/** Rule 6: drops "focus on X" candidates whose object words do not all occur in `sight`. */
+export function focusInSight(candidates: readonly string[], sight: string): string[] {
+  const seen = normaliseSciWorldAction(sight);
+  return candidates.filter((candidate) => {
+    if (!candidate.startsWith(FOCUS)) return true;
+    const objectWords = candidate.slice(FOCUS.length).replace(FOCUS_FILLER, ' ').split(' ').filter(Boolean);
+    return objectWords.every((word) => seen.includes(word));
+  });
 }

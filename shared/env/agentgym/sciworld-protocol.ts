@@ -1,13 +1,15 @@
 import type { StepResult } from '../types';
 import { type FlavorProtocol, clampReward, endpointOf, textAfterActionMarker } from './flavor-protocol';
 import type { JsonTransport } from './http-transport';
-import { mapSciWorldAction, sciWorldCandidates } from './sciworld-actions';
+import { isEnvError } from './errors';
+import { focusInSight, mapSciWorldAction, sciWorldCandidates } from './sciworld-actions';
 import {
   closeAnswerSchema,
   parseWire,
   sciWorldActionHintSchema,
   sciWorldCreateSchema,
   sciWorldResetSchema,
+  sciWorldStateSchema,
   sciWorldStepSchema,
 } from './wire';
 
@@ -92,7 +94,30 @@ async function mapOnServer(transport: JsonTransport, envId: number, action: stri
     possibleActions: hint.possible_actions,
     possibleObjects: hint.possible_objects,
   });
-  return mapSciWorldAction(action, candidates).action;
+  const mapped = mapSciWorldAction(action, candidates).action;
+  if (!mapped.startsWith('focus on ')) return mapped;
+  const sight = await freeLook(transport, envId);
+  return sight === null ? mapped : mapSciWorldAction(action, focusInSight(candidates, sight)).action;
+}
+
+/** A free look-around plus the inventory (GET /state, v2025); null when the server has no /state. */
+async function freeLook(transport: JsonTransport, envId: number): Promise<string | null> {
+  try {
+    const { status, body } = await transport.request({
+      method: 'GET',
+      path: '/state',
+      query: { id: envId },
+      safety: 'idempotent',
+      acceptStatus: [404],
+    });
+    if (status === 404) return null;
+    const state = parseWire(sciWorldStateSchema, body, endpointOf(transport, 'GET /state'));
+    return `${state.observation}\n${state.inventory}`;
+  } catch (error) {
+    // An {"error"} or odd body from an optional route: map without the filter (rule 6 skipped).
+    if (isEnvError(error) && (error.kind === 'env-error' || error.kind === 'protocol')) return null;
+    throw error;
+  }
 }
 
 /** Score 0..100 -> reward 0..1; a negative score -> failed, terminal, reward 0. */

@@ -31,6 +31,9 @@ export const sciWorldActionHintSchema = z.object({
   possible_objects: z.array(z.string()),
 });
 
+/** GET /state (v2025): `observation` is a free "look around", `inventory` a free inventory. */
+export const sciWorldStateSchema = z.object({ observation: z.string(), inventory: z.string() });
+
 export const sciWorldResetSchema = z.object({
   task_name: z.string(),
   var_num: z.number().int(),

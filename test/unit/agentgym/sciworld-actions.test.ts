@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  focusInSight,
   mapSciWorldAction,
   normaliseSciWorldAction,
   sciWorldCandidates,
@@ -100,5 +101,26 @@ describe('SciWorld action mapping', () => {
 
   it('keeps an action that shares no word with any candidate', () => {
     expect(mapSciWorldAction('xyzzy', candidates)).toEqual({ action: 'xyzzy', via: 'unmatched' });
+  });
+
+  it('keeps a focus only on objects in sight (a free look-around plus the inventory), as the reference', () => {
+    const focus = [
+      'focus on adult pea plant',
+      'focus on bee',
+      'focus on soil in flower pot 5',
+      'look at bee',
+    ];
+    // The real server's /state look-around in the greenhouse of find-living-thing variation 0 (abridged).
+    const sight =
+      'This room is called the greenhouse. In it, you see:\n\ta bee hive. The bee hive door is closed.\n' +
+      '\ta flower pot 5 (containing a pea plant in the adult stage with a tall height, soil)\n' +
+      'In your inventory, you see:\n\tan orange\n';
+    expect(focusInSight(focus, sight)).toEqual([
+      'focus on adult pea plant',
+      'focus on bee', // "bee" occurs in "bee hive": a substring, as the reference checks
+      'focus on soil in flower pot 5',
+      'look at bee',
+    ]);
+    expect(focusInSight(['focus on red box', 'focus on orange'], sight)).toEqual(['focus on orange']);
   });
 });

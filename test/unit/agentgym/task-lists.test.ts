@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTasks, resolveTaskArg } from '../../../cli/task-lists';
+import { loopRequestFromFlags } from '../../../cli/commands/iterate-start';
 import { planFromConfig } from '../../../cli/run-config';
 import { UsageError } from '../../../cli/command';
 import { parseSplit } from '../../../shared/eval/splits';
@@ -95,6 +96,11 @@ describe.skipIf(!haveSplits)("the reference's split files", () => {
     expect(wsTrain.tasks.filter((t) => read('webshop_test').tasks.includes(t))).toEqual([]);
     const swTest = read('sciworld_test');
     expect(swTest.tasks.every((t) => t < SCIWORLD_GAME_COUNT)).toBe(true);
+    // The reference does not hold SciWorld's test ids out of its enumeration: one is in both.
+    const overlap = referenceSciWorldTraining().filter((t) => swTest.tasks.includes(t));
+    expect(overlap.map((t) => sciWorldGame(t))).toEqual([
+      { type: expect.objectContaining({ name: 'chemistry-mix-paint-secondary-color' }), variation: 2 },
+    ]);
   });
 
   it('resolve @FILE items, alone or with ids, and check them against the flavour', async () => {
@@ -148,5 +154,19 @@ describe('build plans', () => {
     await expect(planFromConfig({ tasks: [5000] }, config, agentgym('sciworld'))).rejects.toThrow(
       /tasks: SciWorld has 4639 games/,
     );
+  });
+
+  it("give loops the same task lists (SciWorld's default: the reference's enumeration)", async () => {
+    const body = await loopRequestFromFlags(
+      { ...agentgym('sciworld'), 'eval-tasks': 'boil:0-1,sciworld_40' } as Parameters<
+        typeof loopRequestFromFlags
+      >[0],
+      'sim',
+    );
+    expect(body.build?.tasks).toHaveLength(115);
+    expect(body.eval).toMatchObject({ tasks: [0, 1, 40] });
+    await expect(
+      loopRequestFromFlags({ ...agentgym('textcraft') } as Parameters<typeof loopRequestFromFlags>[0], 'sim'),
+    ).rejects.toThrow(/needs --tasks/);
   });
 });

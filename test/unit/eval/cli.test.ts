@@ -118,6 +118,26 @@ describe('agent-r iterate start flags', () => {
       eval: { tasks: [4, 9], recovery: true },
     });
   });
+
+  it('take builds and dataset from --mix FILE, and refuse a file with other fields', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agent-r-mix-'));
+    const mix = {
+      builds: [
+        { tasks: [0, 1] },
+        { env: 'agentgym', flavor: 'textcraft', envServer: 'http://127.0.0.1:9', tasks: [3] },
+      ],
+      dataset: { curation: 'clean', generalChatKey: 'general-chat/a.jsonl', eta: 0.2, etaBasis: 'tokens' },
+    };
+    writeFileSync(join(dir, 'mix.json'), JSON.stringify(mix));
+    const body = await loopRequestFromFlags({ 'search-iterations': '2', mix: join(dir, 'mix.json') }, 'sim');
+    expect(body).toMatchObject({ build: { env: 'crafting', iterations: 2 }, ...mix });
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...mix, policy: 'x' }));
+    await expect(loopRequestFromFlags({ mix: join(dir, 'bad.json') }, 'sim')).rejects.toThrow(
+      /"builds" and\/or "dataset" only \(not policy\)/,
+    );
+    writeFileSync(join(dir, 'eta.json'), JSON.stringify({ dataset: { eta: 2 } }));
+    await expect(loopRequestFromFlags({ mix: join(dir, 'eta.json') }, 'sim')).rejects.toThrow(/dataset\.eta/);
+  });
 });
 
 describe('printing', () => {

@@ -8,6 +8,7 @@ import {
   revisionMatcher,
 } from '../../../shared/eval';
 import { defaultRevisionSentences } from '../../../shared/revision/revision-sentences';
+import { normaliseSciWorldScore } from '../../../shared/env/agentgym/sciworld-protocol';
 import { chain, treesOf } from './chain';
 
 describe('greedy trajectory of an eval tree', () => {
@@ -158,7 +159,17 @@ describe('eval metrics from hand-built trees', () => {
     expect(metrics.successes).toBe(2);
     expect(metrics.successRate).toBeCloseTo(2 / 6);
     expect(metrics.averageReward).toBeCloseTo((1 + 0 + 0.5 + 0 + 0 + 1) / 6);
+    expect(metrics.averageScore).toBe(41.67); // the same on the paper's 0-100 scale, 2 decimals
     expect(metrics.averageSteps).toBeCloseTo((3 + 3 + 5 + 6 + 8 + 3) / 6);
+  });
+
+  it("reports SciWorld on its own 0-100 scale (a failed episode's -100 counts 0, as in the reference)", () => {
+    const reward = (score: number) => normaliseSciWorldScore('obs', score, true).reward;
+    const sci = computeEvalMetrics(
+      [1, 2],
+      treesOf(chain(1, ['a'], reward(45)), chain(2, ['b'], reward(-100))),
+    );
+    expect(sci.averageScore).toBe(22.5);
   });
 
   it('finds loops of each length 1..4 and their share', () => {
@@ -187,6 +198,7 @@ describe('eval metrics from hand-built trees', () => {
     expect(metrics.recovery).toBeNull();
     const empty = computeEvalMetrics([9], new Map());
     expect(empty).toMatchObject({ scored: 0, successRate: null, averageReward: null, unscoredTasks: [9] });
+    expect(empty.averageScore).toBeNull();
     expect(empty.loops.share).toBeNull();
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { agentgymRecordSchema, toAgentGym } from '../../../shared/formats/agentgym';
 import { exportRecords, exportWarnings, formatRecord, losesLossMask } from '../../../shared/formats/export';
-import { nativeLineSchema, toNative } from '../../../shared/formats/native';
+import { nativeLineSchema, nativeLineToExample, toNative } from '../../../shared/formats/native';
 import { openaiRecordSchema, toOpenAI } from '../../../shared/formats/openai';
 import { exampleFromNative } from '../../../shared/formats/training-example';
 import { toXTuner, xtunerRecordSchema } from '../../../shared/formats/xtuner';
@@ -31,6 +31,14 @@ describe('native', () => {
       kind: 'general',
       revise_log: general.messages,
     });
+  });
+
+  it('reads a stored native line back into the example every other format is written from', () => {
+    for (const input of [...agentRecords, generalExample()]) {
+      const back = nativeLineToExample(nativeLineSchema.parse(roundTrip(toNative(input))));
+      for (const format of ['openai', 'xtuner', 'agentgym', 'sharegpt', 'trl', 'native'] as const)
+        expect(formatRecord(back, format)).toEqual(formatRecord(input, format));
+    }
   });
 });
 

@@ -9,7 +9,7 @@ import {
   setJudgement,
   toTreeFile,
 } from '../../../shared/mcts';
-import { earlyJudgeFrontier } from '../../../shared/revision/early-judging';
+import { BadPathFrontier, EarlyJudging, earlyJudgeFrontier } from '../../../shared/revision/early-judging';
 import { nodesAwaitingJudgement, uniqueBadPaths } from '../../../shared/revision/first-error';
 import { collectTaskPairs } from '../../../shared/revision/pairs';
 import { spliceTask } from '../../../shared/revision/splice-task';
@@ -50,21 +50,25 @@ function records(state: SearchState, thresholds: { alpha: number; beta: number }
   return spliceTask(toTreeFile(state, 0), { runId: 'early', rootPrefix }, { ...thresholds, seed });
 }
 
+/** A random search configuration, thresholds and judging block for one case. */
+function randomCase(caseSeed: number, offset: number, maxIterations: number) {
+  const r = createRngState(caseSeed + offset);
+  const config = searchConfigSchema.parse({
+    iterations: 2 + randomIndex(r, maxIterations),
+    width: 1 + randomIndex(r, 4),
+    maxDepth: 1 + randomIndex(r, 6),
+    parallelism: 1 + randomIndex(r, 4),
+    seed: caseSeed,
+  });
+  return { config, thresholds: settings[caseSeed % settings.length]!, block: 1 + randomIndex(r, 4) };
+}
+
 describe('judging during the search', () => {
   it(`judges exactly the steps the critique after the search would, with the same records (${CASES} random searches)`, () => {
     let earlyJudged = 0;
     let withPairs = 0;
     for (let caseSeed = 0; caseSeed < CASES; caseSeed++) {
-      const r = createRngState(caseSeed + 7);
-      const config = searchConfigSchema.parse({
-        iterations: 2 + randomIndex(r, 10),
-        width: 1 + randomIndex(r, 4),
-        maxDepth: 1 + randomIndex(r, 6),
-        parallelism: 1 + randomIndex(r, 4),
-        seed: caseSeed,
-      });
-      const thresholds = settings[caseSeed % settings.length]!;
-      const block = 1 + randomIndex(r, 4);
+      const { config, thresholds, block } = randomCase(caseSeed, 7, 10);
       const script = randomScript(caseSeed, config.width, 0.25, 0.1);
 
       const afterOnly = createSearch(config, { observation: 'start' });
@@ -97,6 +101,42 @@ describe('judging during the search', () => {
     // The property is only worth something if searches made pairs and steps were judged early.
     expect(withPairs).toBeGreaterThan(CASES / 4);
     expect(earlyJudged).toBeGreaterThan(CASES);
+  });
+
+  it(`kept up event by event, asks for the same steps as the whole-tree frontier (${CASES} random searches)`, () => {
+    let asked = 0;
+    for (let caseSeed = 0; caseSeed < CASES; caseSeed++) {
+      const { config, thresholds, block } = randomCase(caseSeed, 11, 12);
+      const state = createSearch(config, { observation: 'start' });
+      const incremental = new EarlyJudging(thresholds, block);
+      const answers = createRngState(caseSeed + 5);
+      const check = () => {
+        const whole = earlyJudgeFrontier(state.nodes, thresholds, block);
+        const kept = incremental.frontier(state.nodes);
+        expect([...kept].sort()).toEqual([...whole].sort());
+        asked += kept.length;
+        for (const id of kept) if (nextRandom(answers) < 0.5) setJudgement(state, id, verdict(state, id));
+      };
+      runSync(state, randomScript(caseSeed, config.width, 0.25, 0.1), { onStep: check });
+      for (let round = 0; round < 100 && earlyJudgeFrontier(state.nodes, thresholds, block).length; round++)
+        check();
+      expect(incremental.frontier(state.nodes)).toEqual([]);
+
+      // After the search: the critique's frontier over fixed bad paths, resolved paths dropped.
+      const tree = toTreeFile(state, 0);
+      const badPaths = uniqueBadPaths(collectTaskPairs(tree, thresholds).pairs);
+      const critique = new BadPathFrontier(
+        badPaths.map((p) => p.leafId),
+        block,
+      );
+      for (let round = 0; round < 1000; round++) {
+        const whole = nodesAwaitingJudgement(toTreeFile(state, 0), badPaths, block).map((n) => n.id);
+        expect(critique.frontier(state.nodes)).toEqual(whole);
+        if (whole.length === 0) break;
+        for (const id of whole) if (nextRandom(answers) < 0.7) setJudgement(state, id, verdict(state, id));
+      }
+    }
+    expect(asked).toBeGreaterThan(CASES);
   });
 
   it('asks for nothing before a good leaf exists, then for the first block of each bad path', () => {

@@ -1,5 +1,5 @@
 import type { RetryPolicy } from '../../common/durable-objects';
-import { all } from './sql';
+import { all, one } from './sql';
 
 /** A unit of work a TaskTree hands to a queue consumer and waits for. */
 export interface JobRow extends Record<string, SqlStorageValue> {
@@ -22,12 +22,15 @@ export const defaultRetryPolicy: RetryPolicy = { timeoutMs: 120_000, maxAttempts
 
 /**
  * The jobs table of one Durable Object: every job is pending until it is completed exactly once,
- * re-sent after its deadline, or failed after its last attempt with the reason kept. Rows are
- * mirrored in memory (a tree has a few hundred jobs), so reads cost no query; every change is
- * written through to SQLite.
+ * re-sent after its deadline, or failed after its last attempt with the reason kept. Only the
+ * pending rows are mirrored in memory (what every event reads: the outbox, deadlines), with the
+ * counts by status; finished rows stay in SQLite and are read by id when asked for, so a wake
+ * and an event cost what is open, not what the task ever did. Every change is written through.
  */
 export class JobTable {
+  /** The pending rows. */
   private readonly rows = new Map<string, JobRow>();
+  private finished = { done: 0, failed: 0 };
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(`CREATE TABLE IF NOT EXISTS jobs (
@@ -44,11 +47,19 @@ export class JobTable {
   /** Re-reads the rows (after a rolled-back transaction left the mirror ahead of storage). */
   reload(): void {
     this.rows.clear();
-    for (const row of all<JobRow>(this.sql, 'SELECT * FROM jobs')) this.rows.set(row.id, row);
+    for (const row of all<JobRow>(this.sql, "SELECT * FROM jobs WHERE status = 'pending'"))
+      this.rows.set(row.id, row);
+    this.finished = { done: 0, failed: 0 };
+    for (const { status, n } of all<{ status: string; n: number }>(
+      this.sql,
+      "SELECT status, COUNT(*) AS n FROM jobs WHERE status != 'pending' GROUP BY status",
+    )) {
+      if (status === 'done' || status === 'failed') this.finished[status] = n;
+    }
   }
 
   get(id: string): JobRow | null {
-    const row = this.rows.get(id);
+    const row = this.rows.get(id) ?? one<JobRow>(this.sql, 'SELECT * FROM jobs WHERE id = ?', id);
     return row ? { ...row } : null;
   }
 
@@ -58,14 +69,16 @@ export class JobTable {
    */
   add(id: string, kind: JobRow['kind'], nodeId: string, deadline: number, now: number): boolean {
     if (this.rows.has(id)) return false;
-    this.sql.exec(
-      "INSERT INTO jobs (id, kind, node_id, attempt, deadline, status, sent, since) VALUES (?, ?, ?, 1, ?, 'pending', 0, ?)",
+    const insert = this.sql.exec(
+      "INSERT OR IGNORE INTO jobs (id, kind, node_id, attempt, deadline, status, sent, since) VALUES (?, ?, ?, 1, ?, 'pending', 0, ?)",
       id,
       kind,
       nodeId,
       deadline,
       now,
     );
+    // A finished job with this id exists already (it is not mirrored): nothing new.
+    if (insert.rowsWritten === 0) return false;
     this.rows.set(id, {
       id,
       kind,
@@ -124,8 +137,7 @@ export class JobTable {
 
   finish(id: string, status: 'done' | 'failed', reason: string | null = null): void {
     this.sql.exec('UPDATE jobs SET status = ?, reason = ? WHERE id = ?', status, reason, id);
-    const row = this.rows.get(id);
-    if (row) Object.assign(row, { status, reason });
+    if (this.rows.delete(id)) this.finished[status] += 1;
   }
 
   overdue(now: number): JobRow[] {
@@ -141,19 +153,19 @@ export class JobTable {
   }
 
   counts(): { pending: number; done: number; failed: number } {
-    const out = { pending: 0, done: 0, failed: 0 };
-    for (const row of this.rows.values()) out[row.status] += 1;
-    return out;
+    return { pending: this.rows.size, ...this.finished };
   }
 
+  /** The failed jobs, by id (read from SQLite only when some failed). */
   failures(): { id: string; node_id: string; reason: string | null }[] {
-    return [...this.rows.values()]
-      .filter((row) => row.status === 'failed')
-      .map((row) => ({ id: row.id, node_id: row.node_id, reason: row.reason }))
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    if (this.finished.failed === 0) return [];
+    return all<{ id: string; node_id: string; reason: string | null }>(
+      this.sql,
+      "SELECT id, node_id, reason FROM jobs WHERE status = 'failed'",
+    ).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   private pending(): JobRow[] {
-    return [...this.rows.values()].filter((row) => row.status === 'pending');
+    return [...this.rows.values()];
   }
 }

@@ -1,7 +1,8 @@
 import {
   type SearchState,
   createSearch,
-  joinSearchState,
+  type SearchMeta,
+  type SearchNode,
   splitSearchState,
   takeDirtyNodeIds,
   type SearchConfigInput,
@@ -23,13 +24,22 @@ export class SearchStore {
     sql.exec('CREATE TABLE IF NOT EXISTS feedback (node_id INTEGER PRIMARY KEY, text TEXT NOT NULL)');
   }
 
+  /**
+   * The search as this store wrote it. Rows are our own writes, committed with the meta in one
+   * transaction, so they are not validated field by field on every wake (that cost grew with the
+   * tree); only the id layout is checked, which a lost or extra row would break.
+   */
   load(): SearchState | null {
-    const meta = this.meta.get<unknown>('search');
+    const meta = this.meta.get<SearchMeta>('search');
     if (!meta) return null;
-    const nodes = all<{ data: string }>(this.sql, 'SELECT data FROM nodes ORDER BY id').map((r) =>
-      JSON.parse(r.data),
+    const nodes = all<{ data: string }>(this.sql, 'SELECT data FROM nodes ORDER BY id').map(
+      (r) => JSON.parse(r.data) as SearchNode,
     );
-    return joinSearchState(meta, nodes);
+    nodes.forEach((node, i) => {
+      if (node.id !== String(i)) throw new Error(`search state: node at index ${i} has id ${node.id}`);
+    });
+    if (nodes.length === 0) throw new Error('search state: no root node');
+    return { ...meta, nodes };
   }
 
   create(config: SearchConfigInput, firstObservation: string): SearchState {

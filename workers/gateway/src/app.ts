@@ -1,16 +1,16 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
-import { JobInputError } from '../../common/job-input-error';
-import { RequestError } from '../../common/request-error';
-import { ConfigurationError, missingProductionSecrets } from '../../common/secrets';
+import { missingProductionSecrets } from '../../common/secrets';
 import { requireBearer } from './auth';
 import { limitByIp } from './rate-limit';
 import type { GatewayContext } from './context';
 import { dashboardApp } from './dashboard';
 import { liveApp } from './dashboard/live';
-import { ApiError, describeZodError, errorResponse } from './errors';
+import { ApiError } from '../../../shared/contracts/api-error';
+import { describeZodError, errorResponse } from './errors';
 import { datasetsApp } from './routes/datasets';
 import { endpointsApp } from './routes/endpoints';
 import { evalsApp } from './routes/evals';
@@ -37,11 +37,9 @@ export function buildApp() {
   });
 
   app.onError((error, c) => {
+    // The one domain error (JobInputError and ConfigurationError are ApiErrors too).
     if (error instanceof ApiError)
-      return errorResponse(c, error.status, error.code, error.message, error.details);
-    if (error instanceof RequestError) return errorResponse(c, error.status, error.code, error.message);
-    if (error instanceof JobInputError) return errorResponse(c, 400, 'invalid_reference', error.message);
-    if (error instanceof ConfigurationError) return errorResponse(c, 503, 'not_configured', error.message);
+      return errorResponse(c, error.status as ContentfulStatusCode, error.code, error.message, error.details);
     if (error instanceof z.ZodError) {
       const { message, details } = describeZodError(error);
       return errorResponse(c, 400, 'invalid_request', message, details);

@@ -1,24 +1,10 @@
-import { z } from 'zod';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { z } from 'zod';
+import type { ErrorEnvelope } from '../../../shared/contracts/errors';
 
-/** The one error envelope every failure uses: `{ error: { code, message, details? } }`. */
-export const errorEnvelopeSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-});
-
-export class ApiError extends Error {
-  constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
-}
-
-export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
+// Answering with the one error envelope (shared/contracts/errors.ts); services throw ApiError
+// (shared/contracts/api-error.ts) and app.onError calls errorResponse with it.
 
 export function errorResponse(
   c: Context,
@@ -27,7 +13,8 @@ export function errorResponse(
   message: string,
   details?: unknown,
 ) {
-  return c.json({ error: { code, message, ...(details === undefined ? {} : { details }) } }, status);
+  const body: ErrorEnvelope = { error: { code, message, ...(details === undefined ? {} : { details }) } };
+  return c.json(body, status);
 }
 
 /** Turns zod issues into a readable one-line message plus the issue list. */

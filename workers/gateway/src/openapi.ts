@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { errorEnvelopeSchema } from './errors';
+import { errorEnvelopeSchema } from '../../../shared/contracts/errors';
 
 // Small builders so every route declares its body and responses the same way in the OpenAPI document.
 

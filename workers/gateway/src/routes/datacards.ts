@@ -5,10 +5,10 @@ import { dataCardMarkdown } from '../../../../shared/datacard';
 import { runDataCard } from '../../../common/datacard';
 import type { GatewayContext } from '../context';
 import { errorResponses } from '../openapi';
-import { ApiError, notFound } from '../errors';
+import { ApiError, notFound } from '../../../../shared/contracts/api-error';
 import { exportKey } from '../../../common/storage-keys';
 import { requireDataset } from '../services/datasets';
-import { runRow } from './run-data';
+import { requireRun } from '../services/runs';
 
 // GET /v1/runs/{id}/datacard: the run's data card, computed from its records (README: Data card).
 
@@ -41,7 +41,7 @@ runDataCardApp.openapi(
   async (c) => {
     const { id } = c.req.valid('param');
     const { curation, format } = c.req.valid('query');
-    const row = await runRow(c.env, id);
+    const row = await requireRun(c.env, id);
     const { card } = await runDataCard(c.env, id, row.spec, curation);
     if (format === 'md')
       return c.body(dataCardMarkdown(card), 200, { 'content-type': 'text/markdown; charset=utf-8' }) as never;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { endpointSchema } from '../../../../shared/inference/endpoint';
 import { deleteEndpoint, listPublicEndpoints, saveEndpoint } from '../../../common/endpoints';
 import type { GatewayContext } from '../context';
-import { notFound } from '../errors';
+import { notFound } from '../../../../shared/contracts/api-error';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi';
 
 const publicEndpointSchema = endpointSchema.omit({ apiKey: true }).extend({ hasApiKey: z.boolean() });

@@ -1,57 +1,19 @@
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { evalCreateSchema, evalMetricsSchema } from '../../../../shared/eval';
 import {
-  createEval,
+  evalCreateSchema,
   type EvalView,
-  evalView,
-  listEvalRows,
-  loadEvalView,
-  RequestError,
-} from '../services/evals';
+  evalListSchema,
+  evalViewSchema,
+} from '../../../../shared/contracts/eval';
+import { createEval, evalView, listEvalRows, loadEvalView } from '../services/evals';
 import type { GatewayContext } from '../context';
-import { ApiError, errorEnvelopeSchema, notFound } from '../errors';
+import { notFound } from '../../../../shared/contracts/api-error';
+import { errorEnvelopeSchema } from '../../../../shared/contracts/errors';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi';
 
 // Evaluations: a policy run greedily over a task set (plus the optional recovery test); metrics
 // are computed from the trees once the runs finished and kept on the eval.
-
-/** Runs `work`, turning the common layer's refusals into the API's error envelope. */
-export async function guarded<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof RequestError) throw new ApiError(error.status, error.code, error.message);
-    throw error;
-  }
-}
-
-const runProgressSchema = z
-  .object({ status: z.string(), tasks: z.number(), finished: z.number() })
-  .nullable();
-
-export const evalViewSchema = z.object({
-  id: z.string(),
-  status: z.enum(['running', 'completed', 'failed']).or(z.string()),
-  phase: z.enum(['evaluating', 'waiting_for_source', 'recovering', 'scoring', 'done']),
-  iterationId: z.string().nullable(),
-  policy: z.string(),
-  spec: z.record(z.string(), z.unknown()),
-  runId: z.string().nullable(),
-  recovery: z
-    .object({
-      sourceRunId: z.string().nullable(),
-      runId: z.string().nullable(),
-      tasks: z.number().nullable(),
-      note: z.string().nullable(),
-    })
-    .nullable(),
-  progress: z.object({ run: runProgressSchema, recovery: runProgressSchema }),
-  metrics: evalMetricsSchema.nullable(),
-  error: z.string().nullable(),
-  createdAt: z.number(),
-  completedAt: z.number().nullable(),
-});
 
 const idParam = z.object({ id: z.string().min(1).max(100) });
 const envelope = { content: { 'application/json': { schema: errorEnvelopeSchema } } } as const;
@@ -78,7 +40,7 @@ evalsApp.openapi(
     },
   }),
   async (c) => {
-    const id = await guarded(() => createEval(c.env, c.req.valid('json')));
+    const id = await createEval(c.env, c.req.valid('json'));
     c.header('location', `/v1/evals/${id}`);
     return c.json((await loadEvalView(c.env, id))!, 201);
   },
@@ -96,7 +58,7 @@ evalsApp.openapi(
       }),
     },
     responses: {
-      200: jsonResponse(z.object({ evals: z.array(evalViewSchema) }), 'Evals'),
+      200: jsonResponse(evalListSchema, 'Evals'),
       ...errorResponses,
     },
   }),

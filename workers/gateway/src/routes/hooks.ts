@@ -6,9 +6,11 @@ import { verifyBuildHook } from '../../../../shared/webhooks/build-hook';
 import { DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER } from '../../../../shared/webhooks/signing';
 import { firstUseOfSignature, startOncePerKey } from '../services/hook-claims';
 import type { GatewayBindings, GatewayContext } from '../context';
-import { errorEnvelopeSchema, errorResponse } from '../errors';
+import { errorEnvelopeSchema } from '../../../../shared/contracts/errors';
+import { errorResponse } from '../errors';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi';
-import { createRun, loadRunView, runCreateSchema, runViewSchema } from './runs';
+import { runViewSchema } from '../../../../shared/contracts/run-view';
+import { createRun, loadRunView, runCreateSchema } from '../services/runs';
 
 // The inbound build webhook: CI or a trainer starts a build with a signed POST instead of a
 // bearer token. Mounted before the bearer middleware. A redelivery (same idempotency-key)

@@ -1,28 +1,17 @@
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { iterations, runs } from '../../../../shared/db/schema';
-import { exportFormatSchema, exportRecords } from '../../../../shared/formats/export';
-import { jsonlStream } from '../../../../shared/formats/jsonl';
 import {
   callbackBodySchema,
   loopCreateSchema,
   modelEndpointSchema,
   verifyDownloadPath,
 } from '../../../../shared/iterations';
-import type { RunSpec } from '../../../../shared/contracts/run-spec';
 import { SIGNATURE_HEADER, verifySignature } from '../../../../shared/webhooks/signing';
 import type { EventBindings } from '../services/webhooks';
 import { createLoop, nextIteration, registerModel } from '../services/loops';
 import type { IterationRow } from '../services/loop-rows';
-import {
-  iterationCallbackPath,
-  iterationFilePath,
-  iterationLinkKey,
-  trainerSecretOf,
-} from '../services/trainer';
+import { iterationCallbackPath, iterationLinkKey, trainerSecretOf } from '../services/trainer';
 import {
   iterationView,
   listLoopRows,
@@ -30,12 +19,12 @@ import {
   loadLoopView,
   loopView,
 } from '../services/loop-views';
-import { curatedRunRecords } from '../../../common/datacard';
-import type { GatewayBindings, GatewayContext } from '../context';
-import { ApiError, errorEnvelopeSchema, errorResponse, notFound } from '../errors';
+import type { GatewayContext } from '../context';
+import { notFound } from '../../../../shared/contracts/api-error';
+import { errorEnvelopeSchema } from '../../../../shared/contracts/errors';
+import { errorResponse } from '../errors';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi';
-import { guarded } from './evals';
-import { buildRunManifest } from './run-data';
+import { iterationFilesApp } from './iteration-files';
 
 // The iterate-train-evaluate loop over HTTP. Bearer routes: loops (create, lineage) and
 // iterations (view, next). Signed routes (mounted before the bearer middleware): the trainer's
@@ -66,11 +55,19 @@ export const iterationViewSchema = z.object({
   index: z.number(),
   status: z
     .string()
-    .describe('building | training | completed | failed | no_data (the build found nothing to train on)'),
+    .describe(
+      'building | assembling (its dataset, loops with builds/dataset) | training | completed | failed | ' +
+        'no_data (the build found nothing to train on)',
+    ),
   alpha: z.number(),
   parentId: z.string().nullable(),
   policy: z.object({ endpoint: z.string(), baseUrl: z.string().nullable(), model: z.string().nullable() }),
   runId: z.string().nullable(),
+  runIds: z.array(z.string()).describe('every build run of the iteration; the first is runId'),
+  datasetId: z
+    .string()
+    .nullable()
+    .describe('the dataset assembled from all runs (loops with builds/dataset)'),
   run: z
     .object({
       status: z.string(),
@@ -133,14 +130,17 @@ loopsApp.openapi(
       'the signed `dataset.ready` webhook (dataset links that need no token, the manifest, a callback URL) ' +
       'to `trainerUrl`. The trainer answers with a signed POST /v1/iterations/{id}/callback naming the new ' +
       "model's endpoint, which becomes the next iteration's policy (at once with `auto`, else on POST " +
-      '/v1/iterations/{id}/next). Crafting builds default to the first 20 goals outside the held-out set.',
+      '/v1/iterations/{id}/next). Crafting builds default to the first 20 goals outside the held-out set. ' +
+      'With `builds` (several build specs, each `build` plus its own fields) and/or `dataset` (curation, ' +
+      'general chat data at eta in records or tokens, split), each iteration runs every build and assembles ONE ' +
+      'dataset from all its runs (status `assembling`); the webhook then carries that dataset, its manifest and data card.',
     request: jsonBody(loopCreateSchema),
     responses: { 201: jsonResponse(loopViewSchema, 'The loop and its first iteration'), ...errorResponses },
   }),
   async (c) => {
     const input = c.req.valid('json');
     const publicUrl = input.publicUrl ?? (c.env as EventBindings).PUBLIC_URL ?? new URL(c.req.url).origin;
-    const id = await guarded(() => createLoop(c.env, input, publicUrl));
+    const id = await createLoop(c.env, input, publicUrl);
     c.header('location', `/v1/loops/${id}`);
     return c.json((await loadLoopView(c.env, id))!, 201);
   },
@@ -241,7 +241,7 @@ iterationsApp.openapi(
     const body = text.trim()
       ? z.object({ endpoint: modelEndpointSchema.optional() }).strict().parse(JSON.parse(text))
       : {};
-    const next = await guarded(() => nextIteration(c.env, id, body.endpoint));
+    const next = await nextIteration(c.env, id, body.endpoint);
     return c.json(await iterationView(c.env, next), 200);
   },
 );
@@ -322,70 +322,10 @@ iterationHooksApp.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid('param');
-    const row: IterationRow = await guarded(() =>
-      registerModel(c.env, id, c.req.valid('json'), { startNext: false }),
-    );
+    const row: IterationRow = await registerModel(c.env, id, c.req.valid('json'), { startNext: false });
     return c.json(await iterationView(c.env, row), 200);
   },
 );
 
-const fileName = z
-  .string()
-  .regex(
-    new RegExp(`^(manifest\\.json|(all|revision|good)\\.(${exportFormatSchema.options.join('|')})\\.jsonl)$`),
-    'manifest.json or <all|revision|good>.<format>.jsonl',
-  );
-
-iterationHooksApp.openapi(
-  createRoute({
-    method: 'get',
-    path: '/{id}/files/{file}',
-    summary: "An iteration's data through a signed link (as handed to the trainer; no bearer token)",
-    security: [],
-    request: {
-      params: idParam.extend({ file: fileName }),
-      query: z.object({ expires: z.string().max(20).optional(), signature: z.string().max(200).optional() }),
-    },
-    responses: {
-      200: {
-        description: 'manifest.json, or JSONL (one record per line) in the named format',
-        content: {
-          'application/x-ndjson': { schema: z.string() },
-          'application/json': { schema: z.unknown() },
-        },
-      },
-      ...errorResponses,
-      403: { ...envelope, description: 'Unknown iteration, expired or wrongly signed link' },
-    },
-  }),
-  async (c) => {
-    const { id, file } = c.req.valid('param');
-    const { expires, signature } = c.req.valid('query');
-    // The link is checked with the server's key before any database read; an unknown iteration
-    // can have no valid link, so it gets the same 403 as a wrong or expired one.
-    const check = await verifyDownloadPath(
-      await iterationLinkKey(c.env),
-      iterationFilePath(id, file),
-      expires,
-      signature,
-    );
-    if (!check.ok) throw new ApiError(403, 'invalid_link', `invalid or expired link: ${check.message}`);
-    const row = await drizzle(c.env.DB).select().from(iterations).where(eq(iterations.id, id)).get();
-    if (!row?.runId) throw notFound(`the run of iteration ${id}`);
-    if (file === 'manifest.json')
-      return c.json(await buildRunManifest(c.env as GatewayBindings, row.runId), 200);
-    const [kind, format] = file.split('.') as [
-      'all' | 'revision' | 'good',
-      z.infer<typeof exportFormatSchema>,
-    ];
-    const run = await drizzle(c.env.DB).select().from(runs).where(eq(runs.id, row.runId)).get();
-    if (!run) throw notFound(`run ${row.runId}`);
-    const kinds = kind === 'all' ? (['revision', 'good'] as const) : ([kind] as const);
-    // The records the run's curation keeps (the loop's build spec may ask for `clean`).
-    const lines = exportRecords(curatedRunRecords(c.env, row.runId, run.spec as RunSpec, kinds), format);
-    return c.body(jsonlStream(lines), 200, {
-      'content-type': 'application/x-ndjson; charset=utf-8',
-      'content-disposition': `attachment; filename="${row.runId}.${kind}.${format}.jsonl"`,
-    }) as never;
-  },
-);
+// The signed download links handed to the trainer (routes/iteration-files.ts).
+iterationHooksApp.route('/', iterationFilesApp);

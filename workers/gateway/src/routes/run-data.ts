@@ -2,35 +2,29 @@ import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { z } from 'zod';
-import { runs, trajectories } from '../../../../shared/db/schema';
+import { trajectories } from '../../../../shared/db/schema';
 import { exportFormatSchema, exportRecords, exportWarnings } from '../../../../shared/formats/export';
 import { jsonlStream } from '../../../../shared/formats/jsonl';
 import { nativeRecordSchema } from '../../../../shared/revision';
 import { curationSchema } from '../../../../shared/contracts/datacard';
 import { runManifestSchema } from '../../../../shared/contracts/manifest';
-import type { RunSpec } from '../../../../shared/contracts/run-spec';
 import { taskProgressViewSchema, taskViewSchema } from '../../../../shared/contracts/run-view';
 import { treeFileSchema } from '../../../../shared/contracts/tree-file';
 import { runLedgerStub, taskTreeStub } from '../../../common/env';
 import { curatedRunRecords } from '../../../common/datacard';
 import { readRecordAt } from '../../../common/records';
 import { taskTreeKey } from '../../../common/storage-keys';
-import { runManifestFor } from '../services/run-manifest';
+import { runManifestOf } from '../services/run-manifest';
+import { requireRun } from '../services/runs';
 import type { GatewayBindings, GatewayContext } from '../context';
-import { ApiError, notFound } from '../errors';
+import { ApiError, notFound } from '../../../../shared/contracts/api-error';
 import { errorResponses, jsonResponse } from '../openapi';
 
 const runParam = z.object({ id: z.string().min(1).max(100) });
 const taskParam = runParam.extend({ task: z.coerce.number().int().nonnegative().max(1_000_000) });
 
-export async function runRow(env: GatewayBindings, id: string) {
-  const row = await drizzle(env.DB).select().from(runs).where(eq(runs.id, id)).get();
-  if (!row) throw notFound(`run ${id}`);
-  return { ...row, spec: row.spec as RunSpec };
-}
-
 async function requireTask(env: GatewayBindings, id: string, task: number) {
-  const row = await runRow(env, id);
+  const row = await requireRun(env, id);
   if (!row.spec.tasks.includes(task)) throw notFound(`task ${task} of run ${id}`);
   return row;
 }
@@ -50,7 +44,7 @@ runDataApp.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid('param');
-    await runRow(c.env, id);
+    await requireRun(c.env, id);
     const status = await runLedgerStub(c.env, id).status();
     return c.json({ tasks: status?.tasks ?? [] }, 200);
   },
@@ -135,7 +129,7 @@ runDataApp.openapi(
   async (c) => {
     const { id } = c.req.valid('param');
     const { kind, task, limit, after } = c.req.valid('query');
-    await runRow(c.env, id);
+    await requireRun(c.env, id);
     const rows = await drizzle(c.env.DB)
       .select({
         id: trajectories.id,
@@ -211,7 +205,7 @@ runDataApp.openapi(
   async (c) => {
     const { id } = c.req.valid('param');
     const { format, kind, curation } = c.req.valid('query');
-    const row = await runRow(c.env, id);
+    const row = await requireRun(c.env, id);
     const kinds = kind === 'all' ? (['revision', 'good'] as const) : ([kind] as const);
     const lines = exportRecords(curatedRunRecords(c.env, id, row.spec, kinds, curation), format);
     const headers: Record<string, string> = {
@@ -238,10 +232,6 @@ runDataApp.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid('param');
-    return c.json(await buildRunManifest(c.env, id), 200);
+    return c.json(await runManifestOf(c.env, id), 200);
   },
 );
-
-export async function buildRunManifest(env: GatewayBindings, id: string) {
-  return runManifestFor(env, await runRow(env, id));
-}

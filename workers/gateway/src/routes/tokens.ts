@@ -7,9 +7,9 @@ import { sha256Hex } from '../auth';
 import { scopeSchema } from '../scopes';
 import { closeLiveSessions } from '../services/live-sessions';
 import type { GatewayContext } from '../context';
-import { notFound } from '../errors';
+import { notFound } from '../../../../shared/contracts/api-error';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi';
-import { newId } from './runs';
+import { newId } from '../services/runs';
 
 // API tokens: `ar_` + 32 random bytes (base64url). The token is shown once, at creation; only its
 // SHA-256 is stored (auth.ts looks tokens up by that hash). Revoking is immediate.

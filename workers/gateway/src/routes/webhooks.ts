@@ -8,9 +8,9 @@ import { eventNames } from '../../../../shared/contracts/messages';
 import { sealWebhookSecret } from '../services/webhooks';
 import { requireOutboundUrl } from '../../../common/outbound';
 import type { GatewayBindings, GatewayContext } from '../context';
-import { notFound } from '../errors';
+import { notFound } from '../../../../shared/contracts/api-error';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi';
-import { newId } from './runs';
+import { newId } from '../services/runs';
 
 // Outbound webhook subscriptions. The signing secret is write-only: stored sealed with the
 // secret box, never returned, except once when the server generates it.

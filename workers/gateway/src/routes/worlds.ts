@@ -6,7 +6,7 @@ import { worldNameSchema, worldSchema, worldCounts } from '../../../../shared/en
 import { builtInWorlds, getBuiltInWorld } from '../../../../shared/worlds';
 import { forgetWorld, loadWorld, worldKey } from '../../../common/worlds';
 import type { GatewayContext } from '../context';
-import { ApiError, notFound } from '../errors';
+import { ApiError, notFound } from '../../../../shared/contracts/api-error';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi';
 
 const worldSummarySchema = z.object({

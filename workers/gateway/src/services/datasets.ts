@@ -28,7 +28,7 @@ import { curatedDatasetSources, putDatasetCard } from '../../../common/dataset-c
 import { listR2Objects, putJsonl } from '../../../common/r2-jsonl';
 import { exportKey } from '../../../common/storage-keys';
 import type { GatewayBindings } from '../context';
-import { ApiError, notFound } from '../errors';
+import { ApiError, notFound } from '../../../../shared/contracts/api-error';
 import { newId } from './runs';
 import { emitEventSafely } from './webhooks';
 
@@ -109,6 +109,8 @@ async function finishedRunSpecs(env: GatewayBindings, runIds: readonly string[])
 export async function createDataset(
   env: GatewayBindings,
   inputRaw: DatasetCreateInput,
+  /** `id`: the dataset's id, chosen and recorded by the caller beforehand (an iteration's dataset step). */
+  options: { id?: string } = {},
 ): Promise<DatasetView> {
   const input = datasetCreateSchema.parse(inputRaw);
   const db = drizzle(env.DB);
@@ -118,7 +120,7 @@ export async function createDataset(
   }
   const eta = input.eta ?? (input.generalChatKey ? 0.2 : 1);
 
-  const id = newId('ds');
+  const id = options.id ?? newId('ds');
   const createdAt = Date.now();
   await db.insert(datasets).values({
     id,
@@ -131,7 +133,10 @@ export async function createDataset(
   });
   try {
     const pooled = input.runIds.map((runId, i) => ({ runId, spec: specs[i] as RunSpec }));
-    const curated = await curatedDatasetSources(env, id, pooled, input.kinds, input.curation, input.seed);
+    const curated = await curatedDatasetSources(env, id, pooled, input.kinds, input.curation, {
+      seed: input.seed,
+      ...input.curationOptions,
+    });
     const sources: DatasetSource[] = curated.sources;
     const generalKey = input.generalChatKey;
     if (generalKey) sources.push(generalChatSource(generalKey, () => readR2Jsonl(env.BUCKET, generalKey)));
@@ -171,6 +176,7 @@ export async function createDataset(
       seed: input.seed,
       format: input.format,
       curation: input.curation,
+      ...(input.curationOptions ? { curation_options: input.curationOptions } : {}),
       ...(input.formatOptions ? { format_options: input.formatOptions } : {}),
       counts: {
         records: stats.train + stats.validation,

@@ -5,7 +5,9 @@ import {
   computeEvalMetrics,
   type EvalCreate,
   type EvalMetrics,
+  type EvalPhase,
   type EvalSpec,
+  type EvalView,
   evalRunSpec,
   heldOutTasks,
   type RecoveryStart,
@@ -17,7 +19,7 @@ import type { RunSpec } from '../../../../shared/contracts/run-spec';
 import type { TreeFile } from '../../../../shared/contracts/tree-file';
 import { type CoreBindings, runLedgerStub, taskTreeStub } from '../../../common/env';
 import { type EventBindings, emitEventSafely } from './webhooks';
-import { RequestError } from '../../../common/request-error';
+import { ApiError } from '../../../../shared/contracts/api-error';
 import { newId, runReferenceProblem, startRun } from './runs';
 import { taskTreeKey } from '../../../common/storage-keys';
 import { loadWorld } from '../../../common/worlds';
@@ -26,8 +28,6 @@ import { loadWorld } from '../../../common/worlds';
 // the recovery test (a second greedy run started from cut failed trajectories), then metrics from
 // the trees (shared/eval). advanceEval is an idempotent state machine, moved on by the RunLedger's
 // completion hook (onRunFinished) and, as a safety net, whenever the eval is read.
-
-export { RequestError } from '../../../common/request-error';
 
 export const FINAL_RUN_STATUSES = ['completed', 'partial', 'failed', 'cancelled'] as const;
 export const isFinalRunStatus = (status: string | null | undefined) =>
@@ -57,7 +57,7 @@ async function evalTasks(env: CoreBindings, input: EvalCreate): Promise<number[]
   if (input.tasks) return input.tasks;
   // Crafting without tasks: the world's held-out goals (schema: agentgym always has tasks).
   const world = await loadWorld(env, input.world);
-  if (!world) throw new RequestError(400, 'unknown_world', `unknown world "${input.world}"`);
+  if (!world) throw new ApiError(400, 'unknown_world', `unknown world "${input.world}"`);
   return heldOutTasks(world.goals.length);
 }
 
@@ -74,19 +74,19 @@ export async function createEval(env: CoreBindings, input: EvalCreate): Promise<
   const runId = newId('run');
   const runSpec = evalRunSpec(id, spec);
   const problem = await runReferenceProblem(env, runSpec);
-  if (problem) throw new RequestError(400, problem.code, problem.message);
+  if (problem) throw new ApiError(400, problem.code, problem.message);
   if (input.iterationId) {
     const iteration = await db.select().from(iterations).where(eq(iterations.id, input.iterationId)).get();
-    if (!iteration) throw new RequestError(404, 'not_found', `iteration ${input.iterationId} not found`);
+    if (!iteration) throw new ApiError(404, 'not_found', `iteration ${input.iterationId} not found`);
   }
   let sourceRunId: string | null = null;
   if (spec.recovery) {
     sourceRunId = spec.recovery.fromRun ?? runId;
     if (spec.recovery.fromRun) {
       const source = await runRow(env, spec.recovery.fromRun);
-      if (!source) throw new RequestError(404, 'not_found', `run ${spec.recovery.fromRun} not found`);
+      if (!source) throw new ApiError(404, 'not_found', `run ${spec.recovery.fromRun} not found`);
       if (!sameEnvironment(source.spec as RunSpec, runSpec)) {
-        throw new RequestError(
+        throw new ApiError(
           400,
           'incompatible_run',
           `run ${spec.recovery.fromRun} played another environment; the recovery test replays its steps`,
@@ -283,32 +283,6 @@ export async function advanceEvalsOfRun(env: CoreBindings, runId: string): Promi
     )
     .all();
   for (const { id } of open) await advanceEval(env, id);
-}
-
-export type EvalPhase = 'evaluating' | 'waiting_for_source' | 'recovering' | 'scoring' | 'done';
-
-export interface EvalView {
-  id: string;
-  status: string;
-  phase: EvalPhase;
-  iterationId: string | null;
-  policy: string;
-  spec: EvalSpec;
-  runId: string | null;
-  recovery: {
-    sourceRunId: string | null;
-    runId: string | null;
-    tasks: number | null;
-    note: string | null;
-  } | null;
-  progress: {
-    run: { status: string; tasks: number; finished: number } | null;
-    recovery: { status: string; tasks: number; finished: number } | null;
-  };
-  metrics: EvalMetrics | null;
-  error: string | null;
-  createdAt: number;
-  completedAt: number | null;
 }
 
 async function runProgress(env: CoreBindings, runId: string | null) {

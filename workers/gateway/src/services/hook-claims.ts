@@ -2,7 +2,7 @@ import { and, eq, isNull, lt } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { hookSignatures, inboundHooks, runs } from '../../../../shared/db/schema';
 import type { CoreBindings } from '../../../common/env';
-import { RequestError } from '../../../common/request-error';
+import { ApiError } from '../../../../shared/contracts/api-error';
 import { newId } from './runs';
 
 // The inbound build hook's bookkeeping: each accepted signature once (replays are refused), and
@@ -73,7 +73,7 @@ export async function startOncePerKey(
     const first = await db.select().from(inboundHooks).where(eq(inboundHooks.idempotencyKey, key)).get();
     if (!first) continue; // freed between our insert and select: claim again
     if (first.requestSha256 && first.requestSha256 !== bodySha256) {
-      throw new RequestError(
+      throw new ApiError(
         422,
         'idempotency_key_reused',
         `idempotency-key "${key}" was already used with a different body`,
@@ -91,7 +91,7 @@ export async function startOncePerKey(
         ),
       );
   }
-  throw new RequestError(
+  throw new ApiError(
     409,
     'in_progress',
     `a delivery with idempotency-key "${key}" is still being processed; retry shortly`,

@@ -6,8 +6,16 @@ import type { LoopConfig } from '../../../../shared/iterations';
 import { loadEndpoint } from '../../../common/endpoints';
 import { type CoreBindings, runLedgerStub } from '../../../common/env';
 import { advanceEval, type EvalRow, evalView } from './evals';
-import { advanceIteration } from './loops';
-import { type IterationConfig, type IterationRow, type LoopRow, loopRow, runRow } from './loop-rows';
+import { advanceIteration } from './iteration-builds';
+import { ASSEMBLING } from './iteration-dataset';
+import {
+  type IterationConfig,
+  type IterationRow,
+  iterationBuilds,
+  type LoopRow,
+  loopRow,
+  runRow,
+} from './loop-rows';
 
 // What GET /v1/loops/:id and /v1/iterations/:id answer: a loop with its iterations, each with its
 // build's progress and its eval's summary. Reading one moves its state machine on (a safety net
@@ -57,6 +65,10 @@ export interface IterationView {
   parentId: string | null;
   policy: { endpoint: string; baseUrl: string | null; model: string | null };
   runId: string | null;
+  /** Every build run of the iteration (one per build spec; the first is `runId`). */
+  runIds: string[];
+  /** The dataset assembled from all the runs (loops with `builds` / `dataset`). */
+  datasetId: string | null;
   run: {
     status: string;
     counts: {
@@ -126,6 +138,8 @@ export async function iterationView(env: CoreBindings, row: IterationRow): Promi
     parentId: row.parentId,
     policy: { endpoint: row.policyEndpoint, baseUrl: policy?.baseUrl ?? null, model: policy?.model ?? null },
     runId: row.runId,
+    runIds: iterationBuilds(row).map((b) => b.runId),
+    datasetId: row.datasetId,
     run,
     evalId: row.evalId,
     eval: await evalSummary(env, row.evalId),
@@ -176,7 +190,8 @@ export async function loopView(env: CoreBindings, loop: LoopRow): Promise<LoopVi
     .all();
   const views: IterationView[] = [];
   for (const row of rows) {
-    const current = row.status === 'building' ? ((await advanceIteration(env, row.id)) ?? row) : row;
+    const moving = row.status === 'building' || row.status === ASSEMBLING;
+    const current = moving ? ((await advanceIteration(env, row.id)) ?? row) : row;
     views.push(await iterationView(env, current));
   }
   const fresh = (await loopRow(env, loop.id)) ?? loop;

@@ -1,88 +1,109 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { evals, iterations, loops, webhooks } from '../../../../shared/db/schema';
-import { type EvalCreate, evalCreateSchema, trainingTasks } from '../../../../shared/eval';
+import { iterations, loops, runs, webhooks } from '../../../../shared/db/schema';
+import { trainingTasks } from '../../../../shared/eval';
 import {
   alphaFor,
   type CallbackBody,
+  type LoopBuild,
   type LoopConfig,
   type LoopCreate,
   DEFAULT_LOOP_TASKS,
+  loopDatasetSchema,
   type ModelEndpoint,
 } from '../../../../shared/iterations';
-import { runSpecSchema } from '../../../../shared/contracts/run-spec';
 import { loadEndpoint, saveEndpoint } from '../../../common/endpoints';
 import type { CoreBindings } from '../../../common/env';
-import { advanceEvalsOfRun, createEval, isFinalRunStatus, publicLink, RequestError } from './evals';
+import { ApiError } from '../../../../shared/contracts/api-error';
+import { advanceEvalsOfRun, publicLink } from './evals';
 import { emitEventSafely, sealWebhookSecret } from './webhooks';
 import { requireOutboundUrl } from '../../../common/outbound';
 import { newId, runReferenceProblem, startRun } from './runs';
 import { loadWorld } from '../../../common/worlds';
-
+import { advanceIteration, iterationSpecs } from './iteration-builds';
+import { evalInputFor, startEval } from './loop-evals';
 import {
+  failIteration,
   type IterationConfig,
   type IterationRow,
+  iterationBuilds,
   iterationRow,
   type LoopRow,
   loopRow,
-  runRow,
+  setLoop,
 } from './loop-rows';
-import { runManifestOf, sendToTrainer } from './trainer';
+import { runManifestOf } from './run-manifest';
 
 // The iterate-train-evaluate loop. Each iteration is a small state machine:
-//   building  -- its build run finished (completed/partial) -->  training
-//   training  -- the trainer's signed callback (or POST .../next) registers a model --> completed
-//   building  -- its build run failed or was cancelled --> failed (and so does the loop)
+//   building    -- its build runs finished (completed/partial) -->  training
+//                  (loops with `builds`/`dataset`: --> assembling --> training, iteration-dataset.ts)
+//   training    -- the trainer's signed callback (or POST .../next) registers a model --> completed
+//   building    -- a build run failed or was cancelled --> failed (and so does the loop)
 // A completed iteration starts the next one (auto loops) or leaves the loop `waiting` for
 // POST /v1/iterations/:id/next; after the last one the loop is `completed` with its final model.
 // Every step is claimed with a conditional UPDATE, so repeated or concurrent advances (the
 // RunLedger's completion hook, a redelivered callback, a GET) do each thing once.
 
-async function setLoop(env: CoreBindings, id: string, values: Partial<LoopRow>): Promise<void> {
-  await drizzle(env.DB)
-    .update(loops)
-    .set({ ...values, updatedAt: Date.now() })
-    .where(eq(loops.id, id));
-}
-
 /** Endpoint names of the models a loop's trainer produces: `<loop id>-m<k>` (model of iteration k). */
 export const modelEndpointName = (loopId: string, index: number) => `${loopId}-m${index}`;
 
-async function defaultBuildTasks(env: CoreBindings, input: LoopCreate): Promise<number[]> {
-  if (input.build.tasks) return input.build.tasks;
-  if ((input.build.env ?? 'crafting') !== 'crafting')
-    throw new RequestError(
+async function withDefaultTasks(
+  env: CoreBindings,
+  build: LoopBuild,
+): Promise<LoopBuild & { tasks: number[] }> {
+  if (build.tasks) return { ...build, tasks: build.tasks };
+  if ((build.env ?? 'crafting') !== 'crafting')
+    throw new ApiError(
       400,
       'invalid_request',
       'invalid request: build.tasks: an agentgym loop needs its tasks',
     );
-  const name = input.build.world ?? 'default';
+  const name = build.world ?? 'default';
   const world = await loadWorld(env, name);
-  if (!world) throw new RequestError(400, 'unknown_world', `unknown world "${name}"`);
-  return trainingTasks(world.goals.length, DEFAULT_LOOP_TASKS);
+  if (!world) throw new ApiError(400, 'unknown_world', `unknown world "${name}"`);
+  return { ...build, tasks: trainingTasks(world.goals.length, DEFAULT_LOOP_TASKS) };
+}
+
+/** The loop's build specs (each of `builds` on top of `build`), their tasks filled in. */
+async function loopBuilds(env: CoreBindings, input: LoopCreate) {
+  const builds = [];
+  for (const build of input.builds ?? [{}])
+    builds.push(await withDefaultTasks(env, { ...input.build, ...build }));
+  return builds;
 }
 
 /** Creates the loop (and its trainer's webhook row) and starts iteration 1. Returns the loop's id. */
 export async function createLoop(env: CoreBindings, input: LoopCreate, publicUrl: string): Promise<string> {
   const db = drizzle(env.DB);
-  const build = { ...input.build, tasks: await defaultBuildTasks(env, input) };
+  const builds = await loopBuilds(env, input);
   const evalConfig =
     input.eval || input.evalTasks
       ? { ...(input.eval ?? {}), ...(input.evalTasks ? { tasks: input.evalTasks } : {}) }
       : null;
+  const dataset = input.dataset ?? (input.builds ? loopDatasetSchema.parse({}) : null);
   const config: LoopConfig = {
     policy: input.policy,
-    build,
+    build: builds[0]!,
+    ...(input.builds ? { builds } : {}),
+    ...(dataset ? { dataset } : {}),
     alphas: input.alphas,
     iterations: input.iterations ?? input.alphas.length,
     auto: input.auto,
     eval: evalConfig,
     trainerUrl: input.trainerUrl ?? null,
   };
-  // Every iteration's spec differs only in policy and alpha: check the first one fully now.
-  const first = runSpecSchema.parse({ ...build, policy: input.policy, alpha: alphaFor(1, config.alphas) });
-  const problem = await runReferenceProblem(env, first);
-  if (problem) throw new RequestError(400, problem.code, problem.message);
+  // Every iteration's specs differ only in policy and alpha: check the first ones fully now.
+  for (const { spec } of iterationSpecs(input.name, config, 1, input.policy, alphaFor(1, config.alphas))) {
+    const problem = await runReferenceProblem(env, spec);
+    if (problem) throw new ApiError(400, problem.code, problem.message);
+  }
+  const general = dataset?.generalChatKey;
+  if (general && !(await env.BUCKET.head(general)))
+    throw new ApiError(
+      400,
+      'unknown_general_chat',
+      `dataset.generalChatKey: no general chat data at ${general}`,
+    );
   if (evalConfig) evalInputFor(config, input.policy, null, null); // validates the eval settings
 
   const id = newId('loop');
@@ -120,81 +141,6 @@ export async function createLoop(env: CoreBindings, input: LoopCreate, publicUrl
   return id;
 }
 
-/** The eval request of an iteration's policy (or the final model's, with iterationId null). */
-function evalInputFor(
-  config: LoopConfig,
-  policy: string,
-  iterationId: string | null,
-  recoverySourceRunId: string | null,
-): EvalCreate {
-  const e = config.eval!;
-  const b = config.build;
-  const recovery = e.recovery
-    ? {
-        ...(typeof e.recovery === 'object' ? e.recovery : {}),
-        ...(recoverySourceRunId ? { fromRun: recoverySourceRunId } : {}),
-      }
-    : undefined;
-  return evalCreateSchema.parse({
-    policy,
-    env: b.env ?? 'crafting',
-    ...(b.env === 'agentgym'
-      ? { flavor: b.flavor, envServer: b.envServer }
-      : { world: b.world ?? 'default' }),
-    ...(e.tasks ? { tasks: e.tasks } : e.split ? { split: e.split } : {}),
-    ...(e.maxTasks ? { maxTasks: e.maxTasks } : {}),
-    ...(e.rounds ? { rounds: e.rounds } : {}),
-    ...(recovery ? { recovery } : {}),
-    ...(iterationId ? { iterationId } : {}),
-    seed: b.seed ?? 0,
-    ...(b.maxTokens ? { maxTokens: b.maxTokens } : {}),
-    ...(b.contextTokens ? { contextTokens: b.contextTokens } : {}),
-    ...(b.preset ? { preset: b.preset } : {}),
-    ...(b.revisionSentences ? { revisionSentences: b.revisionSentences } : {}),
-  });
-}
-
-/**
- * The recovery test's failed trajectories come from the first iteration's eval (the starting
- * model's greedy failures), so every later model is tested on the same cuts.
- */
-async function recoverySourceOf(env: CoreBindings, loopId: string): Promise<string | null> {
-  const first = await drizzle(env.DB)
-    .select({ evalId: iterations.evalId })
-    .from(iterations)
-    .where(and(eq(iterations.loopId, loopId), eq(iterations.index, 1)))
-    .get();
-  if (!first?.evalId) return null;
-  const row = await drizzle(env.DB)
-    .select({ runId: evals.runId })
-    .from(evals)
-    .where(eq(evals.id, first.evalId))
-    .get();
-  return row?.runId ?? null;
-}
-
-async function startEval(
-  env: CoreBindings,
-  loop: LoopRow,
-  policy: string,
-  iterationId: string | null,
-  index: number,
-): Promise<string | null> {
-  const config = loop.config as LoopConfig;
-  if (!config.eval) return null;
-  const source = index > 1 && config.eval.recovery ? await recoverySourceOf(env, loop.id) : null;
-  try {
-    return await createEval(env, evalInputFor(config, policy, iterationId, source));
-  } catch (error) {
-    // The build goes on without its evaluation; the reason is kept on the iteration/loop.
-    const message = `could not start the evaluation: ${(error as Error).message}`;
-    if (iterationId)
-      await drizzle(env.DB).update(iterations).set({ error: message }).where(eq(iterations.id, iterationId));
-    else await setLoop(env, loop.id, { error: message });
-    return null;
-  }
-}
-
 /** Starts iteration `index` of the loop with `policy` (idempotent per loop and index). */
 export async function startIteration(
   env: CoreBindings,
@@ -206,14 +152,8 @@ export async function startIteration(
   const db = drizzle(env.DB);
   const config = loop.config as LoopConfig;
   const alpha = alphaFor(index, config.alphas);
-  const spec = runSpecSchema.parse({
-    ...config.build,
-    policy,
-    alpha,
-    label: `${loop.name}: iteration ${index} (alpha ${alpha})`,
-  });
+  const builds = iterationSpecs(loop.name, config, index, policy, alpha);
   const id = newId('itr');
-  const runId = newId('run');
   const now = Date.now();
   const inserted = await db
     .insert(iterations)
@@ -225,8 +165,8 @@ export async function startIteration(
       status: 'building',
       policyEndpoint: policy,
       alpha,
-      runId,
-      config: { spec } satisfies IterationConfig,
+      runId: builds[0]!.runId,
+      config: { spec: builds[0]!.spec, runs: builds } satisfies IterationConfig,
       createdAt: now,
       updatedAt: now,
     })
@@ -241,111 +181,17 @@ export async function startIteration(
       .get())!;
   }
   await setLoop(env, loop.id, { status: 'running' });
-  const problem = await runReferenceProblem(env, spec);
-  if (problem) {
-    await failIteration(env, id, problem.message);
-    return (await iterationRow(env, id))!;
+  for (const { runId, spec } of builds) {
+    const problem = await runReferenceProblem(env, spec);
+    if (problem) {
+      await failIteration(env, id, problem.message);
+      return (await iterationRow(env, id))!;
+    }
+    await startRun(env, spec, { id: runId, iterationId: id });
   }
-  await startRun(env, spec, { id: runId, iterationId: id });
   const evalId = await startEval(env, loop, policy, id, index);
   if (evalId) await db.update(iterations).set({ evalId }).where(eq(iterations.id, id));
   return (await iterationRow(env, id))!;
-}
-
-async function failIteration(env: CoreBindings, id: string, error: string): Promise<void> {
-  const db = drizzle(env.DB);
-  const now = Date.now();
-  const claimed = await db
-    .update(iterations)
-    .set({ status: 'failed', error, updatedAt: now, completedAt: now })
-    .where(and(eq(iterations.id, id), inArray(iterations.status, ['building', 'training'])))
-    .returning({ loopId: iterations.loopId, index: iterations.index });
-  const hit = claimed[0];
-  if (hit)
-    await setLoop(env, hit.loopId, {
-      status: 'failed',
-      error: `iteration ${hit.index}: ${error}`,
-      completedAt: now,
-    });
-}
-
-/** The status of an iteration whose build found nothing to train on. */
-export const NO_DATA_STATUS = 'no_data';
-
-/**
- * A build whose trees hold no (good, bad) pair and no good path has nothing to train: the
- * iteration ends as `no_data` (not an error) and the loop completes with the iteration's policy
- * as its final model, whose evaluation is the iteration's own.
- */
-async function endWithoutData(env: CoreBindings, row: IterationRow): Promise<void> {
-  const db = drizzle(env.DB);
-  const now = Date.now();
-  const message =
-    `no revision data: build run ${row.runId} found no (good, bad) pair and no good trajectory ` +
-    `(alpha ${row.alpha}); nothing to train, so the loop ends with ${row.policyEndpoint} as its final model`;
-  const claimed = await db
-    .update(iterations)
-    .set({ status: NO_DATA_STATUS, error: message, updatedAt: now, completedAt: now })
-    .where(and(eq(iterations.id, row.id), eq(iterations.status, 'building')))
-    .returning({ id: iterations.id });
-  if (claimed.length === 0) return;
-  await db
-    .update(loops)
-    .set({
-      status: 'completed',
-      finalEndpoint: row.policyEndpoint,
-      finalEvalId: row.evalId,
-      updatedAt: now,
-      completedAt: now,
-    })
-    .where(and(eq(loops.id, row.loopId), inArray(loops.status, ['running', 'waiting'])));
-}
-
-/** Moves an iteration on when its build run has finished. Idempotent. */
-export async function advanceIteration(env: CoreBindings, id: string): Promise<IterationRow | null> {
-  const db = drizzle(env.DB);
-  const row = await iterationRow(env, id);
-  if (row?.status !== 'building' || !row.runId) return row;
-  const run = await runRow(env, row.runId);
-  if (!run) {
-    // Recorded but never started (a crash between the writes): start it now.
-    await startRun(env, (row.config as IterationConfig).spec, { id: row.runId, iterationId: row.id });
-    return row;
-  }
-  if (!isFinalRunStatus(run.status)) return row;
-  if (run.status === 'failed' || run.status === 'cancelled') {
-    await failIteration(
-      env,
-      id,
-      `build run ${run.id} ${run.status === 'failed' ? 'failed on every task' : 'was cancelled'}`,
-    );
-    return iterationRow(env, id);
-  }
-  const counts = (await runManifestOf(env, row.runId)).counts;
-  if (counts.revision + counts.good === 0) {
-    await endWithoutData(env, row);
-    return iterationRow(env, id);
-  }
-  const claimed = await db
-    .update(iterations)
-    .set({ status: 'training', updatedAt: Date.now() })
-    .where(and(eq(iterations.id, id), eq(iterations.status, 'building')))
-    .returning({ id: iterations.id });
-  if (claimed.length === 0) return iterationRow(env, id);
-  const loop = (await loopRow(env, row.loopId))!;
-  if (loop.trainerWebhookId) {
-    try {
-      const deliveryId = await sendToTrainer(env, loop, row);
-      await db.update(iterations).set({ trainerDeliveryId: deliveryId }).where(eq(iterations.id, id));
-    } catch (error) {
-      await db
-        .update(iterations)
-        .set({ error: `could not notify the trainer: ${(error as Error).message}` })
-        .where(eq(iterations.id, id));
-    }
-  }
-  // Without a trainer the iteration waits for POST /v1/iterations/:id/next with the new model.
-  return iterationRow(env, id);
 }
 
 function sameModel(a: { baseUrl: string; model: string }, b: ModelEndpoint): boolean {
@@ -365,18 +211,18 @@ export async function registerModel(
 ): Promise<IterationRow> {
   const db = drizzle(env.DB);
   const row = await iterationRow(env, id);
-  if (!row) throw new RequestError(404, 'not_found', `iteration ${id} not found`);
+  if (!row) throw new ApiError(404, 'not_found', `iteration ${id} not found`);
   if (row.status === 'completed' && row.resultEndpoint) {
     const existing = await loadEndpoint(env, row.resultEndpoint);
     if (existing && sameModel(existing, body.endpoint)) return row;
-    throw new RequestError(
+    throw new ApiError(
       409,
       'already_registered',
       `iteration ${id} already has its model (${row.resultEndpoint})`,
     );
   }
   if (row.status !== 'training') {
-    throw new RequestError(
+    throw new ApiError(
       409,
       'not_training',
       row.status === 'building'
@@ -427,6 +273,8 @@ async function iterationCompletedPayload(env: CoreBindings, loop: LoopRow, row: 
     policy: row.policyEndpoint,
     model: row.resultEndpoint,
     runId: row.runId,
+    runIds: iterationBuilds(row).map((b) => b.runId),
+    datasetId: row.datasetId,
     evalId: row.evalId,
     counts: manifest
       ? { revision: manifest.counts.revision, good: manifest.counts.good, tasks: manifest.counts.tasks }
@@ -475,10 +323,10 @@ export async function nextIteration(
   endpoint: ModelEndpoint | undefined,
 ): Promise<IterationRow> {
   const row = await iterationRow(env, id);
-  if (!row) throw new RequestError(404, 'not_found', `iteration ${id} not found`);
+  if (!row) throw new ApiError(404, 'not_found', `iteration ${id} not found`);
   if (row.status === 'training') {
     if (!endpoint)
-      throw new RequestError(
+      throw new ApiError(
         409,
         'needs_model',
         `iteration ${id} waits for its trained model: send {"endpoint": {...}}`,
@@ -487,10 +335,10 @@ export async function nextIteration(
   } else if (row.status === 'completed') {
     const loop = (await loopRow(env, row.loopId))!;
     if (row.index >= (loop.config as LoopConfig).iterations)
-      throw new RequestError(409, 'loop_finished', `iteration ${id} was the loop's last`);
+      throw new ApiError(409, 'loop_finished', `iteration ${id} was the loop's last`);
     await startIteration(env, loop, row.index + 1, row.resultEndpoint!, row.id);
   } else {
-    throw new RequestError(409, 'not_ready', `iteration ${id} is ${row.status}`);
+    throw new ApiError(409, 'not_ready', `iteration ${id} is ${row.status}`);
   }
   const next = await drizzle(env.DB)
     .select()
@@ -506,11 +354,15 @@ export async function nextIteration(
  * throws, and the queue retries the message (GETs of the iteration or eval retry the advance too).
  */
 export async function onRunFinished(env: CoreBindings, runId: string): Promise<void> {
-  const owners = await drizzle(env.DB)
-    .select({ id: iterations.id })
-    .from(iterations)
-    .where(eq(iterations.runId, runId))
-    .all();
-  for (const { id } of owners) await advanceIteration(env, id);
+  const db = drizzle(env.DB);
+  // An iteration's first run is on its row; every build run (the first too) names its iteration.
+  const owners = new Set(
+    (await db.select({ id: iterations.id }).from(iterations).where(eq(iterations.runId, runId)).all()).map(
+      (r) => r.id,
+    ),
+  );
+  const run = await db.select({ iterationId: runs.iterationId }).from(runs).where(eq(runs.id, runId)).get();
+  if (run?.iterationId) owners.add(run.iterationId);
+  for (const id of owners) await advanceIteration(env, id);
   await advanceEvalsOfRun(env, runId);
 }

@@ -1,6 +1,7 @@
 import { type RunManifest, runManifestSchema, runWarnings } from '../../../../shared/contracts/manifest';
 import type { RunSpec } from '../../../../shared/contracts/run-spec';
 import { type CoreBindings, runLedgerStub } from '../../../common/env';
+import { requireRun } from './runs';
 
 // A run's manifest (GET /v1/runs/:id/manifest, the build folder's manifest.json and the trainer's
 // payload): one builder, so every place that hands out a manifest shows the same counts.
@@ -57,4 +58,9 @@ function envPerExpansion(k: { envResets?: number; envSteps?: number; expansions?
   if (expansions === 0) return null;
   const per = (n: number | undefined) => Math.round(((n ?? 0) / expansions) * 100) / 100;
   return { resets: per(k?.envResets), steps: per(k?.envSteps) };
+}
+
+/** GET /v1/runs/:id/manifest and the trainer's manifest link: the manifest of a run by id (404 if none). */
+export async function runManifestOf(env: CoreBindings, id: string): Promise<RunManifest> {
+  return runManifestFor(env, await requireRun(env, id));
 }

@@ -1,6 +1,11 @@
+import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
+import { z } from 'zod';
+import { ApiError, notFound } from '../../../../shared/contracts/api-error';
+import { type RunSpec, runSpecSchema } from '../../../../shared/contracts/run-spec';
+import { resolveTaskList, type TaskContext } from '../../../../shared/env/task-lists';
+import type { RunView } from '../../../../shared/contracts/run-view';
 import { runs } from '../../../../shared/db/schema';
-import type { RunSpec } from '../../../../shared/contracts/run-spec';
 import { endpointExists, loadEndpointSettings } from '../../../common/endpoints';
 import { type CoreBindings, runLedgerStub } from '../../../common/env';
 import { outboundRefusal } from '../../../common/outbound';
@@ -84,4 +89,61 @@ export async function startRun(
     .onConflictDoNothing();
   await runLedgerStub(env, id).start(id, spec);
   return id;
+}
+
+/**
+ * POST /v1/runs and the build hook: tasks may be sent as ids or as the CLI's task-list text
+ * ("0-19,25", "textcraft_31", SciWorld's "boil:0-4" or "reference": shared/env/task-lists.ts).
+ */
+export const runCreateSchema = z.preprocess((body) => {
+  if (body && typeof body === 'object' && typeof (body as { tasks?: unknown }).tasks === 'string') {
+    const { tasks: text, env, flavor } = body as { tasks: string; env?: unknown; flavor?: unknown };
+    try {
+      const context = { env: env === 'agentgym' ? 'agentgym' : 'crafting', flavor } as TaskContext;
+      return { ...body, tasks: resolveTaskList(text, context) };
+    } catch (error) {
+      throw new ApiError(400, 'invalid_request', `invalid request: tasks: ${(error as Error).message}`);
+    }
+  }
+  return body;
+}, runSpecSchema);
+
+/** A run naming an endpoint or world that does not exist is refused up front, not failed later. */
+export async function checkRunReferences(env: CoreBindings, spec: RunSpec): Promise<void> {
+  const problem = await runReferenceProblem(env, spec);
+  if (problem) throw new ApiError(400, problem.code, problem.message);
+}
+
+/** Starts a build from a validated spec (POST /v1/runs, the signed build webhook). */
+export async function createRun(
+  env: CoreBindings,
+  spec: RunSpec,
+  options: { id?: string; iterationId?: string | null } = {},
+): Promise<RunView> {
+  await checkRunReferences(env, spec);
+  const id = await startRun(env, spec, options);
+  return loadRunView(env, id);
+}
+
+/** The run's D1 row with its spec typed, or a 404. */
+export async function requireRun(env: CoreBindings, id: string) {
+  const row = await drizzle(env.DB).select().from(runs).where(eq(runs.id, id)).get();
+  if (!row) throw notFound(`run ${id}`);
+  return { ...row, spec: row.spec as RunSpec };
+}
+
+/** The run as the API shows it: the D1 row with the ledger's live status and counters. */
+export async function loadRunView(env: CoreBindings, id: string): Promise<RunView> {
+  const row = await requireRun(env, id);
+  const ledger = await runLedgerStub(env, id).status();
+  return {
+    id: row.id,
+    status: ledger?.status ?? row.status,
+    spec: row.spec as Record<string, unknown>,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    completedAt: row.completedAt,
+    error: row.error,
+    counters: ledger?.counters ?? null,
+  };
 }

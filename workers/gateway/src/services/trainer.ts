@@ -1,8 +1,11 @@
-import { eq } from 'drizzle-orm';
-import { runDataCard } from '../../../common/datacard';
+import { and, eq } from 'drizzle-orm';
+import { cardSettings, runDataCard } from '../../../common/datacard';
 import { drizzle } from 'drizzle-orm/d1';
-import { webhookDeliveries, webhooks } from '../../../../shared/db/schema';
+import { dataCardSchema } from '../../../../shared/contracts/datacard';
+import { datasets, iterations, webhookDeliveries, webhooks } from '../../../../shared/db/schema';
 import { exportFormatSchema } from '../../../../shared/formats/export';
+import { exportManifestSchema } from '../../../../shared/formats/manifest';
+import { exportKey } from '../../../common/storage-keys';
 import {
   CALLBACK_LINK_SECONDS,
   DOWNLOAD_LINK_SECONDS,
@@ -12,7 +15,7 @@ import {
 } from '../../../../shared/iterations';
 import type { EventMessage } from '../../../../shared/contracts/messages';
 import type { RunManifest } from '../../../../shared/contracts/manifest';
-import { runManifestFor } from './run-manifest';
+import { runManifestOf } from './run-manifest';
 import type { RunSpec } from '../../../../shared/contracts/run-spec';
 import { loadEndpoint } from '../../../common/endpoints';
 import type { CoreBindings } from '../../../common/env';
@@ -21,16 +24,10 @@ import { openWebhookSecret } from './webhooks';
 import { derivedKey } from '../../../common/secrets';
 import { newId } from './runs';
 
-import { type IterationRow, iterationRow, type LoopRow, loopRow, runRow } from './loop-rows';
+import { type IterationRow, iterationBuilds, iterationRow, type LoopRow, loopRow } from './loop-rows';
 // The trainer protocol of the iterate-train-evaluate loop: the signed payload a trainer gets when
 // an iteration's build is done (dataset links, manifest, callback), and the trainer's secret that
 // verifies its callback and download links.
-
-/** A run's manifest (the same shape as GET /v1/runs/:id/manifest), for the trainer's payload. */
-export async function runManifestOf(env: CoreBindings, runId: string): Promise<RunManifest> {
-  const row = (await runRow(env, runId))!;
-  return runManifestFor(env, { ...row, spec: row.spec as RunSpec });
-}
 
 /** Files a trainer may download for an iteration: `manifest.json` and `<kind>.<format>.jsonl`. */
 export const iterationFilePath = (iterationId: string, file: string) =>
@@ -42,6 +39,31 @@ export const iterationLinkKey = (env: CoreBindings) => derivedKey(env, 'iteratio
 export const iterationCallbackPath = (iterationId: string) =>
   `/v1/iterations/${encodeURIComponent(iterationId)}/callback`;
 
+/** Signed (no token) links to an iteration's files, valid until `expires` (unix seconds). */
+async function signer(env: CoreBindings, loop: LoopRow, iterationId: string, expires: number) {
+  const linkKey = await iterationLinkKey(env);
+  return async (file: string) =>
+    `${loop.publicUrl}${await signDownloadPath(linkKey, iterationFilePath(iterationId, file), expires)}`;
+}
+
+async function callbackOf(env: CoreBindings, loop: LoopRow, iterationId: string, now: number) {
+  const path = iterationCallbackPath(iterationId);
+  return {
+    // A signed link (use it as given): the gateway checks it before reading anything.
+    url: `${loop.publicUrl}${await signDownloadPath(await iterationLinkKey(env), path, now + CALLBACK_LINK_SECONDS, 'POST')}`,
+    method: 'POST' as const,
+    body: '{"endpoint": {"baseUrl": "http://host:8000/v1", "model": "NAME", "apiKey": "optional"}} signed like this webhook (x-agent-r-signature, same secret)',
+  };
+}
+
+const runCounts = (c: RunManifest['counts']) => ({
+  tasks: c.tasks,
+  revision: c.revision,
+  good: c.good,
+  nodes: c.nodes,
+  tasks_failed: c.tasks_failed,
+});
+
 export async function trainerPayload(
   env: CoreBindings,
   loop: LoopRow,
@@ -52,20 +74,9 @@ export async function trainerPayload(
   const policy = await loadEndpoint(env, iteration.policyEndpoint);
   const now = Math.floor(Date.now() / 1000);
   const expires = now + DOWNLOAD_LINK_SECONDS;
-  const base = loop.publicUrl;
-  const linkKey = await iterationLinkKey(env);
-  const signed = async (file: string) =>
-    `${base}${await signDownloadPath(linkKey, iterationFilePath(iteration.id, file), expires)}`;
-  const datasets: Record<string, string> = {};
-  const links: Record<string, string> = {};
-  const runPath = `/v1/runs/${encodeURIComponent(iteration.runId!)}`;
-  for (const format of exportFormatSchema.options) {
-    datasets[format] = await signed(`all.${format}.jsonl`);
-    links[format] = `${base}${runPath}/dataset?format=${format}`;
-  }
-  const c = manifest.counts;
-  return {
-    kind: 'agent-r.iteration.dataset',
+  const signed = await signer(env, loop, iteration.id, expires);
+  const common = {
+    kind: 'agent-r.iteration.dataset' as const,
     loop: { id: loop.id, name: loop.name, iterations: config.iterations },
     iteration: { id: iteration.id, index: iteration.index, alpha: iteration.alpha },
     policy: {
@@ -73,31 +84,90 @@ export async function trainerPayload(
       baseUrl: policy?.baseUrl ?? '',
       model: policy?.model ?? '',
     },
-    run: {
-      id: iteration.runId!,
-      status: manifest.status,
-      counts: {
-        tasks: c.tasks,
-        revision: c.revision,
-        good: c.good,
-        nodes: c.nodes,
-        tasks_failed: c.tasks_failed,
-      },
-    },
+    run: { id: iteration.runId!, status: manifest.status, counts: runCounts(manifest.counts) },
+    callback: await callbackOf(env, loop, iteration.id, now),
+  };
+  if (iteration.datasetId)
+    return { ...common, ...(await assembledPart(env, loop, iteration, signed, expires)) };
+  const datasets: Record<string, string> = {};
+  const links: Record<string, string> = {};
+  const runPath = `/v1/runs/${encodeURIComponent(iteration.runId!)}`;
+  for (const format of exportFormatSchema.options) {
+    datasets[format] = await signed(`all.${format}.jsonl`);
+    links[format] = `${loop.publicUrl}${runPath}/dataset?format=${format}`;
+  }
+  return {
+    ...common,
     manifest,
     downloads: {
       manifest: await signed('manifest.json'),
       datasets,
       expiresAt: new Date(expires * 1000).toISOString(),
     },
-    links: { manifest: `${base}${runPath}/manifest`, datasets: links },
-    callback: {
-      // A signed link (use it as given): the gateway checks it before reading anything.
-      url: `${base}${await signDownloadPath(linkKey, iterationCallbackPath(iteration.id), now + CALLBACK_LINK_SECONDS, 'POST')}`,
-      method: 'POST',
-      body: '{"endpoint": {"baseUrl": "http://host:8000/v1", "model": "NAME", "apiKey": "optional"}} signed like this webhook (x-agent-r-signature, same secret)',
-    },
+    links: { manifest: `${loop.publicUrl}${runPath}/manifest`, datasets: links },
     datacard: (await runDataCard(env, iteration.runId!, manifest.config as RunSpec)).card,
+  };
+}
+
+/**
+ * The payload's data part for an iteration that assembled one dataset from all its builds: the
+ * dataset's manifest and data card, its splits in every format, and every build run.
+ */
+async function assembledPart(
+  env: CoreBindings,
+  loop: LoopRow,
+  iteration: IterationRow,
+  signed: (file: string) => Promise<string>,
+  expires: number,
+) {
+  const db = drizzle(env.DB);
+  const id = iteration.datasetId!;
+  const row = await db.select().from(datasets).where(eq(datasets.id, id)).get();
+  if (row?.status !== 'ready') throw new Error(`dataset ${id} is ${row?.status ?? 'missing'}`);
+  const manifest = exportManifestSchema.parse(row.manifest);
+  const card = await env.BUCKET.get(exportKey(id, 'datacard.json'));
+  const train: Record<string, string> = {};
+  const validation: Record<string, string> = {};
+  const hasValidation = manifest.files.some((f) => f.split === 'validation');
+  for (const format of exportFormatSchema.options) {
+    train[format] = await signed(`train.${format}.jsonl`);
+    if (hasValidation) validation[format] = await signed(`validation.${format}.jsonl`);
+  }
+  const runs = [];
+  for (const build of iterationBuilds(iteration)) {
+    const m = await runManifestOf(env, build.runId);
+    runs.push({
+      id: build.runId,
+      env: cardSettings(build.spec).env ?? '',
+      status: m.status,
+      counts: runCounts(m.counts),
+    });
+  }
+  const files = `${loop.publicUrl}/v1/datasets/${encodeURIComponent(id)}/files`;
+  return {
+    manifest,
+    downloads: {
+      manifest: await signed('manifest.json'),
+      datasets: train,
+      ...(hasValidation ? { validation } : {}),
+      expiresAt: new Date(expires * 1000).toISOString(),
+    },
+    // The bearer API serves the stored (native) files; other formats come from the signed links.
+    links: {
+      manifest: `${files}/manifest.json`,
+      datasets: Object.fromEntries(
+        manifest.files.map((f) => [f.split, `${files}/${encodeURIComponent(f.name)}`]),
+      ),
+    },
+    ...(card ? { datacard: dataCardSchema.parse(await card.json()) } : {}),
+    runs,
+    dataset: {
+      id,
+      runIds: manifest.run_ids,
+      counts: Object.fromEntries(
+        Object.entries(manifest.counts).filter((e): e is [string, number] => typeof e[1] === 'number'),
+      ),
+    },
   };
 }
 
@@ -132,6 +202,31 @@ export async function sendToTrainer(
   };
   await env.EVENTS.send(message, { contentType: 'json' });
   return deliveryId;
+}
+
+/**
+ * Moves an iteration from `from` (building, or assembling its dataset) to training and queues the
+ * trainer's delivery. The claim makes it happen once however often it is called.
+ */
+export async function handToTrainer(env: CoreBindings, id: string, from: string): Promise<void> {
+  const db = drizzle(env.DB);
+  const claimed = await db
+    .update(iterations)
+    .set({ status: 'training', updatedAt: Date.now() })
+    .where(and(eq(iterations.id, id), eq(iterations.status, from)))
+    .returning({ loopId: iterations.loopId });
+  if (!claimed[0]) return;
+  const loop = (await loopRow(env, claimed[0].loopId))!;
+  if (!loop.trainerWebhookId) return; // it waits for POST /v1/iterations/:id/next with the new model
+  try {
+    const deliveryId = await sendToTrainer(env, loop, (await iterationRow(env, id))!);
+    await db.update(iterations).set({ trainerDeliveryId: deliveryId }).where(eq(iterations.id, id));
+  } catch (error) {
+    await db
+      .update(iterations)
+      .set({ error: `could not notify the trainer: ${(error as Error).message}` })
+      .where(eq(iterations.id, id));
+  }
 }
 
 /** The trainer's secret for an iteration's loop (verifies callbacks and download links). */

@@ -1,0 +1,80 @@
+import type { AnyJob } from '../../../shared/contracts/jobs';
+import type { RunSpec } from '../../../shared/contracts/run-spec';
+import { type PathStep, pathSteps, type SearchState, toTreeFile } from '../../../shared/mcts';
+import { judgeInputsOnPath, type PairJudgements, pairKeyOfJob } from '../../../shared/revision';
+import type { JobRow } from './jobs';
+import type { SearchStore } from './search-store';
+import type { TreeMeta } from './tree-meta';
+
+/** What a TaskTree knows that a job's payload is made of. */
+export interface PayloadSource {
+  tree: TreeMeta;
+  /** The task's spec (`taskSpec`): its own `startFrom` only, and only the root job gets that. */
+  spec: RunSpec;
+  prefix: PathStep[];
+  search: SearchState | null;
+  store: SearchStore;
+  pairJudgements: () => PairJudgements;
+}
+
+/** The spec without `startFrom`: only the root job replays it, the others never read it. */
+function withoutStartFrom(spec: RunSpec): RunSpec {
+  const { startFrom: _, ...rest } = spec;
+  return rest;
+}
+
+/**
+ * What a consumer needs to do one job, and no more: an expand job gets its node's path (and env
+ * snapshot), a judge job the judged step's path, the root job the task's `startFrom` history.
+ */
+export function jobPayload(job: JobRow, source: PayloadSource): AnyJob {
+  const { tree, prefix } = source;
+  const base = { jobId: job.id, attempt: job.attempt, runId: tree.runId, task: tree.task };
+  if (job.kind === 'root') {
+    return { ...base, spec: source.spec, kind: 'root', nodeId: '0', path: [], snapshot: null };
+  }
+  const spec = withoutStartFrom(source.spec);
+  const search = source.search!;
+  if (job.kind === 'expand') {
+    // Steps replayed from `startFrom` come between the root and the tree's own steps.
+    const [root, ...steps] = pathSteps(search, job.node_id);
+    return {
+      ...base,
+      spec,
+      kind: 'expand',
+      nodeId: job.node_id,
+      path: [root!, ...prefix, ...steps],
+      snapshot: source.store.snapshot(job.node_id),
+    };
+  }
+  if (job.kind === 'judge') {
+    // The judged step's own path is all it needs (no whole-tree copy per judge call).
+    const inputs = judgeInputsOnPath(
+      job.node_id,
+      pathSteps(search, job.node_id),
+      search.nodes[0]!.observation,
+    );
+    const pairKey = pairKeyOfJob(job.id);
+    return {
+      ...base,
+      spec,
+      kind: 'judge',
+      nodeId: job.node_id,
+      taskDescription: inputs.taskDescription,
+      ...(pairKey ? { pairKey } : {}),
+      // The replayed `startFrom` steps are part of the judged step's history too.
+      history: [...prefix.map(({ action, observation }) => ({ action, observation })), ...inputs.history],
+      current: inputs.current,
+    };
+  }
+  return {
+    ...base,
+    spec,
+    kind: 'splice',
+    tree: toTreeFile(search, tree.task),
+    firstObservation: search.nodes[0]!.observation,
+    feedback: source.store.feedback(),
+    prefix,
+    ...(spec.judgeSampling === 'per-pair' ? { pairJudgements: source.pairJudgements() } : {}),
+  };
+}

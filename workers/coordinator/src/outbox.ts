@@ -1,0 +1,71 @@
+import type { JobMessage } from '../../../shared/contracts/messages';
+import { type CoordinatorBindings, jobQueues } from '../../common/env';
+import type { JobRow, JobTable } from './jobs';
+
+/** Queues take at most this many messages in one sendBatch call. */
+const MAX_BATCH = 100;
+
+type QueueKind = 'expand' | 'critique' | 'splice';
+
+const queueKind = (kind: JobRow['kind']): QueueKind =>
+  kind === 'judge' ? 'critique' : kind === 'splice' ? 'splice' : 'expand';
+
+function messageOf(runId: string, task: number, job: JobRow): JobMessage {
+  const base = { runId, task, jobId: job.id, attempt: job.attempt };
+  const kind = queueKind(job.kind);
+  return kind === 'critique'
+    ? { type: 'critique', ...base }
+    : kind === 'splice'
+      ? { type: 'splice', ...base }
+      : { type: 'expand', ...base };
+}
+
+/**
+ * The messages of a TaskTree's job rows that have not gone out yet (the jobs table is the outbox:
+ * a row is marked sent only after its queue took the message). Jobs go round the bound shards of
+ * their kind, so no single local queue limits throughput, and the messages for one shard go in
+ * one sendBatch call: a result that opens several jobs costs one queue operation per shard.
+ */
+export class Outbox {
+  /** Messages sent since this object started (spreads jobs over their queue's shards). */
+  private sent = 0;
+
+  constructor(
+    /** The object's bindings, read at each send (tests swap them on a live object). */
+    private readonly env: () => CoordinatorBindings,
+    private readonly jobs: JobTable,
+  ) {}
+
+  /** Sends what is unsent; false when a send failed (the caller has the alarm retry soon). */
+  async flush(runId: string, task: number, timeoutMs: number): Promise<boolean> {
+    const batches = new Map<Queue<JobMessage>, { job: JobRow; delaySeconds: number }[]>();
+    for (const job of this.jobs.unsent()) {
+      const queues = jobQueues(this.env(), queueKind(job.kind));
+      this.sent += 1;
+      const queue = queues[this.sent % queues.length]!;
+      // A retry's backoff: the deadline was set to now + backoff + timeout.
+      const delayMs = Math.max(0, job.deadline - timeoutMs - Date.now());
+      const entries = batches.get(queue) ?? [];
+      entries.push({ job, delaySeconds: Math.ceil(delayMs / 1000) });
+      batches.set(queue, entries);
+    }
+    for (const [queue, entries] of batches) {
+      for (let at = 0; at < entries.length; at += MAX_BATCH) {
+        const chunk = entries.slice(at, at + MAX_BATCH);
+        try {
+          await queue.sendBatch(
+            chunk.map(({ job, delaySeconds }) => ({
+              body: messageOf(runId, task, job),
+              ...(delaySeconds > 0 ? { delaySeconds } : {}),
+            })),
+          );
+        } catch (error) {
+          console.error(`task ${runId}/${task}: queue.sendBatch failed, the alarm re-sends`, error);
+          return false;
+        }
+        for (const { job } of chunk) this.jobs.markSent(job.id, job.attempt);
+      }
+    }
+    return true;
+  }
+}
