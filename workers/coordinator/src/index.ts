@@ -1,34 +1,30 @@
 import { jobMessageSchema } from '../../../shared/contracts/messages';
 import { type CoordinatorBindings, taskTreeStub } from '../../common/env';
-
 import { meterEnv, meterState } from '../../common/ops-meter';
 import { EndpointGate as EndpointGateObject } from './endpoint-gate';
 import { EnvPool as EnvPoolObject } from './env-pool';
 import { RunLedger as RunLedgerObject } from './run-ledger';
 import { TaskTree as TaskTreeObject } from './task-tree';
 
-// The Durable Objects, with counting storage and bindings when OPS_METER is "1" (ops-meter.ts);
-// otherwise exactly the classes they extend.
-export class TaskTree extends TaskTreeObject {
-  constructor(ctx: DurableObjectState, env: CoordinatorBindings) {
-    super(meterState(ctx, env, 'TaskTree'), meterEnv(env));
-  }
+type ObjectClass<T> = new (ctx: DurableObjectState, env: CoordinatorBindings) => T;
+
+/**
+ * A Durable Object class whose storage and bindings count platform operations when OPS_METER is
+ * "1" (ops-meter.ts); otherwise exactly the class it extends.
+ */
+function metered<T>(Base: ObjectClass<T>, name: string): ObjectClass<T> {
+  const Parent = Base as ObjectClass<object>;
+  return class extends Parent {
+    constructor(ctx: DurableObjectState, env: CoordinatorBindings) {
+      super(meterState(ctx, env, name), meterEnv(env));
+    }
+  } as ObjectClass<T>;
 }
-export class RunLedger extends RunLedgerObject {
-  constructor(ctx: DurableObjectState, env: CoordinatorBindings) {
-    super(meterState(ctx, env, 'RunLedger'), meterEnv(env));
-  }
-}
-export class EndpointGate extends EndpointGateObject {
-  constructor(ctx: DurableObjectState, env: CoordinatorBindings) {
-    super(meterState(ctx, env, 'EndpointGate'), meterEnv(env));
-  }
-}
-export class EnvPool extends EnvPoolObject {
-  constructor(ctx: DurableObjectState, env: CoordinatorBindings) {
-    super(meterState(ctx, env, 'EnvPool'), meterEnv(env));
-  }
-}
+
+export const TaskTree = metered(TaskTreeObject, 'TaskTree');
+export const RunLedger = metered(RunLedgerObject, 'RunLedger');
+export const EndpointGate = metered(EndpointGateObject, 'EndpointGate');
+export const EnvPool = metered(EnvPoolObject, 'EnvPool');
 
 export default {
   async fetch() {
