@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { PathStep } from '../mcts';
+import type { PathStep, SearchNode } from '../mcts';
 import type { RunSpec } from './run-spec';
-import { type Judgement, type TreeFile, judgementSchema } from './tree-file';
+import { type Judgement, judgementSchema } from './tree-file';
 
 // What a TaskTree hands to a queue consumer for one job, and what comes back (over RPC).
 
@@ -34,16 +34,25 @@ export interface JudgeJob extends JobBase {
   pairKey?: string;
 }
 
-/** Splice the finished, judged tree into records. */
+/**
+ * Splice the finished, judged tree into records. The tree itself is not in the job: the splicer
+ * reads it from the TaskTree in pages (`SplicePage`), so no single RPC carries a whole large tree.
+ */
 export interface SpliceJob extends JobBase {
   kind: 'splice';
-  tree: TreeFile;
   firstObservation: string;
-  feedback: Record<string, string>;
   /** `startFrom` steps replayed before the search: part of every record's conversation. */
   prefix?: PathStep[];
   /** `judgeSampling: per-pair`: each pair's own verdicts (shared/revision/per-pair.ts). */
   pairJudgements?: Record<string, Record<string, Exclude<Judgement, null>>>;
+}
+
+/** Consecutive nodes of a finished tree (flat, by id) with the judge feedback kept for them. */
+export interface SplicePage {
+  nodes: SearchNode[];
+  feedback: Record<string, string>;
+  /** The id of the first node of the next page; null after the last. */
+  next: number | null;
 }
 
 export type AnyJob = ExpandJob | JudgeJob | SpliceJob;

@@ -39,10 +39,10 @@ export interface SpliceTaskResult {
   judgeCalls: number;
 }
 
-/** Where a splice puts its records, one at a time (revision records in pair order, then good ones). */
-export interface SpliceSink {
-  revision(record: NativeRecord): void;
-  good(record: NativeRecord): void;
+/** One record of a splice: revision records come in pair order, then the good ones. */
+export interface SplicedRecord {
+  kind: 'revision' | 'good';
+  record: NativeRecord;
 }
 
 export type SpliceTaskCounts = Omit<SpliceTaskResult, 'revision' | 'good'> & {
@@ -65,25 +65,26 @@ export function spliceTask(
 ): SpliceTaskResult {
   const revision: NativeRecord[] = [];
   const good: NativeRecord[] = [];
-  const sink = { revision: (r: NativeRecord) => revision.push(r), good: (r: NativeRecord) => good.push(r) };
-  const counts = spliceTaskInto(tree, ctx, configInput, sink, feedbackText, pairJudgements);
-  return { ...counts, revision, good };
+  const records = spliceTaskRecords(tree, ctx, configInput, feedbackText, pairJudgements);
+  for (let next = records.next(); ; next = records.next()) {
+    if (next.done) return { ...next.value, revision, good };
+    (next.value.kind === 'revision' ? revision : good).push(next.value.record);
+  }
 }
 
 /**
  * `spliceTask` without holding the pairs or the records: pairs come one at a time from the sorted
- * leaf list (`LeafPairs`), each record goes to `sink` as soon as it is built. What it keeps grows
- * with the tree (leaf paths, one 4-byte index per pair, the distinct bad paths), not with the
- * records' text.
+ * leaf list (`LeafPairs`), each record is yielded as soon as it is built, and the counts are the
+ * generator's return value. What it keeps grows with the tree (leaf paths, one 4-byte index per
+ * pair, the distinct bad paths), not with the records' text.
  */
-export function spliceTaskInto(
+export function* spliceTaskRecords(
   tree: TreeFile,
   ctx: Omit<RecordContext, 'task'>,
   configInput: SpliceConfigInput,
-  sink: SpliceSink,
   feedbackText?: (nodeId: string) => string | undefined,
   pairJudgements?: PairJudgements,
-): SpliceTaskCounts {
+): Generator<SplicedRecord, SpliceTaskCounts> {
   const config = spliceConfigSchema.parse(configInput);
   const context: RecordContext = { ...ctx, task: tree.task };
   const { skipped, leafPaths } = taskLeafPaths(tree);
@@ -117,14 +118,14 @@ export function spliceTaskInto(
       ...(textOf ? { feedbackText: textOf } : {}),
     });
     if (record) {
-      sink.revision(record);
+      yield { kind: 'revision', record };
       revision++;
     } else emptySplices++;
   }
   let good = 0;
   if (config.includeGood) {
     for (const path of goodLeafPaths(leafPaths, config.alpha)) {
-      sink.good(buildGoodRecord(context, path));
+      yield { kind: 'good', record: buildGoodRecord(context, path) };
       good++;
     }
   }

@@ -194,10 +194,11 @@ describe.skipIf(missing !== null)('the real AgentGym servers', () => {
   it(
     'SciWorld: a small build completes from the real task description',
     async () => {
+      sciworldProxy!.reset();
       const { runId, view, manifest } = await build({
         env: 'agentgym',
         flavor: 'sciworld',
-        envServer: sciworld!.url,
+        envServer: sciworldProxy!.url,
         tasks: [0],
         iterations: 1,
         width: 2,
@@ -206,6 +207,12 @@ describe.skipIf(missing !== null)('the real AgentGym servers', () => {
       });
       expect(view.status, sciworld!.output()).toBe('completed');
       expect(manifest.counts.failed_jobs).toBe(0);
+      const cost = serverCost(
+        sciworldProxy!,
+        manifest,
+        'SciWorld build (1 task, 1 iteration, width 2, depth 3)',
+      );
+      expect(manifest.counts).toMatchObject({ env_resets: cost.resets, env_steps: cost.steps });
       // data_idx 0 of the real server is task "boil", variation 0.
       expect((await tree(runId, 0)).root.observation).toMatch(/^Your task is to boil water\./);
     },

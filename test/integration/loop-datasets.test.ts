@@ -192,4 +192,48 @@ describe('loops with several builds and a dataset step', () => {
     const busy = await json<IterationView>(await api(`/v1/iterations/${first.id}`), 200);
     expect(busy).toMatchObject({ status: 'assembling', datasetId: 'ds_busy' });
   });
+
+  it('starts a build run that was recorded but never started (a crash between the writes)', async () => {
+    const created = await json<LoopView>(
+      await api('/v1/loops', {
+        method: 'POST',
+        json: {
+          name: 'crash between runs',
+          policy: 'sim',
+          build: { iterations: 1, width: 1, depth: 3 },
+          builds: [{ tasks: [0] }, { tasks: [1] }],
+          auto: false,
+        },
+      }),
+      201,
+    );
+    const first = created.iterations[0]!;
+    // As if the worker died after recording the iteration and starting only its first run: the
+    // second build's run id names no run.
+    const row = await DB.prepare('SELECT config FROM iterations WHERE id = ?')
+      .bind(first.id)
+      .first<{ config: string }>();
+    const config = JSON.parse(row!.config) as { runs: { runId: string }[] };
+    config.runs[1]!.runId = 'run_never_started';
+    await DB.prepare('UPDATE iterations SET config = ? WHERE id = ?')
+      .bind(JSON.stringify(config), first.id)
+      .run();
+    const done = await eventually(
+      async () => {
+        const view = await json<IterationView>(await api(`/v1/iterations/${first.id}`), 200);
+        return ['training', 'failed', 'no_data'].includes(view.status) ? view : null;
+      },
+      1200,
+      100,
+    );
+    expect(done.status, done.error ?? '').toBe('training');
+    expect(done.runIds).toEqual([first.runIds[0], 'run_never_started']);
+    const run = await json<{ status: string; spec: { tasks: number[] } }>(
+      await api('/v1/runs/run_never_started'),
+      200,
+    );
+    expect(run).toMatchObject({ status: 'completed', spec: { tasks: [1] } });
+    const dataset = await json<DatasetView>(await api(`/v1/datasets/${done.datasetId}`), 200);
+    expect(dataset.runIds).toEqual([first.runIds[0], 'run_never_started']);
+  });
 });

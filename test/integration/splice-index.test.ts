@@ -70,7 +70,7 @@ function expectedTyped(row: TrajectoryIndexInsert): TypedRow {
 
 const byId = (a: TypedRow, b: TypedRow) => ((a.id as string) < (b.id as string) ? -1 : 1);
 
-function spliceJob(runId: string, task: number, seed: number): SpliceJob {
+function spliceJob(runId: string, task: number): SpliceJob {
   return {
     kind: 'splice',
     jobId: `splice-${runId}-${task}`,
@@ -78,11 +78,15 @@ function spliceJob(runId: string, task: number, seed: number): SpliceJob {
     runId,
     task,
     spec: runSpecSchema.parse({ tasks: [task] }),
-    tree: randomTree(createSeededRandom(seed), task, 6),
     firstObservation: 'Goal: craft 1 stick.',
-    feedback: {},
   };
 }
+
+/** The splice's input as its TaskTree's pages would give it. */
+const treeInput = (task: number, seed: number) => async () => ({
+  tree: randomTree(createSeededRandom(seed), task, 6),
+  feedback: {},
+});
 
 async function recordsOf(runId: string, task: number, kind: 'revision' | 'good'): Promise<NativeRecord[]> {
   const text = await (await env.BUCKET.get(taskRecordsKey(runId, task, kind)))!.text();
@@ -109,8 +113,8 @@ function syntheticRows(runId: string, task: number, count: number): TrajectoryIn
 describe('the trajectory index written by a splice (json_each inserts)', () => {
   it('writes one row per record, field by field and type by type, and a re-splice replaces them', async () => {
     const runId = 'run_splice_index_a';
-    const job = spliceJob(runId, 4, 11);
-    const first = await spliceTree(env, job);
+    const job = spliceJob(runId, 4);
+    const first = await spliceTree(env, job, undefined, treeInput(4, 11));
     if (first.kind !== 'splice') throw new Error('expected a splice result');
     expect(first.revision).toBeGreaterThan(0);
     expect(first.good).toBeGreaterThan(0);
@@ -133,7 +137,7 @@ describe('the trajectory index written by a splice (json_each inserts)', () => {
     expect(written).toEqual(expected);
 
     // A redelivered job: same rows, no duplicates.
-    await spliceTree(env, job);
+    await spliceTree(env, job, undefined, treeInput(4, 11));
     expect(await typedRows(runId)).toEqual(expected);
   });
 

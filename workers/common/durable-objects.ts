@@ -1,4 +1,4 @@
-import type { AnyJob, JobResult } from '../../shared/contracts/jobs';
+import type { AnyJob, JobResult, SplicePage } from '../../shared/contracts/jobs';
 import type { RunSpec } from '../../shared/contracts/run-spec';
 import type {
   LedgerStatus,
@@ -34,6 +34,8 @@ export const LIVE_HOLDER_HEADER = 'x-agent-r-token-id';
 export interface TaskTreeApi extends Rpc.DurableObjectBranded {
   start(runId: string, task: number, spec: RunSpec): Promise<void>;
   getJob(jobId: string): Promise<AnyJob | null>;
+  /** The finished tree of a current splice job, a page at a time from node `from` (null: not current). */
+  splicePage(jobId: string, attempt: number, from: number): Promise<SplicePage | null>;
   completeJob(jobId: string, result: JobResult, attempt?: number): Promise<{ accepted: boolean }>;
   keepAlive(jobId: string, attempt: number): Promise<boolean>;
   failJob(jobId: string, reason: string, retryable?: boolean, attempt?: number): Promise<void>;

@@ -1,6 +1,6 @@
-import type { AnyJob } from '../../../shared/contracts/jobs';
+import type { AnyJob, SplicePage } from '../../../shared/contracts/jobs';
 import type { RunSpec } from '../../../shared/contracts/run-spec';
-import { type PathStep, pathSteps, type SearchState, toTreeFile } from '../../../shared/mcts';
+import { type PathStep, pathSteps, type SearchNode, type SearchState } from '../../../shared/mcts';
 import { judgeInputsOnPath, type PairJudgements, pairKeyOfJob } from '../../../shared/revision';
 import type { JobRow } from './jobs';
 import type { SearchStore } from './search-store';
@@ -71,10 +71,28 @@ export function jobPayload(job: JobRow, source: PayloadSource): AnyJob {
     ...base,
     spec,
     kind: 'splice',
-    tree: toTreeFile(search, tree.task),
     firstObservation: search.nodes[0]!.observation,
-    feedback: source.store.feedback(),
     prefix,
     ...(spec.judgeSampling === 'per-pair' ? { pairJudgements: source.pairJudgements() } : {}),
+  };
+}
+
+/** Node text counted per page of a splice job's tree (an RPC stays far below its 32 MiB limit). */
+const PAGE_CHARS = 2_000_000;
+
+/** Nodes `from`.. of a finished tree, about PAGE_CHARS of text (at least one node), and their feedback. */
+export function splicePageOf(search: SearchState, store: SearchStore, from: number): SplicePage {
+  const nodes: SearchNode[] = [];
+  let chars = 0;
+  let at = Math.max(0, from);
+  for (; at < search.nodes.length && (nodes.length === 0 || chars < PAGE_CHARS); at++) {
+    const node = search.nodes[at]!;
+    nodes.push(node);
+    chars += node.response.length + node.action.length + node.observation.length + 300;
+  }
+  return {
+    nodes,
+    feedback: nodes.length ? store.feedbackBetween(Math.max(0, from), at - 1) : {},
+    next: at < search.nodes.length ? at : null,
   };
 }

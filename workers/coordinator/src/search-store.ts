@@ -75,11 +75,14 @@ export class SearchStore {
     this.sql.exec('INSERT OR REPLACE INTO feedback (node_id, text) VALUES (?, ?)', Number(nodeId), text);
   }
 
-  feedback(): Record<string, string> {
+  /** The feedback kept for nodes `from`..`to` (inclusive). */
+  feedbackBetween(from: number, to: number): Record<string, string> {
     const out: Record<string, string> = {};
     for (const row of all<{ node_id: number; text: string }>(
       this.sql,
-      'SELECT node_id, text FROM feedback',
+      'SELECT node_id, text FROM feedback WHERE node_id BETWEEN ? AND ?',
+      from,
+      to,
     )) {
       out[String(row.node_id)] = row.text;
     }

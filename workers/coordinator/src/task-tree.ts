@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { TaskTreeApi } from '../../common/durable-objects';
-import type { AnyJob, JobResult } from '../../../shared/contracts/jobs';
+import type { AnyJob, JobResult, SplicePage } from '../../../shared/contracts/jobs';
 import { jobResultSchema } from '../../../shared/contracts/jobs';
 import { toTreeFile } from '../../../shared/mcts';
 import type { RunSpec } from '../../../shared/contracts/run-spec';
@@ -9,7 +9,7 @@ import { type CoordinatorBindings, runLedgerStub } from '../../common/env';
 import { defaultRetryPolicy, JobTable, type JobRow, type RetryPolicy } from './jobs';
 import type { TaskProgress, TaskStatus, TaskWait } from '../../../shared/contracts/run-view';
 import { Critique } from './critique';
-import { jobPayload } from './job-payloads';
+import { jobPayload, splicePageOf } from './job-payloads';
 import { Outbox } from './outbox';
 import { SearchStore } from './search-store';
 import { MetaStore } from './sql';
@@ -115,6 +115,14 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
       store: this.store,
       pairJudgements: () => this.critique.pairJudgements(),
     });
+  }
+
+  /** A page of the finished tree for the current attempt of the splice job (null otherwise). */
+  async splicePage(jobId: string, attempt: number, from: number): Promise<SplicePage | null> {
+    const job = this.current(jobId, attempt);
+    const search = this.machine.search;
+    if (!job || job.kind !== 'splice' || !search) return null;
+    return splicePageOf(search, this.store, from);
   }
 
   /**

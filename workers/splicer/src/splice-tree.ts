@@ -1,11 +1,14 @@
 import { getTableColumns, getTableName } from 'drizzle-orm';
 import { trajectories } from '../../../shared/db/schema';
-import { toInternedJsonl } from '../../../shared/formats/interned-jsonl';
-import type { JobResult, SpliceJob } from '../../../shared/contracts/jobs';
-import { indexRowOf, type NativeRecord, spliceTask } from '../../../shared/revision';
+import { createInternedJsonlWriter } from '../../../shared/formats/interned-jsonl';
+import type { JobResult, SpliceJob, SplicePage } from '../../../shared/contracts/jobs';
+import type { TreeFile } from '../../../shared/contracts/tree-file';
+import { type SearchNode, treeFileOfNodes } from '../../../shared/mcts';
+import { indexRowOf, type NativeRecord, spliceTaskRecords } from '../../../shared/revision';
 import { rootPrefixForRun } from '../../../shared/run-conversation';
-import type { CoreBindings } from '../../common/env';
-import { ensureCurrent, type JobContext } from '../../common/job-context';
+import { type CoreBindings, taskTreeStub } from '../../common/env';
+import { putJsonl } from '../../common/r2-jsonl';
+import { ensureCurrent, type JobContext, JobSuperseded } from '../../common/job-context';
 import { taskRecordsKey, taskTreeKey } from '../../common/storage-keys';
 
 /** One row of the D1 trajectory index, keyed by the schema's property names. */
@@ -42,23 +45,48 @@ const DELETE_TASK_ROWS_SQL = `DELETE FROM "${INDEX_TABLE}" WHERE "${trajectories
  */
 export const MAX_INDEX_CHUNK_CHARS = 300_000;
 
-/** JSON arrays of the rows, each at most `maxChars` long (a single larger row gets its own). */
-function jsonChunks(rows: readonly TrajectoryIndexInsert[], maxChars: number): string[] {
-  const chunks: string[] = [];
-  let parts: string[] = [];
-  let size = 2;
-  for (const row of rows) {
+/** JSON arrays of rows, each at most `maxChars` long (a single larger row gets its own), built row by row. */
+class JsonChunks {
+  readonly chunks: string[] = [];
+  private parts: string[] = [];
+  private size = 2;
+
+  constructor(private readonly maxChars: number) {}
+
+  add(row: TrajectoryIndexInsert): void {
     const json = JSON.stringify(row);
-    if (parts.length > 0 && size + 1 + json.length > maxChars) {
-      chunks.push(`[${parts.join(',')}]`);
-      parts = [];
-      size = 2;
-    }
-    parts.push(json);
-    size += 1 + json.length;
+    if (this.parts.length > 0 && this.size + 1 + json.length > this.maxChars) this.flush();
+    this.parts.push(json);
+    this.size += 1 + json.length;
   }
-  if (parts.length > 0) chunks.push(`[${parts.join(',')}]`);
-  return chunks;
+
+  done(): string[] {
+    this.flush();
+    return this.chunks;
+  }
+
+  private flush(): void {
+    if (this.parts.length > 0) this.chunks.push(`[${this.parts.join(',')}]`);
+    this.parts = [];
+    this.size = 2;
+  }
+}
+
+function jsonChunks(rows: readonly TrajectoryIndexInsert[], maxChars: number): string[] {
+  const chunks = new JsonChunks(maxChars);
+  for (const row of rows) chunks.add(row);
+  return chunks.done();
+}
+
+/** The statements that insert JSON chunks of index rows, after the delete of the task's rows. */
+function indexStatements(
+  db: D1Database,
+  runId: string,
+  task: number,
+  chunks: string[],
+): D1PreparedStatement[] {
+  const insert = db.prepare(INSERT_INDEX_ROWS_SQL);
+  return [db.prepare(DELETE_TASK_ROWS_SQL).bind(runId, task), ...chunks.map((json) => insert.bind(json))];
 }
 
 /**
@@ -72,11 +100,7 @@ export function trajectoryIndexStatements(
   rows: readonly TrajectoryIndexInsert[],
   maxChunkChars = MAX_INDEX_CHUNK_CHARS,
 ): D1PreparedStatement[] {
-  const insert = db.prepare(INSERT_INDEX_ROWS_SQL);
-  return [
-    db.prepare(DELETE_TASK_ROWS_SQL).bind(runId, task),
-    ...jsonChunks(rows, maxChunkChars).map((json) => insert.bind(json)),
-  ];
+  return indexStatements(db, runId, task, jsonChunks(rows, maxChunkChars));
 }
 
 /** The D1 index row of the record on line `line` of the R2 object `r2Key`. */
@@ -101,19 +125,48 @@ function envLabel(job: SpliceJob): string {
   return job.spec.env === 'crafting' ? `crafting:${job.spec.world}` : (job.spec.flavor ?? 'agentgym');
 }
 
+/** The finished tree and its judge feedback, as a splice reads them. */
+export interface SpliceInput {
+  tree: TreeFile;
+  feedback: Record<string, string>;
+}
+
+/** Bounds the page loop (a page holds at least one node; trees are capped far below this). */
+const MAX_PAGES = 1_000_000;
+
+/** Reads the finished tree from its TaskTree a page at a time (no single RPC carries all of it). */
+export async function readTreeInPages(env: CoreBindings, job: SpliceJob): Promise<SpliceInput> {
+  const stub = taskTreeStub(env, job.runId, job.task);
+  const nodes: SearchNode[] = [];
+  const feedback: Record<string, string> = {};
+  let from: number | null = 0;
+  for (let page = 0; from !== null && page < MAX_PAGES; page++) {
+    const got: SplicePage | null = await stub.splicePage(job.jobId, job.attempt, from);
+    if (!got) throw new JobSuperseded('reading the tree');
+    nodes.push(...got.nodes);
+    Object.assign(feedback, got.feedback);
+    from = got.next;
+  }
+  return { tree: treeFileOfNodes(nodes, job.task), feedback };
+}
+
 /**
  * Pairs, cuts and splices one finished tree, then writes the records (R2, one JSONL per kind,
  * replaced whole), the tree file, and the index rows (D1, replaced for this task in one batch).
- * Repeating it gives the same files and rows, so a redelivered job duplicates nothing.
+ * Records are built one at a time and streamed to R2 in parts, so memory holds the tree and one
+ * part, not the records. Repeating it gives the same files and rows: a redelivered job
+ * duplicates nothing.
  */
 export async function spliceTree(
   env: CoreBindings,
   job: SpliceJob,
   context?: JobContext,
+  readInput: () => Promise<SpliceInput> = () => readTreeInPages(env, job),
 ): Promise<JobResult> {
   const { spec } = job;
-  const result = spliceTask(
-    job.tree,
+  const { tree, feedback } = await readInput();
+  const records = spliceTaskRecords(
+    tree,
     {
       runId: job.runId,
       // Replayed `startFrom` steps belong to every record's conversation (not trained).
@@ -136,39 +189,40 @@ export async function spliceTree(
       revisionSentences: spec.revisionSentences,
       unjudged: 'uncertain',
     },
-    (nodeId) => job.feedback[nodeId],
+    (nodeId) => feedback[nodeId],
     job.pairJudgements,
   );
-  const files = [
-    { kind: 'revision' as const, records: result.revision },
-    { kind: 'good' as const, records: result.good },
-  ];
   // A cancelled task (or a superseded attempt) writes nothing.
   await ensureCurrent(context, 'records');
-  await Promise.all([
-    ...files.map(({ kind, records }) =>
-      env.BUCKET.put(taskRecordsKey(job.runId, job.task, kind), toInternedJsonl(records), {
-        httpMetadata: { contentType: 'application/x-ndjson' },
-        customMetadata: { records: String(records.length) },
-      }),
-    ),
-    env.BUCKET.put(taskTreeKey(job.runId, job.task), JSON.stringify(job.tree), {
-      httpMetadata: { contentType: 'application/json' },
-    }),
-  ]);
-
-  const rows = files.flatMap(({ kind, records }) =>
-    records.map((record, line) => indexInsertOf(record, taskRecordsKey(job.runId, job.task, kind), line)),
-  );
-  await env.DB.batch(trajectoryIndexStatements(env.DB, job.runId, job.task, rows));
+  const index = new JsonChunks(MAX_INDEX_CHUNK_CHARS);
+  let next = records.next();
+  // The records of one kind as interned JSONL lines, each indexed as it goes by.
+  async function* linesOf(kind: 'revision' | 'good', key: string): AsyncGenerator<string> {
+    const writer = createInternedJsonlWriter();
+    for (let line = 0; !next.done && next.value.kind === kind; line++) {
+      index.add(indexInsertOf(next.value.record, key, line));
+      yield writer.line(next.value.record);
+      next = records.next();
+    }
+  }
+  for (const kind of ['revision', 'good'] as const) {
+    const key = taskRecordsKey(job.runId, job.task, kind);
+    await putJsonl(env.BUCKET, key, linesOf(kind, key));
+  }
+  if (!next.done) throw new Error('splice: records came out of order');
+  const counts = next.value;
+  await env.BUCKET.put(taskTreeKey(job.runId, job.task), JSON.stringify(tree), {
+    httpMetadata: { contentType: 'application/json' },
+  });
+  await env.DB.batch(indexStatements(env.DB, job.runId, job.task, index.done()));
 
   return {
     kind: 'splice',
-    revision: result.revision.length,
-    good: result.good.length,
-    pairs: result.pairs,
-    referenceJudgeCalls: result.referenceJudgeCalls,
-    skipped: result.skipped,
+    revision: counts.revision,
+    good: counts.good,
+    pairs: counts.pairs,
+    referenceJudgeCalls: counts.referenceJudgeCalls,
+    skipped: counts.skipped,
   };
 }
 
