@@ -67,13 +67,13 @@ export async function writeBuildFolder(
     card.after.good,
   );
   await download(api, `/v1/runs/${id}/dataset?format=openai&kind=all`, join(dir, 'dataset.openai.jsonl'));
-  const provenance = await buildProvenance(api, manifest.config, keys);
+  const provenance = await buildProvenance(api, manifest, keys);
   const full: BuildManifest = {
     ...manifest,
     curation: card.curation,
     data: card.after,
     ...extra,
-    provenance,
+    ...(provenance ? { provenance } : {}),
   };
   await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(full, null, 2)}\n`);
   return full;
@@ -106,11 +106,11 @@ async function followRun(api: ApiClient, runId: string, taskCount: number, io: C
 function modelLine(manifest: BuildManifest): string[] {
   const p = manifest.provenance as Provenance | undefined;
   if (!p) return [];
-  const served = p.policy.served_models?.join(', ') ?? 'not reported';
-  const judge = p.judge
-    ? `; judge ${p.judge.endpoint} (${p.judge.served_models?.join(', ') ?? p.judge.model})`
-    : '';
-  return [`  policy ${p.policy.endpoint}: model ${p.policy.model} (server reports: ${served})${judge}`];
+  const answered = (d: Provenance['policy']) => d.model ?? d.served_models?.join(', ') ?? 'not reported';
+  const judge = p.judge ? `; judge ${p.judge.endpoint}: ${answered(p.judge)}` : '';
+  return [
+    `  policy ${p.policy.endpoint}: model ${answered(p.policy)} (as the server reported it; requested ${p.policy.requested_model})${judge}`,
+  ];
 }
 
 /** Said plainly in the summary when the data came from the embedded simulator. */

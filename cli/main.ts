@@ -11,6 +11,7 @@ import { serveCommand } from './commands/serve';
 import { tokenCommand } from './commands/token';
 import { worldCommand } from './commands/world';
 import { closest, unknownFlagMessage } from './flag-errors';
+import { interruptExitCode } from './interrupt';
 import { projectRoot } from './project';
 
 const commands: CliCommand[] = [
@@ -80,8 +81,12 @@ export async function main(
     return 0;
   }
   try {
-    return await command.run(joinNegativeValues(rest), io);
+    const code = await command.run(joinNegativeValues(rest), io);
+    return interruptExitCode() ?? code;
   } catch (error) {
+    // Interrupted: the work failed because its stack was stopped; the signal is the outcome.
+    const interrupted = interruptExitCode();
+    if (interrupted !== null) return interrupted;
     const message = error instanceof Error ? error.message : String(error);
     const code = (error as { code?: unknown }).code;
     if (error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {

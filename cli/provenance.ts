@@ -1,38 +1,31 @@
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import type { RunManifest } from '../shared/contracts/manifest';
+import type { RunProvenance } from '../shared/contracts/provenance';
 import type { ApiClient } from './api-client';
 import { projectRoot } from './project';
-import { loadWorld } from './world-store';
 
-// Where a build's data came from, written into manifest.json as `provenance`: the agent-r version
-// and commit, each endpoint's name and the model id its server reports (GET {baseUrl}/models,
-// as vLLM, SGLang and OpenAI answer), the environment's identity (world name + content hash, or
-// AgentGym server + flavour) and every sampling setting and seed of the run.
+// Where a build's data came from, written into manifest.json as `provenance`: the run manifest's
+// block (shared/contracts/provenance.ts: endpoints and the model ids their servers reported in
+// completions, agent-r version and commit, environment identity, sampling and seed), with what
+// the CLI adds for each endpoint: its base URL, the model name agent-r sends, and the ids the
+// server lists at GET {baseUrl}/models (as vLLM, SGLang and OpenAI answer).
 
-export interface EndpointProvenance {
-  endpoint: string;
+export interface EndpointDetails {
   /** The model name agent-r sends in requests (the endpoint's `model`). */
-  model: string | null;
+  requested_model: string | null;
   base_url: string | null;
   /** The ids the server lists at /models (null when it could not be asked). */
   served_models: string[] | null;
   note?: string;
 }
 
-export interface Provenance {
-  agent_r_version: string;
-  git_commit: string | null;
-  policy: EndpointProvenance;
-  /** Present when the judge is another endpoint than the policy. */
-  judge?: EndpointProvenance;
-  environment: Record<string, unknown>;
-  sampling: Record<string, unknown>;
-}
+type Described = { endpoint: string; model: string | null } & EndpointDetails;
+export type Provenance = Omit<RunProvenance, 'policy' | 'judge'> & { policy: Described; judge?: Described };
 
-function version(): string {
+/** The agent-r version (package.json). */
+export function agentRVersion(): string {
   try {
     return (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string })
       .version;
@@ -41,36 +34,31 @@ function version(): string {
   }
 }
 
-async function gitCommit(): Promise<string | null> {
+/** HEAD of the checkout the CLI runs from, `-dirty` when tracked files changed; null without git. */
+export function gitCommit(): string | null {
   try {
-    const run = promisify(execFile);
-    const head = (await run('git', ['rev-parse', 'HEAD'], { cwd: projectRoot, timeout: 5000 })).stdout.trim();
-    const dirty = (
-      await run('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: projectRoot, timeout: 5000 })
-    ).stdout.trim();
-    return dirty ? `${head}-dirty` : head;
+    const git = (args: string[]) =>
+      execFileSync('git', args, { cwd: projectRoot, timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim();
+    const head = git(['rev-parse', 'HEAD']);
+    return git(['status', '--porcelain', '--untracked-files=no']) ? `${head}-dirty` : head;
   } catch {
     return null;
   }
 }
 
 /** The endpoint as registered, and what its server says it serves. */
-export async function endpointProvenance(
+export async function endpointDetails(
   api: ApiClient,
   name: string,
   apiKey?: string,
-): Promise<EndpointProvenance> {
+): Promise<EndpointDetails> {
   let endpoint: { baseUrl?: string; model?: string };
   try {
     endpoint = await api.json('GET', `/v1/endpoints/${encodeURIComponent(name)}`);
   } catch (error) {
-    return {
-      endpoint: name,
-      model: null,
-      base_url: null,
-      served_models: null,
-      note: (error as Error).message,
-    };
+    return { requested_model: null, base_url: null, served_models: null, note: (error as Error).message };
   }
   const base = endpoint.baseUrl?.replace(/\/+$/, '') ?? null;
   let served: string[] | null = null;
@@ -89,74 +77,29 @@ export async function endpointProvenance(
     }
   }
   return {
-    endpoint: name,
-    model: endpoint.model ?? null,
+    requested_model: endpoint.model ?? null,
     base_url: base,
     served_models: served,
     ...(note ? { note } : {}),
   };
 }
 
-/** Stable JSON (sorted keys), so a world's hash does not depend on key order. */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value && typeof value === 'object')
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(value);
-}
-
-async function environment(config: Record<string, unknown>): Promise<Record<string, unknown>> {
-  if (config.env === 'agentgym')
-    return { env: 'agentgym', server: config.envServer ?? null, flavor: config.flavor ?? null };
-  const name = String(config.world ?? 'default');
-  try {
-    const world = await loadWorld(name);
-    return {
-      env: 'crafting',
-      world: name,
-      world_sha256: createHash('sha256').update(stableJson(world)).digest('hex'),
-      goals: world.goals.length,
-    };
-  } catch {
-    return { env: 'crafting', world: name, world_sha256: null };
-  }
-}
-
-const SAMPLING_KEYS = [
-  'temperature',
-  'maxTokens',
-  'contextTokens',
-  'width',
-  'seed',
-  'preset',
-  'judgeSampling',
-];
-
-/** The provenance block of a build's manifest. */
+/** The provenance block of a build's (or an export's) manifest; null when the stack gave none. */
 export async function buildProvenance(
   api: ApiClient,
-  config: Record<string, unknown>,
+  manifest: RunManifest,
   keys: { policy?: string; judge?: string } = {},
-): Promise<Provenance> {
-  const policyName = String(config.policy ?? 'sim');
-  const judgeName = typeof config.judge === 'string' && config.judge !== policyName ? config.judge : null;
-  const [commit, policy, judge, env] = await Promise.all([
-    gitCommit(),
-    endpointProvenance(api, policyName, keys.policy),
-    judgeName ? endpointProvenance(api, judgeName, keys.judge) : Promise.resolve(null),
-    environment(config),
+): Promise<Provenance | null> {
+  const base = manifest.provenance;
+  if (!base) return null;
+  const [policy, judge] = await Promise.all([
+    endpointDetails(api, base.policy.endpoint, keys.policy),
+    base.judge ? endpointDetails(api, base.judge.endpoint, keys.judge) : Promise.resolve(null),
   ]);
+  const { judge: baseJudge, ...rest } = base;
   return {
-    agent_r_version: version(),
-    git_commit: commit,
-    policy,
-    ...(judge ? { judge } : {}),
-    environment: env,
-    sampling: Object.fromEntries(
-      SAMPLING_KEYS.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]),
-    ),
+    ...rest,
+    policy: { ...base.policy, ...policy },
+    ...(baseJudge && judge ? { judge: { ...baseJudge, ...judge } } : {}),
   };
 }

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './ports';
 import { agentRHome, localBin, projectRoot } from './project';
+import { agentRVersion, gitCommit } from './provenance';
 
 /** The wrangler configs of every worker; the first (the gateway) is the one that serves HTTP. */
 export const workerConfigs = [
@@ -24,6 +25,8 @@ export interface StackOptions {
   log?: (line: string) => void;
   /** Extra environment for wrangler (tests). */
   env?: Record<string, string>;
+  /** Aborts a start in progress (Ctrl-C): whatever was started is stopped, the start rejects. */
+  signal?: AbortSignal;
   /** Extra worker vars written to every worker's .dev.vars (e.g. OPS_METER=1 for the bench). */
   vars?: Record<string, string>;
   /** Every chunk wrangler writes to stdout or stderr (worker console output with logLevel 'log'). */
@@ -75,8 +78,10 @@ function writeDevVars(home: string, vars: Record<string, string> = {}): { token:
   const token = readOrCreateSecret(join(home, 'admin-token'));
   const secretsKey = readOrCreateSecret(join(home, 'secrets-key'));
   const hookSecret = process.env.AGENT_R_HOOK_SECRET ?? readOrCreateSecret(join(home, 'hook-secret'));
+  // The version and commit the workers report in every manifest and record (provenance).
+  const build = `AGENT_R_VERSION=${agentRVersion()}\nAGENT_R_COMMIT=${gitCommit() ?? ''}\n`;
   const extra = Object.entries(vars).map(([key, value]) => `${key}=${value}\n`);
-  const text = `ADMIN_TOKEN=${token}\nSECRETS_KEY=${secretsKey}\nHOOK_SECRET=${hookSecret}\n${extra.join('')}`;
+  const text = `ADMIN_TOKEN=${token}\nSECRETS_KEY=${secretsKey}\nHOOK_SECRET=${hookSecret}\n${build}${extra.join('')}`;
   for (const config of workerConfigs) {
     const dir = join(projectRoot, config, '..');
     writeFileSync(join(dir, '.dev.vars'), text, { mode: 0o600 });
@@ -108,9 +113,11 @@ async function waitForHealth(
   child: ChildProcess,
   logs: () => string,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<void> {
   const started = Date.now();
   while (Date.now() - started < timeoutMs) {
+    signal?.throwIfAborted();
     if (child.exitCode !== null)
       throw new Error(`wrangler dev exited (${child.exitCode}) before it answered:\n${logs()}`);
     try {
@@ -138,6 +145,57 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals, evenIfLeaderExit
   }
 }
 
+/** The sim endpoint as registered on every start (PUT /v1/endpoints/sim). */
+const simEndpointSql = (url: string) =>
+  `UPDATE endpoints SET base_url = '${url}/v1', updated_at = ${Date.now()} WHERE name = 'sim'`;
+
+/**
+ * Starts sim-policy on the port it had last time when that port is free, so a run persisted in the
+ * state keeps reaching it. On another port the stored "sim" endpoint is pointed at it in D1 before
+ * wrangler starts: a resumed run's jobs run as soon as the workers are up, before the PUT after
+ * health, and jobs sent to the old port failed their attempts and ended the run `partial`.
+ */
+async function startSim(
+  stateDir: string,
+  simOptions: Record<string, unknown>,
+  env: Record<string, string>,
+  log: (line: string) => void,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const { startSimPolicy } = await import('./sim-policy/server');
+  const portFile = join(stateDir, 'agent-r-sim-port');
+  const last = existsSync(portFile) ? Number(readFileSync(portFile, 'utf8').trim()) : 0;
+  let sim: Awaited<ReturnType<typeof startSimPolicy>> | null = null;
+  if (simOptions.port === undefined && Number.isInteger(last) && last > 0)
+    sim = await startSimPolicy({ ...simOptions, port: last }).catch(() => null);
+  sim ??= await startSimPolicy(simOptions);
+  if (sim.port !== last) {
+    writeFileSync(portFile, `${sim.port}\n`);
+    log('pointing the stored sim endpoint at the new sim-policy port');
+    try {
+      await run(
+        localBin('wrangler'),
+        [
+          'd1',
+          'execute',
+          'DB',
+          '--local',
+          '--persist-to',
+          stateDir,
+          '-c',
+          'wrangler.toml',
+          '--command',
+          simEndpointSql(sim.url),
+        ],
+        env,
+      );
+    } catch (error) {
+      await sim.close();
+      throw error;
+    }
+  }
+  return sim;
+}
+
 /** Starts every worker under one `wrangler dev` (plus sim-policy), applies D1 migrations first. */
 export async function startLocalStack(options: StackOptions = {}): Promise<LocalStack> {
   const log = options.log ?? (() => {});
@@ -155,11 +213,15 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     env,
   );
 
+  options.signal?.throwIfAborted();
   let sim: { url: string; close(): Promise<void> } | null = null;
   if (options.sim !== false) {
-    const { startSimPolicy } = await import('./sim-policy/server');
-    sim = await startSimPolicy(options.simOptions ?? {});
+    sim = await startSim(stateDir, options.simOptions ?? {}, env, log);
     log(`sim-policy listening on ${sim.url}`);
+  }
+  if (options.signal?.aborted) {
+    await sim?.close();
+    options.signal.throwIfAborted();
   }
 
   const port = options.port || (await freePort());
@@ -207,7 +269,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     await sim?.close();
   };
   try {
-    await waitForHealth(apiUrl, child, () => output, 120_000);
+    await waitForHealth(apiUrl, child, () => output, 120_000, options.signal);
     if (sim) {
       const response = await fetch(`${apiUrl}/v1/endpoints/sim`, {
         method: 'PUT',

@@ -70,8 +70,10 @@ Output:
 
 Writes DIR/manifest.json, datacard.json, datacard.md (the data card: what the records hold,
 before and after --curation), revision.native.jsonl, good.native.jsonl, dataset.openai.jsonl and
-trees/<task>.json. Exit code 0 when every task finished, 1 when the run failed or some tasks
-failed (see manifest.failures), 2 on bad usage.`;
+trees/<task>.json; the manifest and every record carry the model id the server reported and the
+run's provenance (version, commit, world hash, sampling, seed). Exit code 0 when every task
+finished, 1 when the run failed or some tasks failed (see manifest.failures), 2 on bad usage,
+130 on Ctrl-C (the local stack is stopped, the run resumes with --resume, DIR is untouched).`;
 
 const options = {
   ...specFlagOptions(),

@@ -36,14 +36,16 @@ Options:
 The run's thresholds, seed and model in the manifest come from the build folder's manifest.json
 (or one beside IN). Exit code 0 on success, 1 on failure, 2 on bad usage.`;
 
-type FolderManifest = RunManifest & { provenance?: Record<string, unknown> };
+/** The folder's manifest, with the provenance block as the build wrote it (endpoint details included). */
+type FolderManifest = RunManifest & { folderProvenance?: Record<string, unknown> };
 
 async function readRunManifest(path: string): Promise<FolderManifest | null> {
   try {
     const json = JSON.parse(await readFile(path, 'utf8')) as { provenance?: Record<string, unknown> };
     const parsed = runManifestSchema.safeParse(json);
+    const { provenance } = json;
     return parsed.success
-      ? { ...parsed.data, ...(json.provenance ? { provenance: json.provenance } : {}) }
+      ? { ...parsed.data, ...(provenance ? { folderProvenance: provenance } : {}) }
       : null;
   } catch {
     return null;
@@ -191,7 +193,7 @@ export const convertCommand: CliCommand = {
       target,
       io,
       counted.tally,
-      run?.provenance,
+      run?.folderProvenance,
     );
     reportExport(result, target, io, values.json);
     return 0;

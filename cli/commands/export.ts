@@ -1,7 +1,5 @@
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RunManifest } from '../../shared/contracts/manifest';
-import { exportFormatSchema } from '../../shared/formats';
 import { ApiError } from '../../shared/contracts/api-error';
 import { ApiClient } from '../api-client';
 import { dataCardSchema } from '../../shared/contracts/datacard';
@@ -16,6 +14,7 @@ import {
   writeExport,
 } from '../export-file';
 import { checkOutputFile } from '../output-guard';
+import { interruptExitCode, noteInterrupt } from '../interrupt';
 import { agentRHome } from '../project';
 import { buildProvenance } from '../provenance';
 import { type LocalStack, startLocalStack } from '../stack';
@@ -73,31 +72,55 @@ export async function connectApi(
   io.stderr.write(
     `starting the local stack on the local state (wrangler dev${sim ? ' + sim-policy' : ''})...\n`,
   );
-  let stack: LocalStack | null = await startLocalStack({
-    sim,
-    log: (line) => io.stderr.write(`  ${line}\n`),
-  });
-  // One stop for every caller: Ctrl-C may arrive while the command's own close is still waiting
-  // for wrangler to exit, and must not exit the process before the stack's last kill has run.
+  // The handlers are in place before anything starts and stay until the stack is stopped: a
+  // Ctrl-C during the start, or a second one while stopping, must not kill the process with
+  // wrangler's workerd children still running (wrangler runs in its own process group).
+  const aborter = new AbortController();
+  let stack: LocalStack | null = null;
   let closing: Promise<void> | null = null;
+  const removeHandlers = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
   const close = () => {
     closing ??= (async () => {
       const running = stack;
       stack = null;
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
       await running?.stop();
+      removeHandlers();
     })();
     return closing;
   };
-  const onSignal = () => {
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (aborter.signal.aborted) return; // already stopping
+    noteInterrupt(signal);
     const resumes = options.resumable ? ' (the run resumes when the stack starts again)' : '';
     io.stderr.write(`\ninterrupted: stopping the local stack${resumes}\n`);
-    void close().then(() => process.exit(130));
+    aborter.abort(new Error('interrupted'));
+    // A start in progress stops what it started itself. Otherwise the command's own work fails
+    // against the stopped stack and main() returns 128 + the signal's number; should that work
+    // hang, the process ends anyway a while after the stack is down.
+    if (stack)
+      void close().then(() => setTimeout(() => process.exit(interruptExitCode() ?? 130), 10_000).unref());
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return { api: new ApiClient(stack.apiUrl, stack.token), local: true, close };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    stack = await startLocalStack({
+      sim,
+      log: (line) => io.stderr.write(`  ${line}\n`),
+      signal: aborter.signal,
+    });
+  } catch (error) {
+    removeHandlers();
+    throw error;
+  }
+  if (aborter.signal.aborted) {
+    await close();
+    throw new Error('interrupted while the local stack started');
+  }
+  const { apiUrl, token } = stack;
+  return { api: new ApiClient(apiUrl, token), local: true, close };
 }
 
 export class RunNotFoundError extends Error {}
@@ -145,7 +168,7 @@ export async function exportRun(
     options,
     io,
     () => ({ runIds: [run.run_id], models: [], envs: [], revision: kept.revision, good: kept.good }),
-    { ...(await buildProvenance(api, run.config)) },
+    (await buildProvenance(api, run)) ?? undefined,
   );
 }
 

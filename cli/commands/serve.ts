@@ -32,23 +32,39 @@ Options:
     const port = values.port === undefined ? 0 : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new UsageError(`--port must be a port number, got "${values.port}"`);
-    const stack = await startLocalStack({
-      port,
-      sim: !values['no-sim'],
-      stateDir: values.state,
-      log: (line) => io.stderr.write(`${line}\n`),
-    });
-    io.stdout.write(`API_URL=${stack.apiUrl}\nAPI_TOKEN=${stack.token}\n`);
-    if (stack.simUrl) io.stderr.write(`sim-policy: ${stack.simUrl} (a simulator, not a language model)\n`);
-    io.stderr.write(`dashboard: ${stack.apiUrl}/  (log in with the token)\nCtrl-C to stop\n`);
-    await new Promise<void>((resolveStop) => {
-      const stop = () => {
-        io.stderr.write('stopping...\n');
-        void stack.stop().then(resolveStop);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    // Ctrl-C during the start stops what was started (wrangler runs in its own process group).
+    const aborter = new AbortController();
+    let stopped: (() => void) | null = null;
+    const onSignal = () => {
+      if (aborter.signal.aborted) return;
+      aborter.abort(new Error('interrupted'));
+      stopped?.();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const stack = await startLocalStack({
+        port,
+        sim: !values['no-sim'],
+        stateDir: values.state,
+        log: (line) => io.stderr.write(`${line}\n`),
+        signal: aborter.signal,
+      });
+      io.stdout.write(`API_URL=${stack.apiUrl}\nAPI_TOKEN=${stack.token}\n`);
+      if (stack.simUrl) io.stderr.write(`sim-policy: ${stack.simUrl} (a simulator, not a language model)\n`);
+      io.stderr.write(`dashboard: ${stack.apiUrl}/  (log in with the token)\nCtrl-C to stop\n`);
+      await new Promise<void>((resolveStop) => {
+        stopped = resolveStop;
+        if (aborter.signal.aborted) resolveStop();
+      });
+      io.stderr.write('stopping...\n');
+      await stack.stop();
+    } catch (error) {
+      if (!aborter.signal.aborted) throw error;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
     return 0;
   },
 };

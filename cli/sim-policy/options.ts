@@ -39,6 +39,11 @@ export const simPolicyOptionsSchema = z.object({
   tokenize: z.boolean().default(true),
   /** Report `max_model_len` in /v1/models (off: the field is absent, as on most servers). */
   reportMaxModelLen: z.boolean().default(true),
+  /**
+   * The `model` of every completion: off, the requested name is echoed (as vLLM does); on, this id
+   * (as OpenAI answers an alias with the snapshot it resolved to). /v1/models lists it too.
+   */
+  resolvedModel: z.string().min(1).optional(),
 });
 export type SimPolicyOptions = z.infer<typeof simPolicyOptionsSchema>;
 export type SimPolicyOptionsInput = z.input<typeof simPolicyOptionsSchema>;

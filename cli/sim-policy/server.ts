@@ -148,7 +148,7 @@ export async function startSimPolicy(input: SimPolicyOptionsInput = {}): Promise
       id: `simcmpl-${bodyKey.toString(16)}-${attempt}`,
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
-      model: request.model ?? options.model,
+      model: options.resolvedModel ?? request.model ?? options.model,
       choices: choices.map(({ index, finished }) => ({
         index,
         message: { role: 'assistant', content: finished.text },
@@ -212,16 +212,20 @@ export async function startSimPolicy(input: SimPolicyOptionsInput = {}): Promise
     }
     if (req.method === 'GET' && (path === '/v1/models' || path === '/models')) {
       // vLLM's ModelCard carries max_model_len (entrypoints/openai/protocol.py).
-      const card: Record<string, unknown> = {
-        id: options.model,
-        object: 'model',
-        owned_by: 'sim-policy',
-        // vLLM's card names the served model's origin; a renamed model here does not tell.
-        ...(options.tokenizerModel === undefined ? { root: options.model } : {}),
-      };
-      if (options.reportMaxModelLen && options.contextLimit !== undefined)
-        card.max_model_len = options.contextLimit;
-      return sendJson(res, 200, { object: 'list', data: [card] });
+      const ids = [options.model, ...(options.resolvedModel ? [options.resolvedModel] : [])];
+      const data = ids.map((id) => {
+        const card: Record<string, unknown> = {
+          id,
+          object: 'model',
+          owned_by: 'sim-policy',
+          // vLLM's card names the served model's origin; a renamed model here does not tell.
+          ...(options.tokenizerModel === undefined ? { root: options.model } : {}),
+        };
+        if (options.reportMaxModelLen && options.contextLimit !== undefined)
+          card.max_model_len = options.contextLimit;
+        return card;
+      });
+      return sendJson(res, 200, { object: 'list', data });
     }
     if (req.method === 'POST' && path === '/tokenize' && options.tokenize) {
       const body = await readBody(req);

@@ -45,6 +45,8 @@ export interface SpliceJob extends JobBase {
   prefix?: PathStep[];
   /** `judgeSampling: per-pair`: each pair's own verdicts (shared/revision/per-pair.ts). */
   pairJudgements?: Record<string, Record<string, Exclude<Judgement, null>>>;
+  /** The model ids the policy's and the judge's servers reported for this task (absent: not reported). */
+  models?: { policy?: string; judge?: string };
 }
 
 /** Consecutive nodes of a finished tree (flat, by id) with the judge feedback kept for them. */
@@ -104,6 +106,8 @@ const promptFitFields = {
   tokenizer: z
     .union([z.enum(['server', 'estimate']), z.templateLiteral(['library:', z.string()])])
     .optional(),
+  /** The model id the server reported in its completions (the `model` field), when it did. */
+  model: z.string().max(300).optional(),
 };
 
 export const expandResultSchema = z.object({

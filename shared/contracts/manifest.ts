@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { runProvenanceSchema } from './provenance';
 
 /** `manifest.json` of a build (the Contract in DESIGN.md), plus what a trainer wants to know. */
 export const runManifestSchema = z.object({
@@ -43,6 +44,8 @@ export const runManifestSchema = z.object({
   created_at: z.string(),
   completed_at: z.string().nullable(),
   failures: z.array(z.object({ task: z.number().int(), reason: z.string() })),
+  /** Where the data came from (shared/contracts/provenance.ts); absent from older stacks. */
+  provenance: runProvenanceSchema.optional(),
 });
 export type RunManifest = z.infer<typeof runManifestSchema>;
 

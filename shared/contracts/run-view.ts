@@ -53,6 +53,9 @@ export const runCountersSchema = z.object({
   contextRetries: count.default(0),
   /** How prompts were counted (server | library | estimate; comma-joined when tasks differ). */
   tokenizer: z.string().nullable().default(null),
+  /** The model ids the policy's and the judge's servers reported (comma-joined when tasks differ). */
+  policyModel: z.string().nullable().default(null),
+  judgeModel: z.string().nullable().default(null),
 });
 export type RunCounters = z.infer<typeof runCountersSchema>;
 
@@ -121,6 +124,9 @@ export const taskProgressSchema = z.object({
   contextRetries: count.optional(),
   /** How prompts were counted: server | library | estimate. */
   tokenizer: z.string().nullable().optional(),
+  /** The model ids the policy's and the judge's servers reported in their completions. */
+  policyModel: z.string().nullable().optional(),
+  judgeModel: z.string().nullable().optional(),
 });
 export type TaskProgress = z.infer<typeof taskProgressSchema>;
 

@@ -27,6 +27,8 @@ export interface SampleResult {
   usage: { promptTokens: number; completionTokens: number };
   /** HTTP attempts made in total (all parallel requests and retries). */
   attempts: number;
+  /** The model id the server reported in its completion (`model`), when it did. */
+  model?: string;
 }
 
 export interface ChatClient {
@@ -51,6 +53,7 @@ interface OneCall {
   finishReasons: (string | null)[];
   promptTokens: number;
   completionTokens: number;
+  model: string | undefined;
 }
 
 export function createChatClient(
@@ -111,6 +114,7 @@ export function createChatClient(
         finishReasons: body.finishReasons,
         promptTokens: body.promptTokens ?? result.usage.inputTokens ?? 0,
         completionTokens: body.completionTokens ?? result.usage.outputTokens ?? 0,
+        model: body.model,
       } satisfies OneCall;
     } catch (error) {
       if (error instanceof InferenceError) throw error;
@@ -185,6 +189,7 @@ export function createChatClient(
       } else {
         calls.push(...(await parallelSingles(request, n, 0, group, counter)));
       }
+      const served = calls.find((c) => c.model)?.model;
       return {
         texts: calls.flatMap((c) => c.texts).slice(0, n),
         finishReasons: calls.flatMap((c) => c.finishReasons).slice(0, n),
@@ -193,6 +198,7 @@ export function createChatClient(
           completionTokens: calls.reduce((sum, c) => sum + c.completionTokens, 0),
         },
         attempts: counter.attempts,
+        ...(served ? { model: served } : {}),
       };
     } finally {
       request.signal?.removeEventListener('abort', forwardAbort);

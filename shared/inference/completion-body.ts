@@ -12,6 +12,8 @@ const contentSchema = z.union([
 ]);
 
 export const completionBodySchema = z.looseObject({
+  /** The model that answered, as the server names it (vLLM: the served name; OpenAI: the snapshot). */
+  model: z.string().nullish(),
   choices: z
     .array(
       z.looseObject({
@@ -35,6 +37,8 @@ export interface CompletionChoices {
   finishReasons: (string | null)[];
   promptTokens: number | undefined;
   completionTokens: number | undefined;
+  /** The completion's `model` field: the id of the model that answered, as the server reports it. */
+  model: string | undefined;
 }
 
 /** Choices in index order with their text; null when the body is not a chat completion. */
@@ -50,6 +54,7 @@ export function readCompletionBody(body: unknown): CompletionChoices | null {
     finishReasons: choices.map((c) => c.finish_reason ?? null),
     promptTokens: parsed.data.usage?.prompt_tokens ?? undefined,
     completionTokens: parsed.data.usage?.completion_tokens ?? undefined,
+    model: parsed.data.model || undefined,
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { runProvenanceSchema } from '../contracts/provenance';
 import { isTrained, lossMessageSchema } from './conversation';
 
 /**
@@ -36,7 +37,10 @@ export const nativeRecordSchema = z.object({
   run_id: z.string(),
   task: z.number().int().nonnegative(),
   env: z.string().optional(),
+  /** The model that wrote the trajectories: the id its server reported (else the endpoint's name). */
   model: z.string().optional(),
+  /** Endpoints, reported model ids, agent-r version and commit, environment, sampling and seed. */
+  provenance: runProvenanceSchema.optional(),
   /** t': the last kept bad step (1-based); null for good records. */
   first_error_step: z.number().int().nonnegative().nullable(),
   /** The first good step spliced after the reflection (1-based); null for good records. */

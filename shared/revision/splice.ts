@@ -1,4 +1,5 @@
 import type { ChatMessage } from '../chat';
+import type { RunProvenance } from '../contracts/provenance';
 import type { TreeNode } from '../contracts/tree-file';
 import { type LossMessage, REVISION_ACK, revisionTurn, rootPrefixTurns, stepTurns } from './conversation';
 import type { Transition } from './first-error';
@@ -21,6 +22,8 @@ export interface RecordContext {
   rootPrefix: readonly ChatMessage[];
   env?: string;
   model?: string;
+  /** Where the records come from (endpoints, reported models, version, environment, sampling). */
+  provenance?: RunProvenance;
   /** Defaults to the first observation (the root node's), as in the reference. */
   taskDescription?: string;
 }
@@ -106,6 +109,7 @@ function sharedFields(ctx: RecordContext, root: TreeNode) {
     task: ctx.task,
     ...(ctx.env === undefined ? {} : { env: ctx.env }),
     ...(ctx.model === undefined ? {} : { model: ctx.model }),
+    ...(ctx.provenance === undefined ? {} : { provenance: ctx.provenance }),
   };
 }
 

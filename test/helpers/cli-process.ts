@@ -130,3 +130,16 @@ export function runCli(
 ): Promise<CliResult> {
   return runProcess(process.execPath, [resolve(projectRoot, 'cli/bin.js'), ...args], options);
 }
+
+/** After a test: kills whatever still runs from `home` (a leaked workerd) and removes it. */
+export async function removeHome(home: string): Promise<void> {
+  for (const pid of await processesMatching(home)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  const { rm } = await import('node:fs/promises');
+  await rm(home, { recursive: true, force: true });
+}

@@ -183,6 +183,16 @@ describe('loops with several builds and a dataset step', () => {
     expect(again.counts).toEqual(manifest.counts);
     expect(again.files.map((f) => f.sha256)).toEqual(manifest.files.map((f) => f.sha256));
 
+    // The same once the gateway's reconciler has failed the dead assembly's dataset.
+    await DB.prepare(
+      "UPDATE iterations SET status = 'assembling', dataset_id = 'ds_lost', updated_at = ? WHERE id = ?",
+    )
+      .bind(Date.now() - 60 * 60_000, first.id)
+      .run();
+    const retried = await json<IterationView>(await api(`/v1/iterations/${first.id}`), 200);
+    expect(retried.status).toBe('training');
+    expect([null, 'ds_lost', resumed.datasetId]).not.toContain(retried.datasetId);
+
     // A recent `assembling` (another worker on it) is left alone.
     await DB.prepare(
       "UPDATE iterations SET status = 'assembling', dataset_id = 'ds_busy', updated_at = ? WHERE id = ?",

@@ -16,6 +16,9 @@ export interface CoreBindings extends DurableObjectBindings {
   SECRETS_KEY?: string;
   /** Bootstrap admin token (a secret in production; `agent-r serve` generates one locally). */
   ADMIN_TOKEN?: string;
+  /** The agent-r version and git commit the workers were started or deployed from (provenance). */
+  AGENT_R_VERSION?: string;
+  AGENT_R_COMMIT?: string;
   /** `production` turns on the strict checks: required secrets, the outbound policy. */
   ENVIRONMENT?: string;
   /** Comma-separated hosts (or host:port) production may call despite a private address. */

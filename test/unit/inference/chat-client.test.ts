@@ -78,6 +78,30 @@ describe('chat client against sim-policy', () => {
     expect(result.finishReasons).toEqual(['stop', 'stop', 'stop', 'stop']);
   });
 
+  it("reports the model id the server answered with (the completion's `model`)", async () => {
+    // vLLM echoes the requested name; OpenAI answers an alias with the snapshot it resolved to.
+    expect((await client().chat.sample({ messages, n: 2, temperature: 1, seed: 1 })).model).toBe(
+      'sim-policy',
+    );
+    const resolving = await startSimPolicy({
+      latencyMs: 0,
+      perTokenMs: 0,
+      resolvedModel: 'acme/m-2026-12-01',
+    });
+    try {
+      const chat = createChatClient({
+        name: 'alias',
+        baseUrl: `${resolving.url}/v1`,
+        model: 'm',
+        supportsN: false,
+      });
+      const result = await chat.sample({ messages, n: 2, temperature: 1, seed: 1 });
+      expect(result.model).toBe('acme/m-2026-12-01');
+    } finally {
+      await resolving.close();
+    }
+  });
+
   it('is deterministic for the same seed and request', async () => {
     const a = await client().chat.sample({ messages, n: 4, temperature: 1, seed: 11 });
     const b = await client().chat.sample({ messages, n: 4, temperature: 1, seed: 11 });

@@ -73,6 +73,10 @@ export function jobPayload(job: JobRow, source: PayloadSource): AnyJob {
     kind: 'splice',
     firstObservation: search.nodes[0]!.observation,
     prefix,
+    models: {
+      ...(tree.policyModel ? { policy: tree.policyModel } : {}),
+      ...(tree.judgeModel ? { judge: tree.judgeModel } : {}),
+    },
     ...(spec.judgeSampling === 'per-pair' ? { pairJudgements: source.pairJudgements() } : {}),
   };
 }

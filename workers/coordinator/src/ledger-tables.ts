@@ -22,10 +22,16 @@ export function createLedgerTables(sql: SqlStorage): void {
     ['env_resets', 'INTEGER NOT NULL DEFAULT 0'],
     ['env_steps', 'INTEGER NOT NULL DEFAULT 0'],
     ['expansions', 'INTEGER NOT NULL DEFAULT 0'],
+    ['policy_model', 'TEXT'],
+    ['judge_model', 'TEXT'],
   ] as const) {
     if (!columns.includes(name)) sql.exec(`ALTER TABLE tasks ADD COLUMN ${name} ${type}`);
   }
 }
+
+/** The distinct non-null values of a task column, comma-joined (SQL). */
+const distinctOf = (column: string) =>
+  `(SELECT GROUP_CONCAT(${column}) FROM (SELECT DISTINCT ${column} FROM tasks WHERE ${column} IS NOT NULL ORDER BY ${column}))`;
 
 /** The run's counters: the sums over its tasks. */
 export function ledgerCounters(sql: SqlStorage): RunCounters {
@@ -36,11 +42,13 @@ export function ledgerCounters(sql: SqlStorage): RunCounters {
      SUM(prompt_tokens) AS promptTokens, SUM(completion_tokens) AS completionTokens, SUM(revision) AS revision,
      SUM(good) AS good, SUM(failed_jobs) AS failedJobs, SUM(reference_judge_calls) AS referenceJudgeCalls,
      SUM(judge_failures) AS judgeFailures, SUM(context_retries) AS contextRetries,
-     (SELECT GROUP_CONCAT(tokenizer) FROM (SELECT DISTINCT tokenizer FROM tasks WHERE tokenizer IS NOT NULL ORDER BY tokenizer)) AS tokenizer,
+     ${distinctOf('tokenizer')} AS tokenizer, ${distinctOf('policy_model')} AS policyModel,
+     ${distinctOf('judge_model')} AS judgeModel,
      SUM(env_resets) AS envResets, SUM(env_steps) AS envSteps, SUM(expansions) AS expansions
      FROM tasks`,
   );
   const n = (k: string) => Number(row?.[k] ?? 0);
+  const text = (k: string) => (typeof row?.[k] === 'string' ? (row[k] as unknown as string) : null);
   return {
     tasks: n('tasks'),
     tasksDone: n('tasksDone'),
@@ -56,7 +64,9 @@ export function ledgerCounters(sql: SqlStorage): RunCounters {
     referenceJudgeCalls: n('referenceJudgeCalls'),
     judgeFailures: n('judgeFailures'),
     contextRetries: n('contextRetries'),
-    tokenizer: typeof row?.tokenizer === 'string' ? (row.tokenizer as string) : null,
+    tokenizer: text('tokenizer'),
+    policyModel: text('policyModel'),
+    judgeModel: text('judgeModel'),
     envResets: n('envResets'),
     envSteps: n('envSteps'),
     expansions: n('expansions'),

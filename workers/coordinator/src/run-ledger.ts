@@ -165,7 +165,8 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
       `UPDATE tasks SET status = ?, nodes = ?, policy_calls = ?, judge_calls = ?, prompt_tokens = ?,
        completion_tokens = ?, revision = ?, good = ?, failed_jobs = ?, reference_judge_calls = ?, error = ?, updated_at = ?,
        d1_synced = ?, judge_failures = ?, context_retries = ?, tokenizer = COALESCE(?, tokenizer),
-       env_resets = ?, env_steps = ?, expansions = ? WHERE task = ?`,
+       env_resets = ?, env_steps = ?, expansions = ?, policy_model = COALESCE(?, policy_model),
+       judge_model = COALESCE(?, judge_model) WHERE task = ?`,
       progress.status,
       progress.nodes,
       progress.policyCalls,
@@ -185,6 +186,8 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
       progress.envResets ?? 0,
       progress.envSteps ?? 0,
       progress.expansions ?? 0,
+      progress.policyModel ?? null,
+      progress.judgeModel ?? null,
       task,
     );
     return final;

@@ -291,6 +291,8 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
       judgeFailures: failures.filter((f) => f.id.startsWith('judge:')).length,
       contextRetries: tree.contextRetries ?? 0,
       tokenizer: tree.tokenizer ?? null,
+      policyModel: tree.policyModel ?? null,
+      judgeModel: tree.judgeModel ?? null,
     };
   }
 
@@ -311,7 +313,13 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     const search = this.machine.search;
     if (search && dirty.length) this.live.nodes(search, dirty, tree.status);
     let retrySoon = false;
-    if (!isFinal(tree)) retrySoon = !(await this.outbox.flush(tree.runId, tree.task, this.retry.timeoutMs));
+    if (!isFinal(tree)) {
+      // The alarm first: a process killed while the messages go out (Ctrl-C on a local stack just
+      // after a task started) otherwise left committed, unsent jobs and no alarm to send them, and
+      // the task waited forever after the restart.
+      if (this.alarmAt === null) await this.scheduleAlarm();
+      retrySoon = !(await this.outbox.flush(tree.runId, tree.task, this.retry.timeoutMs));
+    }
     try {
       await this.report(tree, forceReport);
     } catch (error) {

@@ -107,7 +107,7 @@ export class TreeMachine {
         tree.judgeCalls += 1;
         tree.promptTokens += parsed.usage.promptTokens;
         tree.completionTokens += parsed.usage.completionTokens;
-        noteFit(tree, parsed);
+        noteFit(tree, parsed, 'judge');
         this.critique.record(this.search!, jobId, job.node_id, parsed.judgement, parsed.feedback);
         break;
       case 'splice': {
@@ -211,7 +211,7 @@ export class TreeMachine {
     tree.expansions = (tree.expansions ?? 0) + 1;
     tree.promptTokens += result.usage.promptTokens;
     tree.completionTokens += result.usage.completionTokens;
-    noteFit(tree, result);
+    noteFit(tree, result, 'policy');
     applyExpansion(search, jobId, result.children);
     // New nodes are the distinct responses in order: attach each one's env snapshot.
     for (const node of search.nodes.slice(before)) {

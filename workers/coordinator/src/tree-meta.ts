@@ -27,6 +27,9 @@ export interface TreeMeta {
   contextRetries?: number;
   /** How prompts were counted (the last job's answer). */
   tokenizer?: string;
+  /** The model ids the policy's and the judge's servers reported (the last job's answer). */
+  policyModel?: string;
+  judgeModel?: string;
 }
 
 /** Trees written before the spec and the prefix had their own keys carried them in the row. */
@@ -123,10 +126,16 @@ export function addEnvCost(tree: TreeMeta, cost: EnvCostCounts | undefined): voi
   tree.envSteps = (tree.envSteps ?? 0) + (cost?.steps ?? 0);
 }
 
-/** Tallies how a job's prompt was fitted (context retries, the tokenizer used). */
-export function noteFit(tree: TreeMeta, result: { contextRetries?: number; tokenizer?: string }): void {
+/** Tallies how a job's prompt was fitted (context retries, the tokenizer used) and who answered. */
+export function noteFit(
+  tree: TreeMeta,
+  result: { contextRetries?: number; tokenizer?: string; model?: string },
+  role: 'policy' | 'judge',
+): void {
   tree.contextRetries = (tree.contextRetries ?? 0) + (result.contextRetries ?? 0);
   if (result.tokenizer) tree.tokenizer = result.tokenizer;
+  if (result.model && role === 'policy') tree.policyModel = result.model;
+  if (result.model && role === 'judge') tree.judgeModel = result.model;
 }
 
 export const expectedResult: Record<JobKind, JobResult['kind']> = {

@@ -47,5 +47,6 @@ export async function judgeStep(env: CoreBindings, job: JudgeJob, context?: JobC
     usage: sampled.usage,
     contextRetries: sampled.contextRetries,
     tokenizer: sampled.tokenizer,
+    ...(sampled.model ? { model: sampled.model } : {}),
   };
 }

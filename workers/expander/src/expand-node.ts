@@ -119,6 +119,7 @@ export async function expandNode(
     envCost,
     contextRetries: sampled.contextRetries,
     tokenizer: sampled.tokenizer,
+    ...(sampled.model ? { model: sampled.model } : {}),
   };
 }
 

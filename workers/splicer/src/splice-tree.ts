@@ -9,6 +9,7 @@ import { rootPrefixForRun } from '../../../shared/run-conversation';
 import { type CoreBindings, taskTreeStub } from '../../common/env';
 import { putJsonl } from '../../common/r2-jsonl';
 import { ensureCurrent, type JobContext, JobSuperseded } from '../../common/job-context';
+import { provenanceOf } from '../../common/provenance';
 import { taskRecordsKey, taskTreeKey } from '../../common/storage-keys';
 
 /** One row of the D1 trajectory index, keyed by the schema's property names. */
@@ -164,6 +165,7 @@ export async function spliceTree(
   readInput: () => Promise<SpliceInput> = () => readTreeInPages(env, job),
 ): Promise<JobResult> {
   const { spec } = job;
+  const provenance = await provenanceOf(env, spec, job.models ?? {});
   const { tree, feedback } = await readInput();
   const records = spliceTaskRecords(
     tree,
@@ -178,7 +180,8 @@ export async function spliceTree(
         ]),
       ],
       env: envLabel(job),
-      model: spec.policy,
+      model: job.models?.policy ?? spec.policy,
+      provenance,
     },
     {
       alpha: spec.alpha,

@@ -25,6 +25,7 @@ import {
   parseJsonl,
 } from '../../../../shared/formats';
 import { curatedDatasetSources, putDatasetCard } from '../../../common/dataset-curation';
+import { provenanceOfRun } from '../../../common/provenance';
 import { listR2Objects, putJsonl } from '../../../common/r2-jsonl';
 import { exportKey } from '../../../common/storage-keys';
 import type { GatewayBindings } from '../context';
@@ -164,12 +165,16 @@ export async function createDataset(
       files.push({ name, split, ...summary });
     }
     const first = specs[0] as RunSpec;
-    const models = new Set(specs.map((s) => s.policy));
+    // Each source run's provenance; the model is the one the servers reported, when all agree.
+    const provenances = await Promise.all(
+      input.runIds.map((runId, i) => provenanceOfRun(env, runId, specs[i] as RunSpec)),
+    );
+    const models = new Set(provenances.map((p) => p.policy.model ?? p.policy.endpoint));
     const stats = assembled.stats;
     const manifest = buildManifest({
       manifest_version: 1,
       run_ids: input.runIds,
-      model: models.size === 1 ? first.policy : null,
+      model: models.size === 1 ? ([...models][0] as string) : null,
       envs: [...new Set(specs.map(envName))],
       thresholds: { alpha: first.alpha, beta: first.beta },
       transition: first.transition,
@@ -196,6 +201,7 @@ export async function createDataset(
       created_at: new Date(createdAt).toISOString(),
       files,
       warnings: exportWarnings(input.format, options),
+      provenance: { runs: Object.fromEntries(input.runIds.map((runId, i) => [runId, provenances[i]])) },
     });
     await putDatasetCard(env, id, { ...curated.card, general: stats.general });
     await env.BUCKET.put(exportKey(id, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, {

@@ -19,8 +19,8 @@ import { handToTrainer } from './trainer';
 //   assembling -- the assembly failed            -->  failed
 // Assembling can take a while (it streams every record through R2 twice). The dataset id is
 // claimed before the work starts, so a crash mid-way leaves a trace: the next advance finds the
-// dataset ready (moves on), failed (fails), or still `building` long after any worker could still
-// be writing it, and then abandons it and assembles again under a new id.
+// dataset ready (moves on), or -- long after any worker could still be writing it -- missing, still
+// `building` or failed by the reconciler, and then abandons it and assembles again under a new id.
 
 export const ASSEMBLING = 'assembling';
 /** Longer than a queue consumer or request may run: an older assembly was interrupted. */
@@ -64,9 +64,10 @@ export async function resumeAssembly(env: CoreBindings, loop: LoopRow, row: Iter
     ? await db.select().from(datasets).where(eq(datasets.id, row.datasetId)).get()
     : undefined;
   if (dataset?.status === 'ready') return handToTrainer(env, row.id, ASSEMBLING);
-  if (dataset?.status === 'failed')
-    return failIteration(env, row.id, `could not assemble the dataset: ${dataset.error ?? 'unknown error'}`);
-  if (Date.now() - row.updatedAt < ASSEMBLY_STALE_MS) return; // another worker is on it
+  // Recent: another worker is on it (a failed assembly fails the iteration right after). Stale: the
+  // assembly was interrupted -- its dataset is missing, still `building`, or was failed since by
+  // the gateway's reconciler (reconcile.ts) -- so it starts again.
+  if (Date.now() - row.updatedAt < ASSEMBLY_STALE_MS) return;
   const datasetId = newId('ds');
   const claimed = await db
     .update(iterations)

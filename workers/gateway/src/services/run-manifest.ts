@@ -1,6 +1,7 @@
 import { type RunManifest, runManifestSchema, runWarnings } from '../../../../shared/contracts/manifest';
 import type { RunSpec } from '../../../../shared/contracts/run-spec';
 import { type CoreBindings, runLedgerStub } from '../../../common/env';
+import { provenanceOf } from '../../../common/provenance';
 import { requireRun } from './runs';
 
 // A run's manifest (GET /v1/runs/:id/manifest, the build folder's manifest.json and the trainer's
@@ -43,12 +44,14 @@ export async function runManifestFor(env: CoreBindings, row: ManifestRunRow): Pr
     env_per_expansion: envPerExpansion(k),
     tokenizer: k?.tokenizer ?? null,
     warnings: runWarnings({ judge_failures: k?.judgeFailures ?? 0, context_retries: k?.contextRetries ?? 0 }),
-    model: row.spec.policy,
+    // The model id the server reported (the endpoint's name until the first completion).
+    model: k?.policyModel ?? row.spec.policy,
     thresholds: { alpha: row.spec.alpha, beta: row.spec.beta, transition: row.spec.transition },
     seed: row.spec.seed,
     created_at: new Date(row.createdAt).toISOString(),
     completed_at: row.completedAt ? new Date(row.completedAt).toISOString() : null,
     failures: (status?.tasks ?? []).filter((t) => t.error).map((t) => ({ task: t.task, reason: t.error! })),
+    provenance: await provenanceOf(env, row.spec, { policy: k?.policyModel, judge: k?.judgeModel }),
   });
 }
 
