@@ -9,8 +9,16 @@ export type { NativeRecord, TreeFile, TreeNode };
 export type ApiTreeNode = ExportedTreeNode;
 
 // Run statuses, counters, the run view and a task's status: the API's contracts (type-only).
-export type { RunCounters, RunView, TaskView, TaskWait } from '../../shared/contracts/run-view';
+export type {
+  RunCounters,
+  RunView,
+  TaskView,
+  TaskWait,
+  TrajectoryRow,
+} from '../../shared/contracts/run-view';
+export type { RunManifest as Manifest } from '../../shared/contracts/manifest';
 
+/** A task's progress as the tree page holds it (a pending task is filled in before it started). */
 export interface TaskProgress {
   task: number;
   status: string;
@@ -25,24 +33,6 @@ export interface TaskProgress {
   error: string | null;
   pairs?: number;
   failures?: { id: string; reason: string | null }[];
-}
-
-export interface TrajectoryRow {
-  id: string;
-  task: number;
-  kind: 'revision' | 'good';
-  firstErrorStep: number | null;
-  rewardGood: number | null;
-  rewardBad: number | null;
-  turns: number;
-  chars: number;
-}
-
-export interface Manifest {
-  run_id: string;
-  status: string;
-  counts: Record<string, number>;
-  failures: { task: number; reason: string }[];
 }
 
 export const FINAL_RUN_STATUSES = ['completed', 'partial', 'failed', 'cancelled'];

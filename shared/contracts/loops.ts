@@ -238,3 +238,96 @@ export const trainerPayloadSchema = z.object({
     .optional(),
 });
 export type TrainerPayload = z.infer<typeof trainerPayloadSchema>;
+
+// The loop's views over HTTP (GET /v1/loops, /v1/loops/{id}, /v1/iterations/{id}).
+
+/** An eval as a loop's iteration shows it: status and headline metrics. */
+export const evalSummarySchema = z
+  .object({
+    id: z.string(),
+    status: z.string(),
+    phase: z.string(),
+    tasks: z.number().nullable(),
+    scored: z.number().nullable(),
+    successRate: z.number().nullable(),
+    averageReward: z.number().nullable(),
+    loopShare: z.number().nullable(),
+    revisionShare: z.number().nullable(),
+    firstErrorStep: z.number().nullable(),
+    recoverySuccessRate: z.number().nullable(),
+  })
+  .nullable();
+
+/** GET /v1/iterations/{id}: an iteration with its build's progress and its eval's summary. */
+export const iterationViewSchema = z.object({
+  id: z.string(),
+  loopId: z.string(),
+  index: z.number(),
+  status: z
+    .string()
+    .describe(
+      'building | assembling (its dataset, loops with builds/dataset) | training | completed | failed | ' +
+        'no_data (the build found nothing to train on)',
+    ),
+  alpha: z.number(),
+  parentId: z.string().nullable(),
+  policy: z.object({ endpoint: z.string(), baseUrl: z.string().nullable(), model: z.string().nullable() }),
+  runId: z.string().nullable(),
+  runIds: z.array(z.string()).describe('every build run of the iteration; the first is runId'),
+  datasetId: z
+    .string()
+    .nullable()
+    .describe('the dataset assembled from all runs (loops with builds/dataset)'),
+  run: z
+    .object({
+      status: z.string(),
+      counts: z
+        .object({
+          tasks: z.number(),
+          tasksDone: z.number(),
+          tasksFailed: z.number(),
+          nodes: z.number(),
+          revision: z.number(),
+          good: z.number(),
+          policyCalls: z.number(),
+          judgeCalls: z.number(),
+        })
+        .nullable(),
+      firstErrorStep: z.number().nullable(),
+    })
+    .nullable(),
+  evalId: z.string().nullable(),
+  eval: evalSummarySchema,
+  resultEndpoint: z.string().nullable(),
+  trainerDelivery: z
+    .object({ id: z.string(), status: z.string(), attempts: z.number(), lastError: z.string().nullable() })
+    .nullable(),
+  notes: z.record(z.string(), z.unknown()).nullable(),
+  error: z.string().nullable(),
+  createdAt: z.number(),
+  completedAt: z.number().nullable(),
+});
+
+/** GET /v1/loops/{id}: a loop with its iterations (lineage) and final eval. */
+export const loopViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: z.string().describe('running | waiting | completed | failed'),
+  config: z.record(z.string(), z.unknown()),
+  trainer: z.object({ url: z.string(), webhookId: z.string() }).nullable(),
+  publicUrl: z.string(),
+  iterations: z.array(iterationViewSchema),
+  final: z
+    .object({ endpoint: z.string(), evalId: z.string().nullable(), eval: evalSummarySchema })
+    .nullable(),
+  error: z.string().nullable(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  completedAt: z.number().nullable(),
+});
+export type LoopView = z.infer<typeof loopViewSchema>;
+export type IterationView = z.infer<typeof iterationViewSchema>;
+export type EvalSummary = NonNullable<z.infer<typeof evalSummarySchema>>;
+
+/** GET /v1/loops: newest first. */
+export const loopListSchema = z.object({ loops: z.array(loopViewSchema) });

@@ -93,6 +93,9 @@ export type TaskWait = z.infer<typeof taskWaitSchema>;
 /** GET /v1/runs/:id: the run, and per unfinished task (up to 50) what it waits for. */
 export const runDetailSchema = runViewSchema.extend({ waiting: z.array(taskWaitSchema) });
 
+/** GET /v1/runs: a page of runs, newest first; `next` is the `before` of the next page. */
+export const runListSchema = z.object({ runs: z.array(runViewSchema), next: z.number().nullable() });
+
 /** One line of GET /v1/runs/:id/tasks. */
 export const taskViewSchema = z.object({
   task: z.number(),
@@ -100,6 +103,28 @@ export const taskViewSchema = z.object({
   error: z.string().nullable(),
 });
 export type TaskView = z.infer<typeof taskViewSchema>;
+
+/** GET /v1/runs/:id/tasks. */
+export const taskListSchema = z.object({ tasks: z.array(taskViewSchema) });
+
+/** One entry of GET /v1/runs/:id/trajectories: a revision or good record's index row. */
+export const trajectoryRowSchema = z.object({
+  id: z.string(),
+  task: z.number(),
+  kind: z.enum(['revision', 'good']),
+  firstErrorStep: z.number().nullable(),
+  rewardGood: z.number().nullable(),
+  rewardBad: z.number().nullable(),
+  turns: z.number(),
+  chars: z.number(),
+});
+export type TrajectoryRow = z.infer<typeof trajectoryRowSchema>;
+
+/** GET /v1/runs/:id/trajectories: a page of index rows; `next` is the `after` of the next page. */
+export const trajectoryPageSchema = z.object({
+  trajectories: z.array(trajectoryRowSchema),
+  next: z.string().nullable(),
+});
 
 /** What a TaskTree reports to its RunLedger; counters are totals, so a repeated report is harmless. */
 export const taskProgressSchema = z.object({

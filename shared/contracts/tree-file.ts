@@ -42,16 +42,23 @@ export const treeNodeSchema: z.ZodType<TreeNode> = z.lazy(() =>
  * consumers pairing leaf paths skip such nodes) and `rawAction` (the action as the policy wrote
  * it, when the env client sent another). The schema above does not list them: parsing drops them.
  */
-export interface TreeNodeExtras {
-  failed?: true;
-  error?: string;
-  rawAction?: string;
-}
+export const treeNodeExtrasSchema = z.object({
+  failed: z.literal(true).optional(),
+  error: z.string().optional(),
+  rawAction: z.string().optional(),
+});
+export type TreeNodeExtras = z.infer<typeof treeNodeExtrasSchema>;
 
 /** A node as the tree file and GET .../tree hold it: the Contract fields plus the extras. */
 export interface ExportedTreeNode extends TreeNodeFields, TreeNodeExtras {
   children: ExportedTreeNode[];
 }
+
+export const exportedTreeNodeSchema: z.ZodType<ExportedTreeNode> = z.lazy(() =>
+  treeNodeFieldsSchema
+    .extend(treeNodeExtrasSchema.shape)
+    .extend({ children: z.array(exportedTreeNodeSchema) }),
+);
 
 /** The whole file `trees/<task>.json`. */
 export const treeFileSchema = z.object({
@@ -59,3 +66,9 @@ export const treeFileSchema = z.object({
   root: treeNodeSchema,
 });
 export type TreeFile = z.infer<typeof treeFileSchema>;
+
+/** GET /v1/runs/:id/tasks/:task/tree: the tree file with its nodes' extras. */
+export const exportedTreeFileSchema = z.object({
+  task: z.number().int().nonnegative(),
+  root: exportedTreeNodeSchema,
+});

@@ -15,6 +15,7 @@ import { datasetsApp } from './routes/datasets';
 import { endpointsApp } from './routes/endpoints';
 import { evalsApp } from './routes/evals';
 import { hooksApp } from './routes/hooks';
+import { iterationFilesApp } from './routes/iteration-files';
 import { iterationHooksApp, iterationsApp, loopsApp } from './routes/iterations';
 import { datasetDataCardApp, runDataCardApp } from './routes/datacards';
 import { runDataApp } from './routes/run-data';
@@ -102,7 +103,8 @@ export function buildApp() {
   );
   app.use('/v1/*', limitByIp); // per client IP, before the signed routes and the bearer check
   app.route('/v1/hooks', hooksApp); // signed, not bearer: mounted before the bearer middleware
-  app.route('/v1/iterations', iterationHooksApp); // the trainer's signed callback and download links
+  app.route('/v1/iterations', iterationHooksApp); // the trainer's signed callback
+  app.route('/v1/iterations', iterationFilesApp); // the signed download links handed to the trainer
   app.route('/v1/runs', liveApp); // live tree WebSocket (a ticket, not the bearer) + its ticket route
   app.use('/v1/*', requireBearer);
   app.route('/v1/runs', runsApp);

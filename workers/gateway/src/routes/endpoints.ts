@@ -1,18 +1,16 @@
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
+import {
+  endpointListSchema,
+  publicEndpointSchema,
+  savedEndpointSchema,
+} from '../../../../shared/contracts/endpoints';
 import { endpointSchema } from '../../../../shared/inference/endpoint';
 import { deleteEndpoint, listPublicEndpoints, saveEndpoint } from '../../../common/endpoints';
 import type { GatewayContext } from '../context';
 import { notFound } from '../../../../shared/contracts/api-error';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi';
 
-const publicEndpointSchema = endpointSchema.omit({ apiKey: true }).extend({ hasApiKey: z.boolean() });
-const savedEndpointSchema = publicEndpointSchema.extend({
-  notice: z
-    .string()
-    .optional()
-    .describe('Set when the write removed the stored key (the base URL moved to another origin)'),
-});
 const endpointWriteSchema = endpointSchema.omit({ name: true });
 const nameParam = z.object({ name: endpointSchema.shape.name });
 
@@ -46,7 +44,7 @@ endpointsApp.openapi(
     path: '/',
     summary: 'List inference endpoints',
     responses: {
-      200: jsonResponse(z.object({ endpoints: z.array(publicEndpointSchema) }), 'Endpoints'),
+      200: jsonResponse(endpointListSchema, 'Endpoints'),
       ...errorResponses,
     },
   }),

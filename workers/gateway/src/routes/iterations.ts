@@ -7,6 +7,7 @@ import {
   modelEndpointSchema,
   verifyDownloadPath,
 } from '../../../../shared/iterations';
+import { iterationViewSchema, loopListSchema, loopViewSchema } from '../../../../shared/contracts/loops';
 import { SIGNATURE_HEADER, verifySignature } from '../../../../shared/webhooks/signing';
 import type { EventBindings } from '../services/webhooks';
 import { createLoop, nextIteration, registerModel } from '../services/loops';
@@ -24,7 +25,6 @@ import { notFound } from '../../../../shared/contracts/api-error';
 import { errorEnvelopeSchema } from '../../../../shared/contracts/errors';
 import { errorResponse } from '../errors';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi';
-import { iterationFilesApp } from './iteration-files';
 
 // The iterate-train-evaluate loop over HTTP. Bearer routes: loops (create, lineage) and
 // iterations (view, next). Signed routes (mounted before the bearer middleware): the trainer's
@@ -32,88 +32,6 @@ import { iterationFilesApp } from './iteration-files';
 
 const envelope = { content: { 'application/json': { schema: errorEnvelopeSchema } } } as const;
 const idParam = z.object({ id: z.string().min(1).max(100) });
-
-const evalSummarySchema = z
-  .object({
-    id: z.string(),
-    status: z.string(),
-    phase: z.string(),
-    tasks: z.number().nullable(),
-    scored: z.number().nullable(),
-    successRate: z.number().nullable(),
-    averageReward: z.number().nullable(),
-    loopShare: z.number().nullable(),
-    revisionShare: z.number().nullable(),
-    firstErrorStep: z.number().nullable(),
-    recoverySuccessRate: z.number().nullable(),
-  })
-  .nullable();
-
-export const iterationViewSchema = z.object({
-  id: z.string(),
-  loopId: z.string(),
-  index: z.number(),
-  status: z
-    .string()
-    .describe(
-      'building | assembling (its dataset, loops with builds/dataset) | training | completed | failed | ' +
-        'no_data (the build found nothing to train on)',
-    ),
-  alpha: z.number(),
-  parentId: z.string().nullable(),
-  policy: z.object({ endpoint: z.string(), baseUrl: z.string().nullable(), model: z.string().nullable() }),
-  runId: z.string().nullable(),
-  runIds: z.array(z.string()).describe('every build run of the iteration; the first is runId'),
-  datasetId: z
-    .string()
-    .nullable()
-    .describe('the dataset assembled from all runs (loops with builds/dataset)'),
-  run: z
-    .object({
-      status: z.string(),
-      counts: z
-        .object({
-          tasks: z.number(),
-          tasksDone: z.number(),
-          tasksFailed: z.number(),
-          nodes: z.number(),
-          revision: z.number(),
-          good: z.number(),
-          policyCalls: z.number(),
-          judgeCalls: z.number(),
-        })
-        .nullable(),
-      firstErrorStep: z.number().nullable(),
-    })
-    .nullable(),
-  evalId: z.string().nullable(),
-  eval: evalSummarySchema,
-  resultEndpoint: z.string().nullable(),
-  trainerDelivery: z
-    .object({ id: z.string(), status: z.string(), attempts: z.number(), lastError: z.string().nullable() })
-    .nullable(),
-  notes: z.record(z.string(), z.unknown()).nullable(),
-  error: z.string().nullable(),
-  createdAt: z.number(),
-  completedAt: z.number().nullable(),
-});
-
-export const loopViewSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  status: z.string().describe('running | waiting | completed | failed'),
-  config: z.record(z.string(), z.unknown()),
-  trainer: z.object({ url: z.string(), webhookId: z.string() }).nullable(),
-  publicUrl: z.string(),
-  iterations: z.array(iterationViewSchema),
-  final: z
-    .object({ endpoint: z.string(), evalId: z.string().nullable(), eval: evalSummarySchema })
-    .nullable(),
-  error: z.string().nullable(),
-  createdAt: z.number(),
-  updatedAt: z.number(),
-  completedAt: z.number().nullable(),
-});
 
 // ---------------------------------------------------------------------------------------------
 // Loops (bearer)
@@ -153,7 +71,7 @@ loopsApp.openapi(
     summary: 'List loops, newest first',
     request: { query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }) },
     responses: {
-      200: jsonResponse(z.object({ loops: z.array(loopViewSchema) }), 'Loops'),
+      200: jsonResponse(loopListSchema, 'Loops'),
       ...errorResponses,
     },
   }),
@@ -326,6 +244,3 @@ iterationHooksApp.openapi(
     return c.json(await iterationView(c.env, row), 200);
   },
 );
-
-// The signed download links handed to the trainer (routes/iteration-files.ts).
-iterationHooksApp.route('/', iterationFilesApp);

@@ -8,7 +8,11 @@ import { jsonlStream } from '../../../../shared/formats/jsonl';
 import { nativeRecordSchema } from '../../../../shared/revision';
 import { curationSchema } from '../../../../shared/contracts/datacard';
 import { runManifestSchema } from '../../../../shared/contracts/manifest';
-import { taskProgressViewSchema, taskViewSchema } from '../../../../shared/contracts/run-view';
+import {
+  taskListSchema,
+  taskProgressViewSchema,
+  trajectoryPageSchema,
+} from '../../../../shared/contracts/run-view';
 import { treeFileSchema } from '../../../../shared/contracts/tree-file';
 import { runLedgerStub, taskTreeStub } from '../../../common/env';
 import { curatedRunRecords } from '../../../common/datacard';
@@ -38,7 +42,7 @@ runDataApp.openapi(
     summary: "The run's tasks and their status",
     request: { params: runParam },
     responses: {
-      200: jsonResponse(z.object({ tasks: z.array(taskViewSchema) }), 'Tasks'),
+      200: jsonResponse(taskListSchema, 'Tasks'),
       ...errorResponses,
     },
   }),
@@ -93,17 +97,6 @@ runDataApp.openapi(
   },
 );
 
-const trajectoryRowSchema = z.object({
-  id: z.string(),
-  task: z.number(),
-  kind: z.enum(['revision', 'good']),
-  firstErrorStep: z.number().nullable(),
-  rewardGood: z.number().nullable(),
-  rewardBad: z.number().nullable(),
-  turns: z.number(),
-  chars: z.number(),
-});
-
 runDataApp.openapi(
   createRoute({
     method: 'get',
@@ -119,10 +112,7 @@ runDataApp.openapi(
       }),
     },
     responses: {
-      200: jsonResponse(
-        z.object({ trajectories: z.array(trajectoryRowSchema), next: z.string().nullable() }),
-        'A page',
-      ),
+      200: jsonResponse(trajectoryPageSchema, 'A page'),
       ...errorResponses,
     },
   }),

@@ -3,7 +3,7 @@ import { desc, lt } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { z } from 'zod';
 import { runs } from '../../../../shared/db/schema';
-import { runDetailSchema, runViewSchema } from '../../../../shared/contracts/run-view';
+import { runDetailSchema, runListSchema, runViewSchema } from '../../../../shared/contracts/run-view';
 import { runLedgerStub } from '../../../common/env';
 import { createRun, loadRunView, runCreateSchema } from '../services/runs';
 import type { GatewayContext } from '../context';
@@ -37,10 +37,7 @@ runsApp.openapi(
       }),
     },
     responses: {
-      200: jsonResponse(
-        z.object({ runs: z.array(runViewSchema), next: z.number().nullable() }),
-        'A page of runs',
-      ),
+      200: jsonResponse(runListSchema, 'A page of runs'),
       ...errorResponses,
     },
   }),

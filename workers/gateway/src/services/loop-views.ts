@@ -3,6 +3,11 @@ import { drizzle } from 'drizzle-orm/d1';
 import { iterations, loops, trajectories, webhookDeliveries } from '../../../../shared/db/schema';
 import type { EvalMetrics } from '../../../../shared/eval';
 import type { LoopConfig } from '../../../../shared/iterations';
+import type {
+  EvalSummary,
+  IterationView,
+  LoopView as ContractLoopView,
+} from '../../../../shared/contracts/loops';
 import { loadEndpoint } from '../../../common/endpoints';
 import { type CoreBindings, runLedgerStub } from '../../../common/env';
 import { advanceEval, type EvalRow, evalView } from './evals';
@@ -20,20 +25,6 @@ import {
 // What GET /v1/loops/:id and /v1/iterations/:id answer: a loop with its iterations, each with its
 // build's progress and its eval's summary. Reading one moves its state machine on (a safety net
 // beside the run.finished message).
-
-export interface EvalSummary {
-  id: string;
-  status: string;
-  phase: string;
-  tasks: number | null;
-  scored: number | null;
-  successRate: number | null;
-  averageReward: number | null;
-  loopShare: number | null;
-  revisionShare: number | null;
-  firstErrorStep: number | null;
-  recoverySuccessRate: number | null;
-}
 
 async function evalSummary(env: CoreBindings, evalId: string | null): Promise<EvalSummary | null> {
   if (!evalId) return null;
@@ -54,44 +45,6 @@ async function evalSummary(env: CoreBindings, evalId: string | null): Promise<Ev
     firstErrorStep: m?.firstError.averageStep ?? null,
     recoverySuccessRate: m?.recovery?.successRate ?? null,
   };
-}
-
-export interface IterationView {
-  id: string;
-  loopId: string;
-  index: number;
-  status: string;
-  alpha: number;
-  parentId: string | null;
-  policy: { endpoint: string; baseUrl: string | null; model: string | null };
-  runId: string | null;
-  /** Every build run of the iteration (one per build spec; the first is `runId`). */
-  runIds: string[];
-  /** The dataset assembled from all the runs (loops with `builds` / `dataset`). */
-  datasetId: string | null;
-  run: {
-    status: string;
-    counts: {
-      tasks: number;
-      tasksDone: number;
-      tasksFailed: number;
-      nodes: number;
-      revision: number;
-      good: number;
-      policyCalls: number;
-      judgeCalls: number;
-    } | null;
-    /** Average first-error step the critic found on the bad paths (revision records). */
-    firstErrorStep: number | null;
-  } | null;
-  evalId: string | null;
-  eval: EvalSummary | null;
-  resultEndpoint: string | null;
-  trainerDelivery: { id: string; status: string; attempts: number; lastError: string | null } | null;
-  notes: Record<string, unknown> | null;
-  error: string | null;
-  createdAt: number;
-  completedAt: number | null;
 }
 
 export async function iterationView(env: CoreBindings, row: IterationRow): Promise<IterationView> {
@@ -165,21 +118,8 @@ export async function loadIterationView(env: CoreBindings, id: string): Promise<
   return row ? iterationView(env, row) : null;
 }
 
-export interface LoopView {
-  id: string;
-  name: string;
-  status: string;
-  config: LoopConfig;
-  trainer: { url: string; webhookId: string } | null;
-  publicUrl: string;
-  /** The lineage: every iteration in order, with its policy, data counts and eval. */
-  iterations: IterationView[];
-  final: { endpoint: string; evalId: string | null; eval: EvalSummary | null } | null;
-  error: string | null;
-  createdAt: number;
-  updatedAt: number;
-  completedAt: number | null;
-}
+/** The loop view of shared/contracts/loops.ts, its config typed. */
+export type LoopView = Omit<ContractLoopView, 'config'> & { config: LoopConfig };
 
 export async function loopView(env: CoreBindings, loop: LoopRow): Promise<LoopView> {
   const rows = await drizzle(env.DB)
