@@ -9,6 +9,7 @@ import {
   runResume,
   startScenarioStack,
 } from './fault-scenarios';
+import { durabilityBenchSection } from './faults/durability';
 import { round } from './metrics';
 
 /** The three fault scenarios, each on its own stack and state directory. */
@@ -118,5 +119,6 @@ export async function runFaultScenarios(
   } finally {
     await envHandle.stack.stop();
   }
+  Object.assign(out, await durabilityBenchSection(workDir, log));
   return out;
 }

@@ -12,6 +12,7 @@ import {
   tempDir,
 } from '../../cli/bench/fault-scenarios';
 import { startFakeTextCraft } from '../fakes/agentgym-textcraft';
+import { runDurabilityScenarios } from '../../cli/bench/faults/durability';
 
 // Fault tolerance of a build against real processes (wrangler dev with every worker, sim-policy).
 // `npm test` runs the short form; AGENT_R_FAULTS_FULL=1 (npm run test:faults) the long one.
@@ -105,6 +106,45 @@ describe(`fault tolerance (${full ? 'long' : 'short'} form)`, () => {
       expect(['partial', 'failed']).toContain(result.status);
       expect(result.failures.length).toBeGreaterThan(0);
       expect(result.failures.map((f) => f.reason).join('\n')).toMatch(/server|connect|reach|network|down/i);
+    },
+    timeoutMs + 60_000,
+  );
+
+  it(
+    'durability scenarios: 3 MB completion and observation, a slow endpoint, a gate without n, cancel while trees start',
+    async () => {
+      const results = await runDurabilityScenarios(handle!, {
+        workDir: join(workDir, 'durability'),
+        timeoutMs,
+        // The short form keeps the two cheapest; AGENT_R_FAULTS_FULL=1 runs them all.
+        ...(full ? {} : { only: ['big_completion_3mb', 'cancel_while_trees_start'] }),
+        log: (line) => console.log(line),
+      });
+      const by = Object.fromEntries(results.map((r) => [r.scenario, r]));
+      for (const r of results) {
+        expect(r.lost, r.scenario).toBe(0);
+        expect(r.duplicated, r.scenario).toBe(0);
+        expect(r.webhooks, r.scenario).toBe(r.scenario.startsWith('gate') ? 2 : 1);
+      }
+      expect(by.big_completion_3mb?.status).toBe('completed');
+      expect(by.big_completion_3mb?.facts.big_served).toBe(1);
+      expect(by.big_completion_3mb?.facts.failed_jobs).toBe(0);
+      expect(by.cancel_while_trees_start?.status).toBe('cancelled');
+      expect(by.cancel_while_trees_start?.facts.records).toBe(0);
+      // Calls already on their way may land; none starts later than a moment after the answer.
+      expect(Number(by.cancel_while_trees_start?.facts.calls_after_cancel)).toBeLessThanOrEqual(8);
+      if (full) {
+        expect(by.big_observation_3mb?.status).toBe('completed');
+        expect(by.big_observation_3mb?.facts.big_served).toBe(1);
+        expect(by.slow_endpoint_capacity_1?.status).toBe('completed');
+        expect(by.slow_endpoint_capacity_1?.facts.max_in_flight_per_env_id).toBe(1);
+        expect(by.slow_endpoint_capacity_1?.facts.max_completions_in_flight).toBe(1);
+        expect(by.slow_endpoint_capacity_1?.facts.records_identical).toBe(true);
+        expect(by.gate_capacity_4_supports_n_false?.status).toBe('completed');
+        expect(
+          Number(by.gate_capacity_4_supports_n_false?.facts.max_completions_in_flight),
+        ).toBeLessThanOrEqual(4);
+      }
     },
     timeoutMs + 60_000,
   );

@@ -86,7 +86,7 @@ async function outputs(id: string, tasks: number[]) {
 
 const spec = { iterations: 2, width: 2, depth: 5, seed: 11, parallelism: 1 };
 
-/** A fresh namespace of the fault proxy (see fault-proxy.ts), armed with `faults`. */
+/** A fresh namespace of the fault proxy (see test/fakes/fault-proxy.ts), armed with `faults`. */
 
 interface Node {
   response: string;

@@ -82,7 +82,7 @@ export async function patchBindings(
   });
 }
 
-/** A fresh namespace of the fault proxy (fault-proxy.ts), armed with `faults`. */
+/** A fresh namespace of the fault proxy (test/fakes/fault-proxy.ts), armed with `faults`. */
 export async function proxySpace(faults: Record<string, number>) {
   const base = inject('faultProxyUrl');
   const ns = `ns${crypto.randomUUID().slice(0, 8)}`;

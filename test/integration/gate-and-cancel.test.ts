@@ -3,6 +3,7 @@ import { describe, expect, inject, it } from 'vitest';
 import type { TaskWait } from '../../shared/contracts/run-view';
 import type { CoordinatorBindings } from '../../workers/common/env';
 import { runLedgerStub, taskTreeStub } from '../../workers/common/env';
+import { taskRecordsKey } from '../../workers/common/storage-keys';
 import { proxySpace } from './fault-hooks';
 import { api, eventually } from './helpers';
 
@@ -200,5 +201,57 @@ describe('jobs: attempts, slow endpoints and cancel', () => {
       .bind(id)
       .first<{ n: number }>();
     expect(records?.n).toBe(0);
+  });
+
+  it('cancel while splices run: no inference call after it answers, no record written afterwards', async () => {
+    const proxy = await proxySpace({});
+    const policy = await putEndpoint(proxy.llm, { maxConcurrency: 8 });
+    const tasks = Array.from({ length: 12 }, (_, i) => i);
+    const created = await api('/v1/runs', {
+      method: 'POST',
+      json: { tasks, iterations: 2, width: 2, depth: 5, seed: 13, policy },
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    // Cancel the moment any task is splicing (its trees searched and judged, records being cut).
+    const splicing = await eventually(
+      async () => {
+        const statuses = await Promise.all(tasks.map((task) => taskTreeStub(env, id, task).status()));
+        return statuses.includes('splicing') ? statuses : null;
+      },
+      3000,
+      5,
+    );
+    const cancelled = await api(`/v1/runs/${id}/cancel`, { method: 'POST' });
+    expect(cancelled.status).toBe(200);
+    const countRecords = async () => {
+      const row = await env.DB.prepare('SELECT COUNT(*) AS n FROM trajectories WHERE run_id = ?')
+        .bind(id)
+        .first<{ n: number }>();
+      return row?.n ?? 0;
+    };
+    const atCancel = { calls: (await proxy.stats()).completions ?? 0, records: await countRecords() };
+    await new Promise((r) => setTimeout(r, 3000));
+    const later = { calls: (await proxy.stats()).completions ?? 0, records: await countRecords() };
+    console.log(
+      `cancel while splicing (${splicing.filter((s) => s === 'splicing').length} splicing): ` +
+        `calls ${atCancel.calls} -> ${later.calls}, records ${atCancel.records} -> ${later.records}`,
+    );
+    // Calls already on their way may land; none starts later than a moment after the answer.
+    expect(later.calls - atCancel.calls).toBeLessThanOrEqual(8);
+    // No record is written after the answer (a splice finishing late takes its records back).
+    expect(later.records).toBeLessThanOrEqual(atCancel.records);
+    const statuses = await Promise.all(tasks.map((task) => taskTreeStub(env, id, task).status()));
+    expect(statuses.every((s) => s === null || s === 'cancelled' || s === 'done')).toBe(true);
+    const ledger = await runLedgerStub(env, id).status();
+    expect(ledger?.status).toBe('cancelled');
+    // The records of a task that did not finish are gone from R2 too.
+    for (const task of tasks) {
+      if (statuses[task] !== 'cancelled') continue;
+      for (const kind of ['revision', 'good'] as const) {
+        const object = await env.BUCKET.get(taskRecordsKey(id, task, kind));
+        expect(object ? (await object.text()).trim() : '').toBe('');
+      }
+    }
   });
 });

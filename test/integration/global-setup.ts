@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { TestProject } from 'vitest/node';
 import { startSimPolicy } from '../../cli/sim-policy/server';
 import { startFakeTextCraft } from '../fakes/agentgym-textcraft';
-import { startFaultProxy } from './fault-proxy';
+import { startFaultProxy } from '../fakes/fault-proxy';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -13,8 +13,6 @@ import { endpointGateStub } from './durable-objects';
 
 const clients = new Map<string, { client: ChatClient; loadedAt: number }>();
 const CLIENT_TTL_MS = 30_000;
-/** A third of the EndpointGate's lease TTL (5 minutes). */
-const LEASE_RENEW_MS = 100_000;
 
 async function clientFor(env: CoreBindings, name: string): Promise<ChatClient> {
   const cached = clients.get(name);
@@ -59,7 +57,9 @@ export async function sampleThroughGate(
   if ('refused' in lease)
     throw new JobInputError(`endpoint "${endpointName}" (supportsN false): ${lease.refused}`);
   // The lease is renewed while the request runs, so a slow answer never lets the gate over-admit.
-  const renewal = setInterval(() => void gate.renew(lease.leaseId).catch(() => false), LEASE_RENEW_MS);
+  // Every third of the lease's lifetime (the gate's TTL: 5 minutes), so two renewals may fail.
+  const renewEveryMs = Math.max(100, Math.floor((lease.expiresAt - lease.grantedAt) / 3));
+  const renewal = setInterval(() => void gate.renew(lease.leaseId).catch(() => false), renewEveryMs);
   try {
     await ensureCurrent(options.context, 'inference call');
     const { priority: _priority, context: _context, maxChars, ...request } = options;

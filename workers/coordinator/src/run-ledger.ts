@@ -42,6 +42,11 @@ interface RunMeta {
  */
 type RunEffect = 'drain' | 'finished' | 'event' | 'loops';
 
+/** What a run owes once it reached its final status, in order. */
+function endEffects(run: RunMeta): RunEffect[] {
+  return run.spec.env === 'agentgym' && run.spec.envServer ? ['drain', 'finished'] : ['finished'];
+}
+
 const TREES_STARTED_PER_ALARM = 50;
 const FINAL: TaskStatus[] = ['done', 'failed', 'cancelled'];
 const FINAL_SQL = "('done', 'failed', 'cancelled')";
@@ -225,9 +230,14 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
     const error = clean
       ? null
       : `${counters.tasksFailed} of ${counters.tasks} tasks failed, ${counters.failedJobs} jobs failed (see the run's failures)`;
-    const outbox: RunEffect[] = ['finished'];
-    if (run.spec.env === 'agentgym' && run.spec.envServer) outbox.unshift('drain');
-    this.saveRun({ ...run, status, error, completedAt: Date.now(), outbox, d1Synced: false });
+    this.saveRun({
+      ...run,
+      status,
+      error,
+      completedAt: Date.now(),
+      outbox: endEffects(run),
+      d1Synced: false,
+    });
   }
 
   /**
@@ -315,7 +325,14 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
       `SELECT task, started FROM tasks WHERE status NOT IN ${FINAL_SQL}`,
     );
     this.ctx.storage.transactionSync(() => {
-      this.saveRun({ ...run, status: 'cancelled', completedAt: now, d1Synced: false });
+      // A cancelled run ends like any other: run.completed (status cancelled), loops, env drain.
+      this.saveRun({
+        ...run,
+        status: 'cancelled',
+        completedAt: now,
+        outbox: endEffects(run),
+        d1Synced: false,
+      });
       this.sql.exec(
         `UPDATE tasks SET status = 'cancelled', error = 'run cancelled', d1_synced = 0 WHERE status NOT IN ${FINAL_SQL}`,
       );

@@ -165,7 +165,7 @@ export async function startFaultProxy(targets: { llm: string; env: string }): Pr
         const upstream = await fetch(`${target}${path}`, {
           method: req.method,
           headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },
-          ...(req.method === 'GET' || req.method === 'HEAD' ? {} : { body }),
+          ...(req.method === 'GET' || req.method === 'HEAD' ? {} : { body: new Uint8Array(body) }),
         });
         let text = await upstream.text();
         if (completion && state.bigCompletions > 0 && upstream.ok) {
