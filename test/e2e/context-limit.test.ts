@@ -91,16 +91,17 @@ describe(`builds against a ${CONTEXT}-token context (${full ? 'full' : 'short'} 
       const builds = [
         () => build('ctx-vllm'),
         () => build('ctx-plain', { contextTokens: PLAIN_CONTEXT }),
-        () => build('ctx-vllm', { judgeSampling: 'per-pair' }),
         () => build('ctx-llama', { contextTokens: LLAMA_CONTEXT }),
         () => build('ctx-llama-unnamed', { contextTokens: LLAMA_CONTEXT }),
+        // The heaviest (every pair re-judged) last.
+        () => build('ctx-vllm', { judgeSampling: 'per-pair' }),
       ];
       // The short form builds all at once; the full one (50 trees of depth 20 in one local
       // workerd) one after the other, so the local stack keeps answering its API.
       const built: Built[] = [];
       if (full) for (const b of builds) built.push(await b());
       else built.push(...(await Promise.all(builds.map((b) => b()))));
-      [perNode, noTokenize, perPair, library, libraryEstimate] = built as [Built, Built, Built, Built, Built];
+      [perNode, noTokenize, library, libraryEstimate, perPair] = built as [Built, Built, Built, Built, Built];
     },
     240_000 + 5 * timeoutMs,
   );
@@ -112,7 +113,11 @@ describe(`builds against a ${CONTEXT}-token context (${full ? 'full' : 'short'} 
   }, 60_000);
 
   async function build(policy: string, extra: Partial<RunSpecInput> = {}) {
+    const started = Date.now();
     const run = await runAndWait(handle!.api, { ...spec, policy, ...extra }, { timeoutMs });
+    console.log(
+      `built ${policy} ${extra.judgeSampling ?? ''} in ${Math.round((Date.now() - started) / 1000)} s`,
+    );
     const dir = join(workDir, `${policy}-${extra.judgeSampling ?? 'per-node'}`);
     const manifest = await downloadRun(handle!.api, run.runId, spec.tasks, dir);
     const records = (await readFile(join(dir, 'revision.native.jsonl'), 'utf8'))
