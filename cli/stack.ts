@@ -27,6 +27,12 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Aborts a start in progress (Ctrl-C): whatever was started is stopped, the start rejects. */
   signal?: AbortSignal;
+  /** Extra worker vars written to every worker's .dev.vars (e.g. OPS_METER=1 for the bench). */
+  vars?: Record<string, string>;
+  /** Every chunk wrangler writes to stdout or stderr (worker console output with logLevel 'log'). */
+  onOutput?: (text: string) => void;
+  /** wrangler's --log-level (default warn; 'log' shows the workers' console.log lines). */
+  logLevel?: 'warn' | 'log' | 'info';
 }
 
 export interface LocalStack {
@@ -68,13 +74,14 @@ function readOrCreateSecret(path: string): string {
  * the admin token, the passphrase that encrypts endpoint keys at rest, and the secret of the
  * signed build webhook (AGENT_R_HOOK_SECRET, or generated into .agent-r/hook-secret).
  */
-function writeDevVars(home: string): { token: string } {
+function writeDevVars(home: string, vars: Record<string, string> = {}): { token: string } {
   const token = readOrCreateSecret(join(home, 'admin-token'));
   const secretsKey = readOrCreateSecret(join(home, 'secrets-key'));
   const hookSecret = process.env.AGENT_R_HOOK_SECRET ?? readOrCreateSecret(join(home, 'hook-secret'));
   // The version and commit the workers report in every manifest and record (provenance).
   const build = `AGENT_R_VERSION=${agentRVersion()}\nAGENT_R_COMMIT=${gitCommit() ?? ''}\n`;
-  const text = `ADMIN_TOKEN=${token}\nSECRETS_KEY=${secretsKey}\nHOOK_SECRET=${hookSecret}\n${build}`;
+  const extra = Object.entries(vars).map(([key, value]) => `${key}=${value}\n`);
+  const text = `ADMIN_TOKEN=${token}\nSECRETS_KEY=${secretsKey}\nHOOK_SECRET=${hookSecret}\n${build}${extra.join('')}`;
   for (const config of workerConfigs) {
     const dir = join(projectRoot, config, '..');
     writeFileSync(join(dir, '.dev.vars'), text, { mode: 0o600 });
@@ -195,7 +202,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   const home = agentRHome();
   mkdirSync(home, { recursive: true });
   const stateDir = options.stateDir ?? join(home, 'state');
-  const { token } = writeDevVars(home);
+  const { token } = writeDevVars(home, options.vars);
   const env = { ...wranglerEnv, ...options.env };
   const wrangler = localBin('wrangler');
 
@@ -232,7 +239,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     stateDir,
     '--show-interactive-dev-session=false',
     '--log-level',
-    'warn',
+    options.logLevel ?? 'warn',
   ];
   log('starting wrangler dev');
   // detached: wrangler and its workerd children form one process group we can stop together.
@@ -245,6 +252,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   let output = '';
   const keep = (d: Buffer) => {
     output = (output + d.toString()).slice(-20_000);
+    options.onOutput?.(d.toString());
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);

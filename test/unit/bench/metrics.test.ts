@@ -11,6 +11,7 @@ import {
   shardRanges,
   utilisation,
 } from '../../../cli/bench/metrics';
+import { sumOpsLines } from '../../../cli/bench/platform-ops-section';
 import { scaleRatios } from '../../../cli/bench/scale-section';
 import { groupStats, meterGroup, parseProcStat, sampleGroup } from '../../../cli/bench/proc';
 
@@ -57,6 +58,17 @@ describe('benchmark arithmetic', () => {
       peak_rss_ratio: 1.25,
     });
     expect(scaleRatios([row(100, 200, 400)])).toEqual({ wall_per_task_ratio: null, peak_rss_ratio: null });
+  });
+
+  it("sums the workers' agent-r-ops lines across chunks, ignoring everything else", () => {
+    const totals: Record<string, number> = {};
+    let tail = sumOpsLines(
+      'noise\n[wrangler] agent-r-ops {"queue_messages":2,"do_rpcs":1}\nagent-r-ops {"do_r',
+      totals,
+    );
+    tail = sumOpsLines(`${tail}pcs":4}\nagent-r-ops {broken\n`, totals);
+    expect(tail).toBe('');
+    expect(totals).toEqual({ queue_messages: 2, do_rpcs: 5 });
   });
 
   it('formats a table with targets', () => {

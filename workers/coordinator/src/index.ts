@@ -1,10 +1,30 @@
 import { jobMessageSchema } from '../../../shared/contracts/messages';
 import { type CoordinatorBindings, taskTreeStub } from '../../common/env';
+import { meterEnv, meterState } from '../../common/ops-meter';
+import { EndpointGate as EndpointGateObject } from './endpoint-gate';
+import { EnvPool as EnvPoolObject } from './env-pool';
+import { RunLedger as RunLedgerObject } from './run-ledger';
+import { TaskTree as TaskTreeObject } from './task-tree';
 
-export { EndpointGate } from './endpoint-gate';
-export { EnvPool } from './env-pool';
-export { RunLedger } from './run-ledger';
-export { TaskTree } from './task-tree';
+type ObjectClass<T> = new (ctx: DurableObjectState, env: CoordinatorBindings) => T;
+
+/**
+ * A Durable Object class whose storage and bindings count platform operations when OPS_METER is
+ * "1" (ops-meter.ts); otherwise exactly the class it extends.
+ */
+function metered<T>(Base: ObjectClass<T>, name: string): ObjectClass<T> {
+  const Parent = Base as ObjectClass<object>;
+  return class extends Parent {
+    constructor(ctx: DurableObjectState, env: CoordinatorBindings) {
+      super(meterState(ctx, env, name), meterEnv(env));
+    }
+  } as ObjectClass<T>;
+}
+
+export const TaskTree = metered(TaskTreeObject, 'TaskTree');
+export const RunLedger = metered(RunLedgerObject, 'RunLedger');
+export const EndpointGate = metered(EndpointGateObject, 'EndpointGate');
+export const EnvPool = metered(EnvPoolObject, 'EnvPool');
 
 export default {
   async fetch() {

@@ -2,13 +2,15 @@ import { consumeEvents } from './services/events-consumer';
 import { reconcileStuck } from './services/reconcile';
 import { buildApp } from './app';
 import type { GatewayBindings } from './context';
+import { withOps } from '../../common/ops-meter';
 
 const app = buildApp();
 
 export default {
-  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+  fetch: (request, env, ctx) =>
+    withOps(env, 'gateway', 'fetch', async (metered) => app.fetch(request, metered, ctx)),
   /** The events queue: outbound webhook deliveries, and what happens when a run finished. */
-  queue: (batch, env) => consumeEvents(batch, env),
+  queue: (batch, env) => withOps(env, 'gateway', 'queue', (metered) => consumeEvents(batch, metered)),
   /** The cron trigger: re-queues or fails deliveries and datasets stuck past their deadline. */
   scheduled: async (_controller, env) => {
     await reconcileStuck(env);
