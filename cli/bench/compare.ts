@@ -7,8 +7,12 @@ import { join } from 'node:path';
  * build produced exactly what an undisturbed one does.
  */
 
-/** Fields of a native record that name the run (or the endpoint), not the data. */
-export const RUN_IDENTITY_FIELDS = ['id', 'run_id', 'model'] as const;
+/**
+ * Fields of a native record that name the run (or the endpoint), not the data. `provenance` names
+ * the endpoint, its URL and the commit, which differ between two runs of the same data (the fault
+ * scenarios build through another endpoint on purpose).
+ */
+export const RUN_IDENTITY_FIELDS = ['id', 'run_id', 'model', 'provenance'] as const;
 
 /** A record line without the fields that differ between two runs of the same data. */
 export function normaliseRecordLine(line: string): string {

@@ -171,7 +171,9 @@ describe.skipIf(missing !== null)('the real AgentGym servers', () => {
           flavor: 'textcraft',
           envServer: textcraft!.url,
           tasks: [5, 6],
-          iterations: 3,
+          // Big enough to outlast a few polls on a quiet machine (3 iterations could finish
+          // between two polls, before the restart).
+          iterations: 10,
           width: 3,
           depth: 8,
           seed: 4,

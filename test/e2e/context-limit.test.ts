@@ -189,6 +189,10 @@ describe(`builds against a ${CONTEXT}-token context (${full ? 'full' : 'short'} 
     // Per pair, every pair judges its bad path up to its first Bad: exactly the reference's calls.
     expect(perPair.counts.judge_calls).toBe(perPair.counts.reference_judge_calls);
     expect(perPair.counts.judge_calls).toBeGreaterThan(perNode.counts.judge_calls);
+    // Each pair's own judge texts reach its records (they were once keyed where they were lost).
+    const judged = perPair.records.flatMap((r) => r.revise_feedback);
+    expect(judged.length).toBeGreaterThan(0);
+    expect(judged.filter((f) => f.revision_feedback === '')).toEqual([]);
   });
 
   it("without /tokenize but with a Llama 3 model id: counted by Llama 3's tokenizer library, no refusals", () => {

@@ -84,6 +84,7 @@ describe('record comparison', () => {
       id: `${runId}-${task}`,
       run_id: runId,
       model: 'sim',
+      provenance: { endpoints: { policy: { name: runId === 'run_a' ? 'sim' : 'sim-faulty' } } },
       task,
       revise_log: [],
     });

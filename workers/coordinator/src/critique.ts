@@ -106,7 +106,7 @@ export class Critique {
     const all = this.pairJudgements();
     all[pairKey] = { ...(all[pairKey] ?? {}), [nodeId]: judgement };
     this.meta.set('pairJudgements', all);
-    this.store.putFeedback(`${pairKey}:${nodeId}`, feedback);
+    this.store.putPairFeedback(pairKey, nodeId, feedback);
   }
 
   pairJudgements(): PairJudgements {

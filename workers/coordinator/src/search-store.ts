@@ -22,6 +22,11 @@ export class SearchStore {
     sql.exec('CREATE TABLE IF NOT EXISTS nodes (id INTEGER PRIMARY KEY, data TEXT NOT NULL)');
     sql.exec('CREATE TABLE IF NOT EXISTS snapshots (node_id INTEGER PRIMARY KEY, data TEXT NOT NULL)');
     sql.exec('CREATE TABLE IF NOT EXISTS feedback (node_id INTEGER PRIMARY KEY, text TEXT NOT NULL)');
+    // Per-pair judging (judgeSampling "per-pair") keeps one text per (pair, node): its own table,
+    // since a "pair:node" key does not fit the integer node id above.
+    sql.exec(
+      'CREATE TABLE IF NOT EXISTS pair_feedback (pair_key TEXT NOT NULL, node_id INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (pair_key, node_id))',
+    );
   }
 
   /**
@@ -75,7 +80,19 @@ export class SearchStore {
     this.sql.exec('INSERT OR REPLACE INTO feedback (node_id, text) VALUES (?, ?)', Number(nodeId), text);
   }
 
-  /** The feedback kept for nodes `from`..`to` (inclusive). */
+  putPairFeedback(pairKey: string, nodeId: string, text: string): void {
+    this.sql.exec(
+      'INSERT OR REPLACE INTO pair_feedback (pair_key, node_id, text) VALUES (?, ?, ?)',
+      pairKey,
+      Number(nodeId),
+      text,
+    );
+  }
+
+  /**
+   * The feedback kept for nodes `from`..`to` (inclusive): per-node texts keyed by node id, per-pair
+   * texts keyed "pair:node" (the key the splice looks them up by).
+   */
   feedbackBetween(from: number, to: number): Record<string, string> {
     const out: Record<string, string> = {};
     for (const row of all<{ node_id: number; text: string }>(
@@ -85,6 +102,14 @@ export class SearchStore {
       to,
     )) {
       out[String(row.node_id)] = row.text;
+    }
+    for (const row of all<{ pair_key: string; node_id: number; text: string }>(
+      this.sql,
+      'SELECT pair_key, node_id, text FROM pair_feedback WHERE node_id BETWEEN ? AND ?',
+      from,
+      to,
+    )) {
+      out[`${row.pair_key}:${row.node_id}`] = row.text;
     }
     return out;
   }
