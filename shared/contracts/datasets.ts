@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { seedSchema } from './seed';
 import { curationSchema, curationSettingsSchema } from './datacard';
 import { exportFormatSchema, exportOptionsSchema } from '../formats/export';
 import { exportManifestSchema } from '../formats/manifest';
@@ -41,12 +42,7 @@ export const datasetCreateSchema = z
     curation: curationSchema.default('reference'),
     /** Limits of the `clean` rules (README: Curation); ignored by `reference`. */
     curationOptions: curationSettingsSchema.optional(),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .default(0),
+    seed: seedSchema.default(0),
     validationFraction: z.number().min(0).max(0.5).default(0),
     formatOptions: exportOptionsSchema.partial().strict().optional(),
   })

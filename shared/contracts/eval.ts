@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { seedSchema } from './seed';
 import { parseTaskList, type RunSpec, type RunSpecInput, runSpecSchema } from './run-spec';
 import {
   RECOVERY_DEFAULT_MAX_FAILED_REWARD,
@@ -36,12 +37,7 @@ export const recoveryRequestSchema = z
      */
     fromRun: z.string().min(1).max(100).optional(),
     /** Seeds which failed trajectory is taken and where it is cut. */
-    cutSeed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .default(0),
+    cutSeed: seedSchema.default(0),
     /** Steps the policy gets after the cut (the paper: 50). */
     rounds: z.number().int().min(2).max(MAX_ROUNDS).default(RECOVERY_DEFAULT_ROUNDS),
     /**
@@ -71,12 +67,7 @@ export const evalCreateSchema = z
     /** Run the recovery test too (`{}` for the defaults). */
     recovery: recoveryRequestSchema.optional(),
     iterationId: z.string().min(1).max(100).optional(),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .default(0),
+    seed: seedSchema.default(0),
     maxTokens: z.number().int().min(1).max(8192).optional(),
     contextTokens: z.number().int().min(512).max(1_000_000).optional(),
     preset: z.enum(['agent-r', 'agentgym']).optional(),

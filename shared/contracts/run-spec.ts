@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { seedSchema } from './seed';
 import { judgeTemplateProblem } from '../prompts/judge-template';
 import { curationSchema } from './datacard';
 
@@ -62,12 +63,7 @@ export const runSpecSchema = z
     c: z.number().min(0).max(100).default(searchDefaults.c),
     transition: z.enum(['model', 'end']).default(searchDefaults.transition),
     parallelism: z.number().int().min(1).max(64).default(searchDefaults.parallelism),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .default(searchDefaults.seed),
+    seed: seedSchema.default(searchDefaults.seed),
     temperature: z.number().min(0).max(2).default(1),
     maxTokens: z.number().int().min(1).max(8192).default(500),
     /** The model's context window: old steps are dropped from the prompt to fit (agent-r.md s.3). */

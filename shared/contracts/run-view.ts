@@ -170,3 +170,17 @@ export interface LedgerStatus {
   counters: RunCounters;
   tasks: TaskView[];
 }
+
+/** The run counts a summary shows (loop views, the run.completed webhook). */
+export function runCountsSummary(k: RunCounters) {
+  return {
+    tasks: k.tasks,
+    tasksDone: k.tasksDone,
+    tasksFailed: k.tasksFailed,
+    nodes: k.nodes,
+    revision: k.revision,
+    good: k.good,
+    policyCalls: k.policyCalls,
+    judgeCalls: k.judgeCalls,
+  };
+}

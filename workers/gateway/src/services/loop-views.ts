@@ -8,6 +8,7 @@ import type {
   IterationView,
   LoopView as ContractLoopView,
 } from '../../../../shared/contracts/loops';
+import { runCountsSummary } from '../../../../shared/contracts/run-view';
 import { loadEndpoint } from '../../../common/endpoints';
 import { type CoreBindings, runLedgerStub } from '../../../common/env';
 import { advanceEval, type EvalRow, evalView } from './evals';
@@ -63,18 +64,7 @@ export async function iterationView(env: CoreBindings, row: IterationRow): Promi
         .get();
       run = {
         status: ledger?.status ?? runRecord.status,
-        counts: k
-          ? {
-              tasks: k.tasks,
-              tasksDone: k.tasksDone,
-              tasksFailed: k.tasksFailed,
-              nodes: k.nodes,
-              revision: k.revision,
-              good: k.good,
-              policyCalls: k.policyCalls,
-              judgeCalls: k.judgeCalls,
-            }
-          : null,
+        counts: k ? runCountsSummary(k) : null,
         firstErrorStep: avg?.value ?? null,
       };
     }

@@ -5,6 +5,7 @@ import { decryptSecret, encryptSecret } from '../../../../shared/crypto/secret-b
 import { webhookDeliveries, webhooks } from '../../../../shared/db/schema';
 import { exportFormatSchema } from '../../../../shared/formats/export';
 import type { EventMessage, eventNames, RunFinishedMessage } from '../../../../shared/contracts/messages';
+import { runCountsSummary } from '../../../../shared/contracts/run-view';
 import { redactSignedLinks } from '../../../../shared/iterations/download-links';
 import { httpFailureReason, networkFailureReason } from '../../../../shared/outbound/reasons';
 import { SIGNATURE_HEADER, signatureHeader } from '../../../../shared/webhooks/signing';
@@ -143,17 +144,7 @@ export function runCompletedPayload(env: CoreBindings, run: RunFinishedMessage):
     runId: run.runId,
     status: run.status,
     completedAt: new Date(run.completedAt).toISOString(),
-    counts: {
-      tasks: k.tasks,
-      tasksDone: k.tasksDone,
-      tasksFailed: k.tasksFailed,
-      nodes: k.nodes,
-      revision: k.revision,
-      good: k.good,
-      policyCalls: k.policyCalls,
-      judgeCalls: k.judgeCalls,
-      failedJobs: k.failedJobs,
-    },
+    counts: { ...runCountsSummary(k), failedJobs: k.failedJobs },
     links: {
       run: link(env, `/v1/runs/${id}`),
       manifest: link(env, `/v1/runs/${id}/manifest`),
