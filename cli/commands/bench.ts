@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchParts } from '../bench/options';
 import { defaultBenchOptions, runBench } from '../bench/run-bench';
 import { type CliCommand, UsageError } from '../command';
 
@@ -27,6 +28,11 @@ Options:
   --no-baseline        skip the reference baseline (no speedup figure)
   --faults             run the fault scenarios (default in full mode)
   --no-faults          skip them
+  --only LIST          run only these parts, comma-separated: headline (the 40-task build,
+                       scaling table, reference baseline, export), scale, platform_ops, deep_tree,
+                       faults; a part named here runs even where the mode skips it (e.g.
+                       --only scale,deep_tree: the full 100/300/1,000-task scale builds and the
+                       deep tree, nothing else)
 
 A full run measures the reference baseline on every task (32 processes side by side), sending
 every request: the slowest process takes about 20 minutes. --baseline-tasks N measures only N
@@ -42,6 +48,7 @@ const options = {
   'no-baseline': { type: 'boolean' },
   faults: { type: 'boolean' },
   'no-faults': { type: 'boolean' },
+  only: { type: 'string' },
 } as const;
 
 function positiveInt(text: string | undefined, flag: string): number | undefined {
@@ -50,6 +57,17 @@ function positiveInt(text: string | undefined, flag: string): number | undefined
   if (!Number.isInteger(value) || value < 1)
     throw new UsageError(`--${flag} must be a positive integer, got "${text}"`);
   return value;
+}
+
+function parseOnly(text: string): string[] {
+  const parts = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  const unknown = parts.filter((p) => !(benchParts as readonly string[]).includes(p));
+  if (parts.length === 0 || unknown.length > 0)
+    throw new UsageError(`--only takes a comma-separated list of ${benchParts.join(', ')}; got "${text}"`);
+  return parts;
 }
 
 export const benchCommand: CliCommand = {
@@ -73,6 +91,7 @@ export const benchCommand: CliCommand = {
       throw new UsageError('--faults and --no-faults contradict each other');
     if (values.faults) bench.faults = true;
     if (values['no-faults']) bench.faults = false;
+    if (values.only !== undefined) bench.only = parseOnly(values.only);
     const result = await runBench(bench);
     io.stdout.write(`${JSON.stringify(result)}\n`);
     return result.status === 'completed' ? 0 : 1;
