@@ -17,6 +17,7 @@ import { runFaultScenarios } from './faults-section';
 import { loadAverage, measureBuild, scalingRow } from './measure-build';
 import { formatScaling, perCall, round, targets } from './metrics';
 import { type BenchOptions, benchSim, partRuns } from './options';
+import type { BenchSection } from './section';
 import { benchSections } from './sections';
 import { summaryTable } from './summary';
 
@@ -34,13 +35,26 @@ export async function runBench(options: BenchOptions): Promise<Record<string, un
   await mkdir(dirname(options.outFile), { recursive: true });
   const result: Record<string, unknown> = { mode: options.quick ? 'quick' : 'full' };
   if (options.only) result.only = options.only;
+  const sections = benchSections.filter((s) => partRuns(options, s.key, s.enabled(options)));
+  const headline = partRuns(options, 'headline', true);
+  // Sections that can share the time the headline spends waiting for the reference baseline.
+  const beside = headline ? sections.filter((s) => s.besideBaseline) : [];
+  const runSection = async (section: BenchSection, besideBaseline: boolean) => {
+    log(`section ${section.key}${besideBaseline ? ' (beside the reference baseline)' : ''}`);
+    const value = await section.run({ options, workDir: join(workDir, section.key), log });
+    result[section.key] =
+      besideBaseline && value && typeof value === 'object'
+        ? { ...value, measured_beside_reference_baseline: true }
+        : value;
+  };
   try {
-    if (partRuns(options, 'headline', true)) Object.assign(result, await runHeadline(options, workDir, log));
-    for (const section of benchSections) {
-      if (!partRuns(options, section.key, section.enabled(options))) continue;
-      log(`section ${section.key}`);
-      result[section.key] = await section.run({ options, workDir: join(workDir, section.key), log });
+    if (headline) {
+      const whileBaselineRuns = async () => {
+        for (const section of beside) await runSection(section, true);
+      };
+      Object.assign(result, await runHeadline(options, workDir, log, whileBaselineRuns));
     }
+    for (const section of sections) if (!beside.includes(section)) await runSection(section, false);
     if (partRuns(options, 'faults', options.faults)) result.faults = await runFaultScenarios(workDir, log);
     result.status ??= sectionsStatus(result);
     result.targets = targets;
@@ -72,12 +86,14 @@ function sectionsStatus(result: Record<string, unknown>): string {
 
 /**
  * The headline part: the 40-task build, the scaling table and the reference baseline on one stack
- * (the baseline in a child process beside the scaling builds), then the export measurement.
+ * (the baseline in a child process beside the scaling builds and `whileBaselineRuns`, which runs
+ * once the scaling builds are done), then the export measurement.
  */
 async function runHeadline(
   options: BenchOptions,
   workDir: string,
   log: (line: string) => void,
+  whileBaselineRuns: () => Promise<void>,
 ): Promise<Record<string, unknown>> {
   let stack: LocalStack | null = null;
   let childBaseline: { result: Promise<ShardedBaseline>; kill(): void } | null = null;
@@ -131,6 +147,9 @@ async function runHeadline(
       log(`  ${m.status} in ${(m.wallMs / 1000).toFixed(1)} s, utilisation ${m.utilisation.toFixed(3)}`);
       scaling.push(scalingRow(m));
     }
+
+    // The scaling builds are done; the baseline's processes may still run for a while.
+    await whileBaselineRuns();
 
     let baselineWallMs: number | null = null;
     let parallelWallMs: number | null = null;
