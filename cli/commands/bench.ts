@@ -1,7 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { benchParts } from '../bench/options';
 import { defaultBenchOptions, runBench } from '../bench/run-bench';
+import { planInput, scalePlanMarkdown } from '../bench/scale-plan';
 import { type CliCommand, UsageError } from '../command';
 
 export const benchHelp = `Usage: agent-r bench [--quick] [options]
@@ -33,6 +36,9 @@ Options:
                        faults; a part named here runs even where the mode skips it (e.g.
                        --only scale,deep_tree: the full 100/300/1,000-task scale builds and the
                        deep tree, nothing else)
+  --scale-plan FILES   measure nothing: print docs/scale.md (the 100,000-task plan) computed from
+                       bench.json files (comma-separated, merged left to right: a later file's
+                       sections win), e.g. agent-r bench --scale-plan out/bench.json > docs/scale.md
 
 A full run measures the reference baseline on every task (32 processes side by side), sending
 every request: the slowest process takes about 20 minutes. --baseline-tasks N measures only N
@@ -49,6 +55,7 @@ const options = {
   faults: { type: 'boolean' },
   'no-faults': { type: 'boolean' },
   only: { type: 'string' },
+  'scale-plan': { type: 'string' },
 } as const;
 
 function positiveInt(text: string | undefined, flag: string): number | undefined {
@@ -70,12 +77,38 @@ function parseOnly(text: string): string[] {
   return parts;
 }
 
+async function scalePlan(list: string): Promise<string> {
+  const files: Record<string, unknown>[] = [];
+  for (const file of list.split(',').map((f) => f.trim())) {
+    const text = await readFile(file, 'utf8').catch(() => {
+      throw new UsageError(`--scale-plan: cannot read ${file}`);
+    });
+    try {
+      files.push(JSON.parse(text) as Record<string, unknown>);
+    } catch {
+      throw new UsageError(`--scale-plan: ${file} is not JSON`);
+    }
+  }
+  try {
+    return scalePlanMarkdown(planInput(files));
+  } catch (error) {
+    const issues = error instanceof z.ZodError ? z.prettifyError(error) : String(error);
+    throw new UsageError(
+      `--scale-plan: the files lack what the plan needs (a platform_ops section):\n${issues}`,
+    );
+  }
+}
+
 export const benchCommand: CliCommand = {
   name: 'bench',
   summary: 'benchmark a build: utilisation, speedup over the reference, CPU, memory, export, faults',
   help: benchHelp,
   async run(args, io) {
     const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
+    if (values['scale-plan'] !== undefined) {
+      io.stdout.write(await scalePlan(values['scale-plan']));
+      return 0;
+    }
     const quick = values.quick === true;
     const bench = defaultBenchOptions(quick, (line) => io.stderr.write(`${line}\n`));
     bench.outFile = resolve(values.out ?? 'out/bench.json');
