@@ -15,14 +15,16 @@ tasks, the speedup over the reference implementation's call pattern (cli/bench/r
 one request at a time, reset + replay, per-pair judging) on the same tasks, seed, endpoint and
 budget, run as one process and as 32 processes side by side (one per task range), judge calls per revision record (ours and the reference's, on the same
 trees), orchestration CPU per inference call and peak memory of the local stack, export
-throughput (100k records), a scaling table, a scale section (100, 300, full: 1,000 tasks on a
-C=128 / 30 ms endpoint) and (full mode) the fault-tolerance scenarios.
+throughput (100k records), a scaling table, a scale section (100, 300 and 1,000 tasks on a
+C=128 / 30 ms endpoint; quick: 50 and 100), the platform operations per call (input of
+docs/scale.md), a deep tree (full mode) and (full mode) the fault-tolerance scenarios.
 
 Options:
   --quick              a short run: scaling at 10 and 20 tasks only; the reference baseline on
                        8 of the 32 processes (one task each): extrapolated per task for one
-                       process, a lower bound for 32 (said so in the output); no 1,000-task
-                       scale build; no fault scenarios unless --faults
+                       process, a lower bound for 32 (said so in the output); scale builds of
+                       50 and 100 tasks (full: 100, 300, 1,000); no deep tree; no fault
+                       scenarios unless --faults
   --out FILE           where to write the JSON (default out/bench.json)
   --tasks N            tasks of the headline build (default 40)
   --parallelism N      descents in flight per tree in our builds (default 16)
