@@ -2,9 +2,9 @@ import { env as workerEnv } from 'cloudflare:workers';
 import { describe, expect, inject, it } from 'vitest';
 import type { CoordinatorBindings } from '../../workers/common/env';
 import { runLedgerStub, taskTreeStub } from '../../workers/common/env';
-import { taskRecordsKey } from '../../workers/common/storage-keys';
 import { type Fault, faultyD1, faultyQueue, patchBindings, proxySpace } from './fault-hooks';
-import { api, eventually, recordLineReader } from './helpers';
+import { api, eventually } from './helpers';
+import { expectSettled, runCompletedHook, runOutputs } from './settled';
 
 const env = workerEnv as unknown as CoordinatorBindings;
 
@@ -60,28 +60,6 @@ async function receivedFor(bucket: string, runId: string): Promise<string[]> {
     body: string;
   }[];
   return all.map((r) => r.body).filter((b) => b.includes(runId));
-}
-
-/** What a run produced, with its id taken out so two runs of one spec compare equal. */
-async function outputs(id: string, tasks: number[]) {
-  const out: Record<string, unknown> = {};
-  for (const task of tasks) {
-    out[`tree:${task}`] = await (await api(`/v1/runs/${id}/tasks/${task}/tree`)).json();
-    for (const kind of ['revision', 'good'] as const) {
-      const text = (await (await env.BUCKET.get(taskRecordsKey(id, task, kind)))?.text()) ?? '';
-      // Record ids hash the run id: compare everything else.
-      out[`${kind}:${task}`] = text
-        .split('\n')
-        .filter(Boolean)
-        .map(recordLineReader())
-        .map(({ id: _id, run_id: _run, ...rest }) => rest);
-    }
-  }
-  const index = await env.DB.prepare('SELECT COUNT(*) AS n FROM trajectories WHERE run_id = ?')
-    .bind(id)
-    .first<{ n: number }>();
-  out.indexRows = index?.n;
-  return out;
 }
 
 const spec = { iterations: 2, width: 2, depth: 5, seed: 11, parallelism: 1 };
@@ -155,10 +133,12 @@ describe('durability: faults the fault-free path never sees', () => {
     const view = (await (await api(`/v1/runs/${id}`)).json()) as RunView;
     expect(view.status).toBe('completed');
     expect(view.counters.tasksDone).toBe(tasks.length);
+    await expectSettled(id, bucket);
   });
 
   it('queue.send failing once during a dispatch: the outbox re-sends, trees and records equal the fault-free run', async () => {
     await registerSim();
+    const bucket = await runCompletedHook();
     const tasks = [0, 1];
     const clean = await createRun({ ...spec, tasks });
     expect((await waitForEnd(clean)).status).toBe('completed');
@@ -176,12 +156,15 @@ describe('durability: faults the fault-free path never sees', () => {
     expect(fault.hits).toBe(1);
     expect(run.status).toBe('completed');
     expect(run.counters.failedJobs).toBe(0);
-    expect(await outputs(faulty, tasks)).toEqual(await outputs(clean, tasks));
+    expect(await runOutputs(faulty, tasks)).toEqual(await runOutputs(clean, tasks));
+    await expectSettled(clean, bucket);
+    await expectSettled(faulty, bucket);
   });
 
   it('a 3 MB completion on one expansion is cut with a marker; the build completes', async () => {
     // A real loopback HTTP server (the fault proxy over sim-policy) answers one request with 3 MB.
     const proxy = await proxySpace({ bigCompletions: 1, chars: 3_000_000 });
+    const bucket = await runCompletedHook();
     const name = `big-${crypto.randomUUID().slice(0, 6)}`;
     const put = await api(`/v1/endpoints/${name}`, {
       method: 'PUT',
@@ -213,12 +196,14 @@ describe('durability: faults the fault-free path never sees', () => {
     expect(cut).toHaveLength(1);
     expect(cut[0]!.response.length).toBeLessThan(3846 + 200);
     expect(cut[0]!.response).toMatch(/completion truncated: \d+ characters, the cap is 3846\]$/);
+    await expectSettled(id, bucket);
   });
 
   it('a 3 MB observation from an AgentGym server is cut with a marker; the build completes', async () => {
     // No real AgentGym server answers with 3 MB: the proxy in front of the TextCraft fake adds it.
     const proxy = await proxySpace({ bigObservations: 1, chars: 3_000_000 });
     await registerSim();
+    const bucket = await runCompletedHook();
     const tasks = [3, 4];
     const start = Date.now();
     const id = await createRun({
@@ -257,5 +242,6 @@ describe('durability: faults the fault-free path never sees', () => {
     expect(cut.length).toBeGreaterThanOrEqual(1);
     expect(new Set(cut.map((n) => n.observation)).size).toBe(1);
     expect(cut[0]!.observation).toMatch(/observation truncated: \d+ characters, the cap is 3846\]$/);
+    await expectSettled(id, bucket);
   });
 });
