@@ -3,6 +3,7 @@ import { describe, expect, inject, it } from 'vitest';
 import type { CoordinatorBindings } from '../../workers/common/env';
 import { runLedgerStub, taskTreeStub } from '../../workers/common/env';
 import { type Fault, faultyD1, faultyQueue, patchBindings, proxySpace } from './fault-hooks';
+import { contentDiff, measureRun, reportFaultResult } from './fault-results';
 import { api, eventually } from './helpers';
 import { expectSettled, runCompletedHook, runOutputs } from './settled';
 
@@ -95,6 +96,7 @@ describe('durability: faults the fault-free path never sees', () => {
     });
     expect(hook.status).toBe(201);
     const tasks = [0, 1, 2];
+    const created = Date.now();
     const id = await createRun({ ...spec, tasks });
     const fault: Fault = { on: true, hits: 0 };
     await patchBindings(runLedgerStub(env, id), (real) => ({ DB: faultyD1(real.DB, fault) }));
@@ -117,6 +119,7 @@ describe('durability: faults the fault-free path never sees', () => {
       const row = await d1Run(id);
       return row?.status === 'completed' && row.completed_at !== null ? row : null;
     }, 200);
+    const agreed = Date.now();
     expect(repaired.status).toBe(ledger.status);
     expect(await d1TaskRows(id)).toBe(tasks.length);
     const deliveries = await eventually(async () => {
@@ -124,16 +127,40 @@ describe('durability: faults the fault-free path never sees', () => {
       return got.length ? got : null;
     }, 200);
     console.log(
-      `D1 down ${back - faultStart} ms (${fault.hits} failed statements): D1 agreed ${Date.now() - back} ms after it came back`,
+      `D1 down ${back - faultStart} ms (${fault.hits} failed statements): D1 agreed ${agreed - back} ms after it came back`,
     );
     // Once: wait a little more for a duplicate that must not come.
     await new Promise((r) => setTimeout(r, 1500));
-    expect(await receivedFor(bucket, id)).toHaveLength(1);
-    expect(deliveries).toHaveLength(1);
+    const webhooks = (await receivedFor(bucket, id)).length;
     const view = (await (await api(`/v1/runs/${id}`)).json()) as RunView;
+    const measured = await measureRun(id, tasks);
+    // Measured first, asserted after: the bench shows the figures of a failing run too.
+    await reportFaultResult({
+      scenario: 'd1_down_during_report_and_completion',
+      status: repaired.status,
+      endS: (agreed - created) / 1000,
+      lost: measured.lost,
+      duplicated: measured.duplicated,
+      webhooks,
+      facts: {
+        d1_failed_statements: fault.hits,
+        d1_down_ms: back - faultStart,
+        d1_agreed_ms_after_recovery: agreed - back,
+        ledger_status: ledger.status,
+        d1_task_rows: await d1TaskRows(id),
+        tasks_done: view.counters.tasksDone ?? 0,
+        records: measured.records,
+        index_rows: measured.indexRows,
+      },
+    });
+    expect(webhooks).toBe(1);
+    expect(deliveries).toHaveLength(1);
     expect(view.status).toBe('completed');
     expect(view.counters.tasksDone).toBe(tasks.length);
     await expectSettled(id, bucket);
+    expect(measured.records).toBeGreaterThan(0);
+    expect(measured.lost).toBe(0);
+    expect(measured.duplicated).toBe(0);
   });
 
   it('queue.send failing once during a dispatch: the outbox re-sends, trees and records equal the fault-free run', async () => {
@@ -143,6 +170,7 @@ describe('durability: faults the fault-free path never sees', () => {
     const clean = await createRun({ ...spec, tasks });
     expect((await waitForEnd(clean)).status).toBe('completed');
 
+    const created = Date.now();
     const faulty = await createRun({ ...spec, tasks });
     const tree = taskTreeStub(env, faulty, 0);
     await eventually(async () => (await tree.progress()) !== null);
@@ -150,15 +178,40 @@ describe('durability: faults the fault-free path never sees', () => {
     await patchBindings(tree, (real) => ({ EXPAND: faultyQueue(real.EXPAND, fault, true) }));
     const start = Date.now();
     const run = await waitForEnd(faulty);
-    console.log(
-      `queue.send failed ${fault.hits}x; the run ended ${Date.now() - start} ms later: ${run.status}`,
-    );
+    const ended = Date.now();
+    console.log(`queue.send failed ${fault.hits}x; the run ended ${ended - start} ms later: ${run.status}`);
+    await eventually(async () => (await receivedFor(bucket, faulty)).length > 0, 200);
+    await new Promise((r) => setTimeout(r, 1500));
+    const webhooks = (await receivedFor(bucket, faulty)).length;
+    const measured = await measureRun(faulty, tasks);
+    const vsClean = contentDiff((await measureRun(clean, tasks)).contents, measured.contents);
+    const [faultyOut, cleanOut] = [await runOutputs(faulty, tasks), await runOutputs(clean, tasks)];
+    await reportFaultResult({
+      scenario: 'queue_send_fails_once_in_dispatch',
+      status: run.status,
+      endS: (ended - created) / 1000,
+      lost: measured.lost + vsClean.lost,
+      duplicated: measured.duplicated + vsClean.duplicated,
+      webhooks,
+      facts: {
+        queue_send_failures: fault.hits,
+        failed_jobs: run.counters.failedJobs ?? 0,
+        records: measured.records,
+        index_rows: measured.indexRows,
+        records_identical: JSON.stringify(faultyOut) === JSON.stringify(cleanOut),
+      },
+    });
     expect(fault.hits).toBe(1);
     expect(run.status).toBe('completed');
     expect(run.counters.failedJobs).toBe(0);
-    expect(await runOutputs(faulty, tasks)).toEqual(await runOutputs(clean, tasks));
+    expect(faultyOut).toEqual(cleanOut);
     await expectSettled(clean, bucket);
     await expectSettled(faulty, bucket);
+    expect(webhooks).toBe(1);
+    expect(measured.records).toBeGreaterThan(0);
+    expect(vsClean).toEqual({ lost: 0, duplicated: 0 });
+    expect(measured.lost).toBe(0);
+    expect(measured.duplicated).toBe(0);
   });
 
   it('a 3 MB completion on one expansion is cut with a marker; the build completes', async () => {
