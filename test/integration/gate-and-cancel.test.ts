@@ -154,6 +154,10 @@ describe('jobs: attempts, slow endpoints and cancel', () => {
     await stub.failJob('root', 'no result within the deadline (attempt 1)', true, 1);
     expect(await stub.keepAlive('root', 1)).toBe(false);
     expect(await stub.keepAlive('root', 2)).toBe(true);
+    // The read-only check (before an inference call) says the same.
+    expect(await stub.isCurrent('root', 1)).toBe(false);
+    expect(await stub.isCurrent('root', 2)).toBe(true);
+    expect(await stub.isCurrent('nope', 1)).toBe(false);
     // Attempt 1's late failure does not use up an attempt of attempt 2, its late result is refused.
     await stub.failJob('root', 'late failure of attempt 1', true, 1);
     const root = { kind: 'root' as const, observation: 'Goal: craft x.', snapshot: null, prefix: [] };
