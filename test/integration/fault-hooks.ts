@@ -91,6 +91,11 @@ export async function proxySpace(faults: Record<string, number>, base = inject('
   const armed = await fetch(`${base}/__arm/${ns}`, { method: 'POST', body: JSON.stringify(faults) });
   expect(armed.status).toBe(204);
   return {
+    /** Changes the namespace's faults (e.g. ends a delay). */
+    arm: async (more: Record<string, number>) =>
+      expect((await fetch(`${base}/__arm/${ns}`, { method: 'POST', body: JSON.stringify(more) })).status).toBe(
+        204,
+      ),
     llm: `${base}/${ns}/llm/v1`,
     env: `${base}/${ns}/env`,
     stats: async () => (await (await fetch(`${base}/__stats/${ns}`)).json()) as Record<string, number>,
