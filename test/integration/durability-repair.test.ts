@@ -3,7 +3,7 @@ import { env as workerEnv } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { CoordinatorBindings } from '../../workers/common/env';
 import { taskTreeStub } from '../../workers/common/env';
-import { proxySpace } from './fault-hooks';
+import { proxySpace, simEndpoint } from './fault-hooks';
 import { api, eventually } from './helpers';
 import { expectSettled, runCompletedHook } from './settled';
 
@@ -27,12 +27,7 @@ interface JobRow {
  */
 async function runWithJobInFlight() {
   const proxy = await proxySpace({ completionDelayMs: 6000 });
-  const name = `rp-${crypto.randomUUID().slice(0, 6)}`;
-  const put = await api(`/v1/endpoints/${name}`, {
-    method: 'PUT',
-    json: { baseUrl: proxy.llm, model: 'sim-policy', maxConcurrency: 8 },
-  });
-  expect(put.status).toBe(200);
+  const name = await simEndpoint(proxy.llm, { maxConcurrency: 8 });
   const bucket = await runCompletedHook();
   const created = await api('/v1/runs', {
     method: 'POST',
@@ -44,9 +39,11 @@ async function runWithJobInFlight() {
   await eventually(async () => (await proxy.stats()).completions === 1 && (await tree.getJob('0:0')), 400);
   const row = async () =>
     runInDurableObject(tree as unknown as DurableObjectStub, (_i, state) => {
-      return state.storage.sql.exec<JobRow & Record<string, SqlStorageValue>>(
-        "SELECT id, attempt, status, reason FROM jobs WHERE id = '0:0'",
-      ).toArray()[0];
+      return state.storage.sql
+        .exec<JobRow & Record<string, SqlStorageValue>>(
+          "SELECT id, attempt, status, reason FROM jobs WHERE id = '0:0'",
+        )
+        .toArray()[0];
     });
   /** Changes the jobs table behind the object's back (and its in-memory mirror with it). */
   const corrupt = (statement: string) =>
