@@ -206,6 +206,11 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   const env = { ...wranglerEnv, ...options.env };
   const wrangler = localBin('wrangler');
 
+  // The gateway serves the dashboard from dashboard/dist (wrangler.toml `[assets]`): build it first.
+  log('building the dashboard');
+  const { buildDashboardAssets } = await import('../dashboard/build');
+  await buildDashboardAssets();
+
   log('applying D1 migrations');
   await run(
     wrangler,
