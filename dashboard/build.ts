@@ -1,10 +1,10 @@
 // Builds the dashboard (dashboard/src: TypeScript, CSS, the page and its icon) into dashboard/dist/,
 // the gateway's Workers Static Assets directory (`[assets]` in wrangler.toml). The directory is not
-// committed: `agent-r serve`, the test projects and `npm run deploy` build it first, and a build
-// rewrites only the files whose content changed (a running `wrangler dev` reloads when one does).
-//   npx tsx dashboard/build.ts            (npm run build:dashboard) write dashboard/dist/
-//   npx tsx dashboard/build.ts --check    exit 1 when dashboard/dist/ differs from a fresh build
-import { createHash } from 'node:crypto';
+// committed: the local stack (cli/stack.ts), `npm run deploy` and the integration project build it
+// before wrangler or miniflare reads it. A build rewrites only the files whose content changed, so
+// a running `wrangler dev` reloads only when the dashboard did.
+//   npm run build:dashboard    (npx tsx dashboard/build.ts) write dashboard/dist/
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,7 +79,7 @@ export function writeDashboard(files: Map<string, string>): string[] {
   for (const path of stale) {
     const target = join(dashboardDist, path);
     mkdirSync(dirname(target), { recursive: true });
-    const temp = `${target}.${process.pid}.tmp`;
+    const temp = `${target}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
     writeFileSync(temp, files.get(path)!);
     renameSync(temp, target);
   }
@@ -92,17 +92,8 @@ export async function buildDashboardAssets(): Promise<string[]> {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  if (process.argv.includes('--check')) {
-    const stale = staleDashboardFiles(await buildDashboard());
-    if (stale.length > 0) {
-      console.error(`dashboard/dist is stale (${stale.join(', ')}): run npm run build:dashboard`);
-      process.exit(1);
-    }
-    console.log('dashboard/dist is up to date');
-  } else {
-    const written = await buildDashboardAssets();
-    console.log(
-      written.length > 0 ? `wrote ${written.join(', ')} in ${dashboardDist}` : 'dashboard/dist is up to date',
-    );
-  }
+  const written = await buildDashboardAssets();
+  console.log(
+    written.length > 0 ? `wrote ${written.join(', ')} in ${dashboardDist}` : 'dashboard/dist is up to date',
+  );
 }
