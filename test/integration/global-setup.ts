@@ -5,6 +5,7 @@ import type { TestProject } from 'vitest/node';
 import { startSimPolicy } from '../../cli/sim-policy/server';
 import { startFakeTextCraft } from '../fakes/agentgym-textcraft';
 import { startFaultProxy } from '../fakes/fault-proxy';
+import { type RealServer, realServersMissing, startRealServer } from '../helpers/agentgym-servers';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -13,6 +14,12 @@ declare module 'vitest' {
     textcraftServerUrl: string;
     /** Fault proxy over sim-policy (/<ns>/llm) and TextCraft (/<ns>/env); see fault-proxy.ts. */
     faultProxyUrl: string;
+    /**
+     * The fault proxy in front of the real vendored AgentGym TextCraft server ('' when it cannot
+     * run here; `realTextcraftMissing` says why).
+     */
+    realFaultProxyUrl: string;
+    realTextcraftMissing: string;
     /** Where the durability scenarios POST their measured results ('' when nobody asked). */
     faultResultsUrl: string;
   }
@@ -106,11 +113,28 @@ export default async function setup(project: TestProject) {
   project.provide('textcraftServerUrl', textcraft.url);
   const proxy = await startFaultProxy({ llm: sim.url, env: textcraft.url });
   project.provide('faultProxyUrl', proxy.url);
+  // The real TextCraft server (../shared/vendor), for faults that must come from a server we did
+  // not write; tests that need it skip with the reason when it is absent.
+  let real: RealServer | null = null;
+  let realProxy: Awaited<ReturnType<typeof startFaultProxy>> | null = null;
+  let missing = realServersMissing();
+  if (!missing) {
+    try {
+      real = await startRealServer('textcraft');
+      realProxy = await startFaultProxy({ llm: sim.url, env: real.url });
+    } catch (error) {
+      missing = `the real TextCraft server did not start: ${error instanceof Error ? error.message : error}`;
+    }
+  }
+  project.provide('realFaultProxyUrl', realProxy?.url ?? '');
+  project.provide('realTextcraftMissing', missing ?? '');
   const file = process.env.AGENT_R_FAULT_RESULTS;
   const sink = file ? await startResultSink(file) : null;
   project.provide('faultResultsUrl', sink?.url ?? '');
   return async () => {
     await sink?.close();
+    await realProxy?.close();
+    await real?.kill();
     await proxy.close();
     await textcraft.close();
     await sim.close();
