@@ -16,7 +16,9 @@ Once the API answers it prints:
 Ctrl-C or SIGTERM stops everything it started. State persists in .agent-r/state
 (or AGENT_R_HOME), so a stopped stack resumes its runs when started again.
 wrangler's DevTools inspector is off (it logs every fetch of the workers);
-set AGENT_R_INSPECT=1 to keep it for debugging.
+set AGENT_R_INSPECT=1 to keep it for debugging. The workers are bundled once at the start
+(no rebuild on a source change, whose file watching costs CPU all the time); set
+AGENT_R_WATCH=1 to rebuild them while you edit.
 
 Options:
   --port P      port of the HTTP API (default: a free port)
