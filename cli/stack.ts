@@ -175,6 +175,7 @@ const simEndpointSql = (url: string) =>
  */
 async function startSim(
   stateDir: string,
+  fresh: boolean,
   simOptions: Record<string, unknown>,
   env: Record<string, string>,
   log: (line: string) => void,
@@ -186,8 +187,9 @@ async function startSim(
   if (simOptions.port === undefined && Number.isInteger(last) && last > 0)
     sim = await startSimPolicy({ ...simOptions, port: last }).catch(() => null);
   sim ??= await startSimPolicy(simOptions);
-  if (sim.port !== last) {
-    writeFileSync(portFile, `${sim.port}\n`);
+  if (sim.port !== last) writeFileSync(portFile, `${sim.port}\n`);
+  // A fresh state has no stored endpoint to point (and a `wrangler d1 execute` costs seconds).
+  if (sim.port !== last && !fresh) {
     log('pointing the stored sim endpoint at the new sim-policy port');
     try {
       await run(
@@ -224,6 +226,8 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   const env = { ...wranglerEnv, ...options.env };
   const wrangler = localBin('wrangler');
 
+  // Before the migrations create it: whether this state holds anything yet (D1, DO, R2 under v3/).
+  const fresh = !existsSync(join(stateDir, 'v3'));
   log('applying D1 migrations');
   await run(
     wrangler,
@@ -234,7 +238,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   options.signal?.throwIfAborted();
   let sim: { url: string; close(): Promise<void> } | null = null;
   if (options.sim !== false) {
-    sim = await startSim(stateDir, options.simOptions ?? {}, env, log);
+    sim = await startSim(stateDir, fresh, options.simOptions ?? {}, env, log);
     log(`sim-policy listening on ${sim.url}`);
   }
   if (options.signal?.aborted) {

@@ -1,5 +1,5 @@
 import { cleanTextCraftAction as normalizeTextCraftAction } from '../../shared/env/agentgym/textcraft-action';
-import { pickOne } from '../../shared/inference/seeded-random';
+import { pickOne } from '../../shared/random';
 import type { StepJudgement, VerifierInput } from '../../shared/prompts/verifier';
 import { isFailureObservation, parseCraftingTask } from './crafting-text';
 import { RecipeBook } from './recipe-book';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pickOne } from '../../shared/inference/seeded-random';
+import { pickOne } from '../../shared/random';
 import type { CraftingTask, TakenStep } from './crafting-text';
 import type { Plan, PlannedStep } from './planner';
 import { thought } from './wording';

@@ -1,5 +1,5 @@
 import type { ChatMessage } from '../../shared/chat';
-import { createSeededRandom, hashToSeed } from '../../shared/inference/seeded-random';
+import { createRng, hashToSeed } from '../../shared/random';
 import { parseVerifierPrompt } from '../../shared/prompts/verifier';
 import { craftingResponse } from './crafting-policy';
 import { readCraftingConversation } from './crafting-text';
@@ -41,8 +41,8 @@ export function complete(
   choice: number,
   config: PolicyConfig,
 ): Completion {
-  const random = createSeededRandom(hashToSeed(seed, choice));
-  const wording = temperature > 0 ? createSeededRandom(hashToSeed(seed, choice, 'wording')) : () => 0;
+  const random = createRng(hashToSeed(seed, choice)).next;
+  const wording = temperature > 0 ? createRng(hashToSeed(seed, choice, 'wording')).next : () => 0;
 
   const lastUser = [...messages].reverse().find((m) => m.role === 'user');
   const verifier = lastUser ? parseVerifierPrompt(lastUser.content) : null;

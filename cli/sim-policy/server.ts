@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSeededRandom, hashToSeed } from '../../shared/inference/seeded-random';
+import { createRng, hashToSeed } from '../../shared/random';
 import { chatMessages, chatRequestSchema, finishText, stopSequences } from './chat-request';
 import { drawFault, type Fault, type FaultKind, faultFromHeader, faultKinds } from './faults';
 import { createGpuModel, type GpuStats } from './gpu-model';
@@ -116,7 +116,7 @@ export async function startSimPolicy(input: SimPolicyOptionsInput = {}): Promise
     const fault =
       forced !== undefined
         ? forced
-        : drawFault(options.faults, createSeededRandom(hashToSeed(bodyKey, attempt, 'fault')));
+        : drawFault(options.faults, createRng(hashToSeed(bodyKey, attempt, 'fault')).next);
     if (fault) counters.faults[fault.kind] += 1;
     if (fault && fault.kind !== 'empty') return sendFault(res, fault, bodyKey);
 

@@ -1,4 +1,4 @@
-import { pickOne } from '../../shared/inference/seeded-random';
+import { pickOne } from '../../shared/random';
 
 /**
  * Thought texts of the simulated policy. Several phrasings per situation so that samples drawn at

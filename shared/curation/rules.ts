@@ -1,4 +1,4 @@
-import { createSeededRandom, deriveSeed } from '../revision/seeded-random';
+import { createRng, deriveSeed } from '../random';
 import type { RecordFeatures } from './features';
 
 // The curation rules, each a pure function from the records (their features) to the ones it
@@ -76,7 +76,7 @@ export const preferShortestPartners: Rule<{ perBadPath: number }> = (records, { 
 export const capPerTask: Rule<{ maxPerTask: number; seed: number }> = (records, { maxPerTask, seed }) => {
   const kept = new Set<string>();
   for (const [key, group] of groupBy(records, (r) => `${r.task}\u0000${r.kind}`)) {
-    const shuffled = createSeededRandom(deriveSeed(seed, 'cap', key)).shuffle([...group].sort(byId));
+    const shuffled = createRng(deriveSeed(seed, 'cap', key)).shuffle([...group].sort(byId));
     for (const r of roundRobin(shuffled, (r) => r.badLeaf ?? r.id).slice(0, maxPerTask)) kept.add(r.id);
   }
   return keepOnly(records, kept);

@@ -1,5 +1,5 @@
 import { findLeafPaths } from '../revision/leaf-paths';
-import { createSeededRandom, deriveSeed } from '../revision/seeded-random';
+import { createRng, deriveSeed } from '../random';
 import type { TreeFile } from '../contracts/tree-file';
 
 // The paper's recovery test (agent-r.md s.6): take failed trajectories, cut each at a random step,
@@ -47,7 +47,7 @@ export function recoveryStarts(trees: readonly TreeFile[], options: RecoveryOpti
   for (const tree of [...trees].sort((a, b) => a.task - b.task)) {
     const failed = findLeafPaths(tree.root).filter((p) => p.reward <= threshold);
     if (failed.length === 0) continue;
-    const rng = createSeededRandom(deriveSeed(options.cutSeed, 'recovery', tree.task));
+    const rng = createRng(deriveSeed(options.cutSeed, 'recovery', tree.task));
     const path = failed[rng.int(failed.length)]!;
     const steps = path.nodes.slice(1);
     const cutStep = Math.min(MAX_REPLAYED_STEPS, steps.length >= 2 ? 1 + rng.int(steps.length - 1) : 0);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { estimateTokens } from '../prompts/policy-messages';
 import { isTrained } from '../revision/conversation';
 import type { NativeRecord } from '../revision/native-record';
-import { createSeededRandom, deriveSeed } from '../revision/seeded-random';
+import { createRng, deriveSeed } from '../random';
 import { stableHashNumber } from '../revision/stable-hash';
 import { generalChatToExample } from './general-chat';
 import { asExample, type TrainingExample } from './training-example';
@@ -135,9 +135,7 @@ export async function assembleDataset(
   const size = config.etaBasis === 'tokens' ? (r: Ref) => r.tokens : () => 1;
   const agentSize = agent.reduce((sum, r) => sum + size(r), 0);
   const wanted = config.eta >= 1 ? 0 : Math.round((agentSize * (1 - config.eta)) / config.eta);
-  const shuffled = createSeededRandom(deriveSeed(config.seed, 'general')).shuffle(
-    general.sort(byHashThenKey),
-  );
+  const shuffled = createRng(deriveSeed(config.seed, 'general')).shuffle(general.sort(byHashThenKey));
   const chosen: Ref[] = [];
   let chosenSize = 0;
   for (const ref of shuffled) {
@@ -145,9 +143,7 @@ export async function assembleDataset(
     chosen.push(ref);
     chosenSize += size(ref);
   }
-  const all = createSeededRandom(deriveSeed(config.seed, 'order')).shuffle(
-    [...agent, ...chosen].sort(byHashThenKey),
-  );
+  const all = createRng(deriveSeed(config.seed, 'order')).shuffle([...agent, ...chosen].sort(byHashThenKey));
   const validationCount = Math.round(all.length * config.validationFraction);
   const validation = all.slice(0, validationCount);
   const train = all.slice(validationCount);

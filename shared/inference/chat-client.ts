@@ -7,7 +7,7 @@ import { type Endpoint, type EndpointInput, endpointSchema } from './endpoint';
 import { InferenceError } from './inference-error';
 import { httpFailureReason } from '../outbound/reasons';
 import { abortableSleep, parseRetryAfter, retryDelay } from './retry-delay';
-import { createSeededRandom, hashToSeed } from './seeded-random';
+import { createRng, hashToSeed } from '../random';
 
 export interface SampleRequest {
   messages: ChatMessage[];
@@ -69,7 +69,7 @@ export function createChatClient(
   });
   const model = provider.chatModel(endpoint.model);
   const sleep = options.sleep ?? abortableSleep;
-  const random = options.random ?? createSeededRandom(hashToSeed('chat-client', endpoint.name));
+  const random = options.random ?? createRng(hashToSeed('chat-client', endpoint.name)).next;
   const label = `endpoint "${endpoint.name}"`;
 
   /** One HTTP request, aborted after timeoutMs; every failure becomes an InferenceError. */

@@ -27,7 +27,7 @@ export {
   type PathStep,
   pathStepSchema,
 } from './protocol';
-export { createRngState, mixSeeds, nextRandom, type RngState, randomIndex, rngStateSchema } from './rng';
+export { createRngState, mixSeeds, nextRandom, type RngState, randomIndex } from '../random';
 export { selectChild, uctScore, virtualLossFor } from './select';
 export {
   createSearch,
@@ -36,6 +36,7 @@ export {
   joinSearchState,
   parseSearchState,
   ROOT_ID,
+  rngStateSchema,
   type SearchCounters,
   type SearchMeta,
   type SearchNode,

@@ -1,4 +1,4 @@
-import { randomIndex } from './rng';
+import { randomIndex } from '../random';
 import type { SearchState } from './state';
 import { getNode } from './tree-ops';
 

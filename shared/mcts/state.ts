@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { judgementSchema } from '../contracts/tree-file';
 import { type SearchConfigInput, searchConfigSchema } from './config';
-import { createRngState, rngStateSchema } from './rng';
+import { createRngState } from '../random';
+
+/** The search's generator state (shared/random's RngState: one uint32). */
+export const rngStateSchema = z.object({ s: z.number().int().min(0).max(0xffffffff) });
 
 /** One tree node, stored flat (children by id) so the owner can persist one row per node. */
 export const searchNodeSchema = z.object({

@@ -7,7 +7,6 @@ export * from './native-record';
 export * from './pairs';
 export * from './per-pair';
 export * from './revision-sentences';
-export * from './seeded-random';
 export * from './splice';
 export * from './splice-task';
 export * from './stable-hash';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { TreeFile } from '../contracts/tree-file';
 import { findLeafPaths, type LeafPath } from './leaf-paths';
-import { createSeededRandom, deriveSeed } from './seeded-random';
+import { createRng, deriveSeed } from '../random';
 
 /**
  * Which (good, bad) leaf paths make a training pair.
@@ -117,7 +117,7 @@ export class LeafPairs {
       throw new Error(`a task with ${this.total} pairs is more than can be paired`);
     const order = new Uint32Array(this.total);
     for (let i = 0; i < order.length; i++) order[i] = i;
-    const rng = createSeededRandom(deriveSeed(seed, 'pairs', task));
+    const rng = createRng(deriveSeed(seed, 'pairs', task));
     for (let i = order.length - 1; i > 0; i--) {
       const j = rng.int(i + 1);
       const t = order[i]!;

@@ -1,4 +1,4 @@
-import type { SeededRandom } from './seeded-random';
+import type { Rng } from '../random';
 
 /**
  * Our own pool of short first-person reflections spliced in where the bad path is cut
@@ -18,7 +18,7 @@ export const defaultRevisionSentences: readonly string[] = [
 ];
 
 export function drawRevisionSentence(
-  rng: SeededRandom,
+  rng: Pick<Rng, 'int'>,
   pool: readonly string[] = defaultRevisionSentences,
 ): string {
   if (pool.length === 0) throw new Error('the revision sentence pool is empty');

@@ -11,7 +11,7 @@ import {
   taskLeafPaths,
 } from './pairs';
 import { defaultRevisionSentences, drawRevisionSentence } from './revision-sentences';
-import { createSeededRandom, deriveSeed } from './seeded-random';
+import { createRng, deriveSeed } from '../random';
 import { badPathAsJudged, type PairJudgements, pairKeyOf } from './per-pair';
 import { buildGoodRecord, buildRevisionRecord, type RecordContext } from './splice';
 
@@ -90,7 +90,7 @@ export function* spliceTaskRecords(
   const { skipped, leafPaths } = taskLeafPaths(tree);
   const firstError: FirstErrorOptions = { unjudged: config.unjudged };
   const sentences = config.revisionSentences ?? defaultRevisionSentences;
-  const rng = createSeededRandom(deriveSeed(config.seed, 'revision-sentence', tree.task));
+  const rng = createRng(deriveSeed(config.seed, 'revision-sentence', tree.task));
   const pairs = new LeafPairs(leafPaths, config).inOrder(config.seed, tree.task, config.maxPairsPerTask);
   let count = 0;
   let revision = 0;

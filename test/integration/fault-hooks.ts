@@ -82,9 +82,11 @@ export async function patchBindings(
   });
 }
 
-/** A fresh namespace of the fault proxy (test/fakes/fault-proxy.ts), armed with `faults`. */
-export async function proxySpace(faults: Record<string, number>) {
-  const base = inject('faultProxyUrl');
+/**
+ * A fresh namespace of the fault proxy (test/fakes/fault-proxy.ts), armed with `faults`; `base`
+ * picks the proxy (default: the one in front of sim-policy and the TextCraft fake).
+ */
+export async function proxySpace(faults: Record<string, number>, base = inject('faultProxyUrl')) {
   const ns = `ns${crypto.randomUUID().slice(0, 8)}`;
   const armed = await fetch(`${base}/__arm/${ns}`, { method: 'POST', body: JSON.stringify(faults) });
   expect(armed.status).toBe(204);

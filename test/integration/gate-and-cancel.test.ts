@@ -6,6 +6,7 @@ import { runLedgerStub, taskTreeStub } from '../../workers/common/env';
 import { taskRecordsKey } from '../../workers/common/storage-keys';
 import { proxySpace } from './fault-hooks';
 import { api, eventually } from './helpers';
+import { expectSettled, runCompletedHook } from './settled';
 
 async function putEndpoint(baseUrl: string, extra: Record<string, unknown> = {}): Promise<string> {
   const name = `ep-${crypto.randomUUID().slice(0, 6)}`;
@@ -94,6 +95,7 @@ describe('jobs: attempts, slow endpoints and cancel', () => {
     // requests in flight per env id of the TextCraft server behind it (a fake: a real server
     // cannot report that).
     const proxy = await proxySpace({ completionDelayMs: 1500 });
+    const bucket = await runCompletedHook();
     const policy = await putEndpoint(proxy.llm, { maxConcurrency: 1 });
     const start = Date.now();
     const created = await api('/v1/runs', {
@@ -137,6 +139,7 @@ describe('jobs: attempts, slow endpoints and cancel', () => {
     expect(stats.envRequests).toBeGreaterThan(0);
     expect(stats.maxInFlightPerEnv).toBe(1);
     expect(stats.maxInFlightCompletions).toBe(1);
+    await expectSettled(id, bucket);
   });
 
   it('a result or failure of a superseded attempt is ignored and the attempt is told to stop', async () => {
@@ -161,6 +164,7 @@ describe('jobs: attempts, slow endpoints and cancel', () => {
 
   it('cancel while trees are being started: every tree ends cancelled, no inference call after it answers, no records', async () => {
     const proxy = await proxySpace({});
+    const bucket = await runCompletedHook();
     const policy = await putEndpoint(proxy.llm, { maxConcurrency: 8 });
     const tasks = Array.from({ length: 120 }, (_, i) => i);
     const created = await api('/v1/runs', {
@@ -201,10 +205,12 @@ describe('jobs: attempts, slow endpoints and cancel', () => {
       .bind(id)
       .first<{ n: number }>();
     expect(records?.n).toBe(0);
+    expect((await expectSettled(id, bucket)).status).toBe('cancelled');
   });
 
   it('cancel while splices run: no inference call after it answers, no record written afterwards', async () => {
     const proxy = await proxySpace({});
+    const bucket = await runCompletedHook();
     const policy = await putEndpoint(proxy.llm, { maxConcurrency: 8 });
     const tasks = Array.from({ length: 12 }, (_, i) => i);
     const created = await api('/v1/runs', {
@@ -253,5 +259,9 @@ describe('jobs: attempts, slow endpoints and cancel', () => {
         expect(object ? (await object.text()).trim() : '').toBe('');
       }
     }
+    const settled = await expectSettled(id, bucket);
+    expect(settled.status).toBe('cancelled');
+    // Still no record written later than the answer to the cancel.
+    expect(settled.indexRows).toBeLessThanOrEqual(atCancel.records);
   });
 });

@@ -4,7 +4,8 @@ import { drizzle } from 'drizzle-orm/d1';
 import { describe, expect, it } from 'vitest';
 import { trajectories } from '../../shared/db/schema';
 import type { SpliceJob } from '../../shared/contracts/jobs';
-import { createSeededRandom, type NativeRecord } from '../../shared/revision';
+import { createRng } from '../../shared/random';
+import type { NativeRecord } from '../../shared/revision';
 import { runSpecSchema } from '../../shared/contracts/run-spec';
 import type { CoreBindings } from '../../workers/common/env';
 import { taskRecordsKey } from '../../workers/common/storage-keys';
@@ -84,7 +85,7 @@ function spliceJob(runId: string, task: number): SpliceJob {
 
 /** The splice's input as its TaskTree's pages would give it. */
 const treeInput = (task: number, seed: number) => async () => ({
-  tree: randomTree(createSeededRandom(seed), task, 6),
+  tree: randomTree(createRng(seed), task, 6),
   feedback: {},
 });
 

@@ -3,7 +3,7 @@ import type { World } from '../../../shared/env/crafting/world';
 import type { EnvSession } from '../../../shared/env/types';
 import { type ChatClient, createChatClient } from '../../../shared/inference/chat-client';
 import type { EndpointInput } from '../../../shared/inference/endpoint';
-import { hashToSeed } from '../../../shared/inference/seeded-random';
+import { hashToSeed } from '../../../shared/random';
 import {
   childOfStep,
   type ExpansionChild,

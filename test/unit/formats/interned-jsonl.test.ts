@@ -5,7 +5,8 @@ import {
   toInternedJsonl,
 } from '../../../shared/formats/interned-jsonl';
 import { parseJsonl } from '../../../shared/formats/jsonl';
-import { createSeededRandom, nativeRecordSchema, spliceTask } from '../../../shared/revision';
+import { createRng } from '../../../shared/random';
+import { nativeRecordSchema, spliceTask } from '../../../shared/revision';
 import { randomTree, rootPrefix } from '../revision/tree-builder';
 
 /** Writes `values` as interned JSONL and reads them back, as R2's readers do. */
@@ -80,7 +81,7 @@ describe('interned JSONL', () => {
   });
 
   it('round-trips real training records, at a fraction of their plain size', async () => {
-    const rng = createSeededRandom(7);
+    const rng = createRng(7);
     let plain = 0;
     let interned = 0;
     let records = 0;

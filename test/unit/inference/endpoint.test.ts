@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { endpointSchema, parseEndpoint, toPublicEndpoint } from '../../../shared/inference/endpoint';
 import { backoffDelay, parseRetryAfter, retryDelay } from '../../../shared/inference/retry-delay';
-import { createSeededRandom } from '../../../shared/inference/seeded-random';
+import { createRng } from '../../../shared/random';
 
 describe('endpoint record', () => {
   it('fills defaults', () => {
@@ -64,7 +64,7 @@ describe('retry delays', () => {
   });
 
   it('backs off exponentially with bounded jitter', () => {
-    const random = createSeededRandom(1);
+    const random = createRng(1).next;
     for (let retry = 1; retry <= 8; retry++) {
       const cap = Math.min(1000, 100 * 2 ** (retry - 1));
       const delay = backoffDelay(retry, policy, random);
@@ -74,7 +74,7 @@ describe('retry delays', () => {
   });
 
   it('lets retry-after win, within its bound', () => {
-    const random = createSeededRandom(1);
+    const random = createRng(1).next;
     expect(retryDelay(1, policy, random, 3000)).toBe(3000);
     expect(retryDelay(1, policy, random, 60_000)).toBe(5000);
   });

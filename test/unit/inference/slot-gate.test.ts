@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLocalGate } from '../../../shared/inference/local-gate';
-import { createSeededRandom } from '../../../shared/inference/seeded-random';
+import { createRng } from '../../../shared/random';
 import { SlotGate } from '../../../shared/inference/slot-gate';
 
 describe('SlotGate', () => {
@@ -118,7 +118,7 @@ describe('SlotGate', () => {
   });
 
   it('never exceeds capacity under a random schedule, and grants in arrival order', () => {
-    const random = createSeededRandom(7);
+    const random = createRng(7).next;
     const gate = SlotGate.create({ capacity: 3, leaseTtlMs: 50 });
     const held: string[] = [];
     const arrival = new Map<string, number>();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { findLeafPaths, type LeafPath } from '../../../shared/revision/leaf-paths';
-import { createSeededRandom, deriveSeed } from '../../../shared/revision/seeded-random';
+import { createRng, deriveSeed } from '../../../shared/random';
 import {
   collectTaskPairs,
   goodLeafPaths,
@@ -84,7 +84,7 @@ describe('pairing', () => {
   });
 
   it('yields exactly the pairs, in the order, of checking every (good, bad) in reward order', () => {
-    const rng = createSeededRandom(7);
+    const rng = createRng(7);
     const random = () => rng.next();
     const rewards = [0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1, 0.30000000000000004, 0.7 - 0.2];
     for (let trial = 0; trial < 200; trial++) {
@@ -109,7 +109,7 @@ describe('pairing', () => {
         for (const bad of sorted)
           if (good !== bad && isValidPair(good.reward, bad.reward, config))
             expected.push(`${good.leafId}/${bad.leafId}`);
-      createSeededRandom(deriveSeed(config.seed, 'pairs', 3)).shuffle(expected);
+      createRng(deriveSeed(config.seed, 'pairs', 3)).shuffle(expected);
       const actual = pairLeafPaths(paths, config, 3).map((p) => `${p.good.leafId}/${p.bad.leafId}`);
       expect(actual).toEqual(expected);
     }

@@ -4,7 +4,7 @@ import { firstErrorStep, nodesAwaitingJudgement, uniqueBadPaths } from '../../..
 import { pathToNode } from '../../../shared/revision/leaf-paths';
 import { nativeRecordSchema } from '../../../shared/revision/native-record';
 import { collectTaskPairs, isValidPair } from '../../../shared/revision/pairs';
-import { createSeededRandom } from '../../../shared/revision/seeded-random';
+import { createRng } from '../../../shared/random';
 import { spliceTask } from '../../../shared/revision/splice-task';
 import type { TreeNode } from '../../../shared/contracts/tree-file';
 import { randomTree, rootPrefix } from './tree-builder';
@@ -31,7 +31,7 @@ function firstDifference(good: readonly TreeNode[], bad: readonly TreeNode[]): n
 
 describe('splicing over random trees', () => {
   it("respects thresholds, keeps the bad prefix to t', resumes the good path at the branch point, alternates roles", () => {
-    const rng = createSeededRandom(2024);
+    const rng = createRng(2024);
     let checked = 0;
     for (let t = 0; t < TREES; t++) {
       const tree = randomTree(rng, t);
@@ -87,7 +87,7 @@ describe('splicing over random trees', () => {
   });
 
   it('judging the frontier until it is empty judges each node at most once and resolves every bad path', () => {
-    const rng = createSeededRandom(99);
+    const rng = createRng(99);
     for (let t = 0; t < 60; t++) {
       const tree = randomTree(rng, t);
       // Forget the generated judgements; a fake critic fills them in frontier by frontier.

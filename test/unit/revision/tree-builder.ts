@@ -1,5 +1,5 @@
 import type { ChatMessage } from '../../../shared/chat';
-import type { SeededRandom } from '../../../shared/revision/seeded-random';
+import type { Rng } from '../../../shared/random';
 import type { TreeFile, TreeNode } from '../../../shared/contracts/tree-file';
 
 // Hand-built and random trees for the revision and format tests.
@@ -71,7 +71,7 @@ const judgementChoices: TreeNode['judgement'][] = ['good', 'good', 'uncertain', 
  * distinct (the search de-duplicates them) but some texts repeat across parents, and one in
  * five non-leaf nodes is a terminal leaf early.
  */
-export function randomTree(rng: SeededRandom, task: number, maxDepth = 5): TreeFile {
+export function randomTree(rng: Rng, task: number, maxDepth = 5): TreeFile {
   let counter = 0;
   const make = (depth: number): TreeNode => {
     const id = `n${counter++}`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSeededRandom } from '../../../shared/inference/seeded-random';
+import { createRng } from '../../../shared/random';
 import { parseJudgement, type VerifierInput } from '../../../shared/prompts/verifier';
 import { assessStep, judgeResponse } from '../../../cli/sim-policy/judge';
 
@@ -42,7 +42,7 @@ describe('sim-policy judge: ground truth', () => {
 describe('sim-policy judge: answers', () => {
   it('ends with a parseable label that is right at accuracy 1', () => {
     const input = step('get 3 wheat', 'Got 3 wheat');
-    const answer = judgeResponse(input, { accuracy: 1, random: createSeededRandom(1) });
+    const answer = judgeResponse(input, { accuracy: 1, random: createRng(1).next });
     expect(answer.said).toBe('bad');
     expect(parseJudgement(answer.text)).toBe('bad');
     expect(answer.text).toMatch(/not needed to craft stick/);
@@ -50,7 +50,7 @@ describe('sim-policy judge: answers', () => {
 
   it('is right about as often as its accuracy', () => {
     const input = step('get 1 oak logs', 'Got 1 oak logs');
-    const random = createSeededRandom(42);
+    const random = createRng(42).next;
     let right = 0;
     for (let i = 0; i < 1000; i++) {
       if (parseJudgement(judgeResponse(input, { accuracy: 0.9, random }).text) === 'good') right += 1;

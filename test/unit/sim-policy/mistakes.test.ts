@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSeededRandom } from '../../../shared/inference/seeded-random';
+import { createRng } from '../../../shared/random';
 import { parseCraftingTask, type TakenStep } from '../../../cli/sim-policy/crafting-text';
 import { allMistakeKinds, makeMistake, type MistakeKind } from '../../../cli/sim-policy/mistakes';
 import { makePlan, planNextStep } from '../../../cli/sim-policy/planner';
@@ -21,7 +21,7 @@ const task = parseCraftingTask(observation)!;
 function mistake(kind: MistakeKind, steps: TakenStep[] = [], seed = 1) {
   const plan = makePlan(task);
   const step = planNextStep(plan, task.goal, new Map());
-  const random = createSeededRandom(seed);
+  const random = createRng(seed).next;
   return makeMistake(kind, { task, plan, step, steps, random, wording: () => 0 });
 }
 
@@ -67,12 +67,12 @@ describe('mistakes', () => {
     const conversation = { task, taskText: observation, steps: [] };
     const correct = chooseMove(conversation, {
       errorRate: 0,
-      random: createSeededRandom(3),
+      random: createRng(3).next,
       wording: () => 0,
     });
     expect(correct).toMatchObject({ action: 'get 1 acacia logs' });
     expect(correct.mistake).toBeUndefined();
-    const random = createSeededRandom(4);
+    const random = createRng(4).next;
     let wrong = 0;
     for (let i = 0; i < 200; i++)
       if (chooseMove(conversation, { errorRate: 0.5, random, wording: random }).mistake) wrong++;
@@ -89,7 +89,7 @@ describe('mistakes', () => {
         { action: 'get 2 planks', observation: 'Could not find planks' },
       ],
     };
-    const random = createSeededRandom(5);
+    const random = createRng(5).next;
     let repeats = 0;
     for (let i = 0; i < 100; i++) {
       if (chooseMove(stuck, { errorRate: 0.3, random, wording: random }).action === 'get 2 planks') repeats++;

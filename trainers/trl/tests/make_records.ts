@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatRecord } from '../../../shared/formats/export';
 import type { NativeRecord } from '../../../shared/revision/native-record';
-import { createSeededRandom } from '../../../shared/revision/seeded-random';
+import { createRng, type Rng } from '../../../shared/random';
 import { spliceTask } from '../../../shared/revision/splice-task';
 import type { TreeNode } from '../../../shared/contracts/tree-file';
 import { lateErrorRecord, sampleRecords } from '../../../test/unit/formats/fixtures';
@@ -20,7 +20,7 @@ if (!out) {
 }
 
 /** Distinct, sentence-like texts per node, so a wrongly trained turn cannot pass for another. */
-function wordy(node: TreeNode, rng: ReturnType<typeof createSeededRandom>): void {
+function wordy(node: TreeNode, rng: Rng): void {
   const items = ['oak planks', 'stick', 'iron ingot', 'crafting table', 'golden apple', 'torch'];
   const item = items[rng.int(items.length)];
   node.response = `Thought: I need ${item} (${node.id}).\nAction: get 1 ${item}`;
@@ -31,7 +31,7 @@ function wordy(node: TreeNode, rng: ReturnType<typeof createSeededRandom>): void
 const records: NativeRecord[] = [];
 const { revision, good } = sampleRecords();
 records.push(revision, good, lateErrorRecord());
-const rng = createSeededRandom(21);
+const rng = createRng(21);
 for (let t = 0; records.length < 24 && t < 200; t++) {
   const tree = randomTree(rng, t);
   for (const child of tree.root.children) wordy(child, rng);

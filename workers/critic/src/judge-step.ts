@@ -1,5 +1,5 @@
 import type { JobResult, JudgeJob } from '../../../shared/contracts/jobs';
-import { hashToSeed } from '../../../shared/inference/seeded-random';
+import { hashToSeed } from '../../../shared/random';
 import { parseJudgement, verifierPrompt } from '../../../shared/prompts/verifier';
 import type { CoreBindings } from '../../common/env';
 import type { JobContext } from '../../common/job-context';

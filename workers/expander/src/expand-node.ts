@@ -1,5 +1,5 @@
 import { type EnvCost, moveAlongPath, pathKeys, stepKey } from '../../../shared/env/replay';
-import { hashToSeed } from '../../../shared/inference/seeded-random';
+import { hashToSeed } from '../../../shared/random';
 import type { ExpandJob, ExpandedChild, JobResult } from '../../../shared/contracts/jobs';
 import { childOfStep, type PathStep } from '../../../shared/mcts';
 import {
