@@ -343,8 +343,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
   private async scheduleAlarm(soon: number | null = null): Promise<void> {
     const tree = this.tree;
     const times = [this.jobs.nextDeadline(), soon];
-    if (tree && (!isFinal(tree) || this.reported !== tree.status))
-      times.push(Date.now() + RECONCILE_MS);
+    if (tree && (!isFinal(tree) || this.reported !== tree.status)) times.push(Date.now() + RECONCILE_MS);
     const due = times.filter((t): t is number => t !== null);
     const next = due.length ? Math.min(...due) : null;
     if (next !== null && (this.alarmAt === null || next < this.alarmAt)) {
