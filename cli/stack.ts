@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { freePort } from './ports';
 import { agentRHome, localBin, projectRoot } from './project';
 import { agentRVersion, gitCommit } from './provenance';
+import { RECONCILE_EVERY_MS, startReconcileTicks } from './reconcile-ticks';
 
 /** The wrangler configs of every worker; the first (the gateway) is the one that serves HTTP. */
 export const workerConfigs = [
@@ -33,6 +34,8 @@ export interface StackOptions {
   onOutput?: (text: string) => void;
   /** wrangler's --log-level (default warn; 'log' shows the workers' console.log lines). */
   logLevel?: 'warn' | 'log' | 'info';
+  /** How often the gateway's reconciler (its cron) runs (default: the cron's minute; 0: never). */
+  reconcileEveryMs?: number;
 }
 
 export interface LocalStack {
@@ -279,7 +282,9 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const apiUrl = `http://127.0.0.1:${port}`;
+  let stopTicks = () => {};
   const stop = async () => {
+    stopTicks();
     killGroup(child, 'SIGTERM');
     const exited = new Promise<void>((r) =>
       child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r()),
@@ -310,5 +315,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     await stop();
     throw error;
   }
+  const reconcileEveryMs = options.reconcileEveryMs ?? RECONCILE_EVERY_MS;
+  if (reconcileEveryMs > 0) stopTicks = startReconcileTicks(apiUrl, reconcileEveryMs, log);
   return { apiUrl, token, simUrl: sim?.url ?? null, wranglerPid: child.pid ?? 0, inspectorPort, stop };
 }
