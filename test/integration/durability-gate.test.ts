@@ -2,7 +2,7 @@ import { env as workerEnv } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { endpointGateStub } from '../../workers/common/durable-objects';
 import type { CoordinatorBindings } from '../../workers/common/env';
-import { proxySpace } from './fault-hooks';
+import { proxySpace, simEndpoint } from './fault-hooks';
 import { api, eventually } from './helpers';
 import { expectSettled, runCompletedHook, runOutputs } from './settled';
 
@@ -40,12 +40,7 @@ describe('durability: a gate of capacity 4 without n support, contended by two r
     const bucket = await runCompletedHook();
     // Every completion held 50 ms at the proxy, so the four singles of one sample overlap there.
     const proxy = await proxySpace({ completionDelayMs: 50 });
-    const name = `gate4-${crypto.randomUUID().slice(0, 6)}`;
-    const put = await api(`/v1/endpoints/${name}`, {
-      method: 'PUT',
-      json: { baseUrl: proxy.llm, model: 'sim-policy', maxConcurrency: 4, supportsN: false },
-    });
-    expect(put.status).toBe(200);
+    const name = await simEndpoint(proxy.llm, { maxConcurrency: 4, supportsN: false });
     const tasks = [0, 1, 2, 3];
     const spec = { tasks, iterations: 2, width: 4, depth: 5, seed: 11, parallelism: 1, policy: name };
 

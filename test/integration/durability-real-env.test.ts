@@ -5,7 +5,7 @@ import type { CoordinatorBindings } from '../../workers/common/env';
 import { taskTreeStub } from '../../workers/common/env';
 import { JobSuperseded } from '../../workers/common/job-context';
 import { expandNode } from '../../workers/expander/src/expand-node';
-import { proxySpace } from './fault-hooks';
+import { proxySpace, simEndpoint } from './fault-hooks';
 import { api, eventually } from './helpers';
 import { expectSettled, runCompletedHook } from './settled';
 
@@ -17,15 +17,7 @@ const env = workerEnv as unknown as CoordinatorBindings;
 const missing = inject('realTextcraftMissing');
 const realProxy = inject('realFaultProxyUrl');
 
-async function putEndpoint(baseUrl: string): Promise<string> {
-  const name = `re-${crypto.randomUUID().slice(0, 6)}`;
-  const put = await api(`/v1/endpoints/${name}`, {
-    method: 'PUT',
-    json: { baseUrl, model: 'sim-policy', maxConcurrency: 4 },
-  });
-  expect(put.status).toBe(200);
-  return name;
-}
+const putEndpoint = (baseUrl: string) => simEndpoint(baseUrl, { maxConcurrency: 4 });
 
 interface Node {
   observation: string;

@@ -4,19 +4,11 @@ import type { TaskWait } from '../../shared/contracts/run-view';
 import type { CoordinatorBindings } from '../../workers/common/env';
 import { runLedgerStub, taskTreeStub } from '../../workers/common/env';
 import { taskRecordsKey } from '../../workers/common/storage-keys';
-import { proxySpace } from './fault-hooks';
+import { proxySpace, simEndpoint } from './fault-hooks';
 import { api, eventually } from './helpers';
 import { expectSettled, runCompletedHook } from './settled';
 
-async function putEndpoint(baseUrl: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const name = `ep-${crypto.randomUUID().slice(0, 6)}`;
-  const put = await api(`/v1/endpoints/${name}`, {
-    method: 'PUT',
-    json: { baseUrl, model: 'sim-policy', ...extra },
-  });
-  expect(put.status).toBe(200);
-  return name;
-}
+const putEndpoint = simEndpoint;
 
 interface RunDetail {
   id: string;

@@ -31,6 +31,15 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** A file cut short (the child killed at the timeout) is no result, not a crash of the bench. */
+function parseJson<T>(text: string): T | null {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return null;
+  }
+}
+
 /** vitest's JSON report (jest's shape): one entry per test, with its title and outcome. */
 interface JsonReport {
   testResults?: { assertionResults?: { title: string; status: string; failureMessages?: string[] }[] }[];
@@ -38,7 +47,7 @@ interface JsonReport {
 
 /** Each scenario's test outcome: passed, failed (with the first lines of why), or not run. */
 async function testOutcomes(reportFile: string, names: WorkerdScenario[]) {
-  const report = JSON.parse(await readFile(reportFile, 'utf8').catch(() => '{}')) as JsonReport;
+  const report = parseJson<JsonReport>(await readFile(reportFile, 'utf8').catch(() => '')) ?? {};
   const tests = (report.testResults ?? []).flatMap((r) => r.assertionResults ?? []);
   return new Map(
     names.map((name) => {
@@ -98,7 +107,7 @@ export async function runWorkerdScenarios(options: {
   });
   const results: DurabilityResult[] = [];
   for (const line of (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean)) {
-    const parsed = durabilityResultSchema.safeParse(JSON.parse(line));
+    const parsed = durabilityResultSchema.safeParse(parseJson(line));
     if (parsed.success && (names as string[]).includes(parsed.data.scenario)) results.push(parsed.data);
   }
   const outcomes = await testOutcomes(reportFile, names);
