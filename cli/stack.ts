@@ -229,6 +229,11 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   const env = { ...wranglerEnv, ...options.env };
   const wrangler = localBin('wrangler');
 
+  // The gateway serves the dashboard from dashboard/dist (wrangler.toml `[assets]`): build it first.
+  log('building the dashboard');
+  const { buildDashboardAssets } = await import('../dashboard/build');
+  await buildDashboardAssets();
+
   // Before the migrations create it: whether this state holds anything yet (D1, DO, R2 under v3/).
   const fresh = !existsSync(join(stateDir, 'v3'));
   log('applying D1 migrations');
