@@ -74,7 +74,8 @@ export async function expandNode(
   });
   const responses = [...new Set(sampled.texts.map(normalizeResponse))];
   const nodeKeys = job.snapshot === null ? pathKeys(job.task, job.path) : [];
-  // A superseded attempt (re-sent while this one waited) stops before touching the environment.
+  // A superseded attempt (re-sent while this one waited) stops before touching a served
+  // environment (the crafting engine needs no check: see touchesOutside).
   if (touchesOutside(job)) await ensureCurrent(context, 'environment steps');
   const leased = await openEnvironment(env, spec, holder, { task: job.task, keys: nodeKeys });
   const children: ExpandedChild[] = [];
