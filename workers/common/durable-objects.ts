@@ -33,7 +33,8 @@ export const LIVE_HOLDER_HEADER = 'x-agent-r-token-id';
 /** One per run x task: the search, its jobs and its tree. */
 export interface TaskTreeApi extends Rpc.DurableObjectBranded {
   start(runId: string, task: number, spec: RunSpec): Promise<void>;
-  getJob(jobId: string): Promise<AnyJob | null>;
+  /** Takes a job (null: not wanted, `attempt` superseded, or this attempt taken by another copy). */
+  getJob(jobId: string, attempt?: number): Promise<AnyJob | null>;
   /** The finished tree of a current splice job, a page at a time from node `from` (null: not current). */
   splicePage(jobId: string, attempt: number, from: number): Promise<SplicePage | null>;
   completeJob(jobId: string, result: JobResult, attempt?: number): Promise<{ accepted: boolean }>;
