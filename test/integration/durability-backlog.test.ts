@@ -25,7 +25,7 @@ async function queuedTree(name: string): Promise<DurableObjectStub<TaskTree>> {
   return stub;
 }
 
-interface Row {
+interface Row extends Record<string, SqlStorageValue> {
   attempt: number;
   status: string;
   picked: number;

@@ -109,13 +109,16 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
    * A consumer takes a job (its work clock starts): what it needs, or null when the job is not
    * wanted, `attempt` is superseded, or another copy of this attempt was taken (checked before
    * the payload is built, so stale copies are cheap). Only a taken attempt can use itself up.
+   * Without `attempt` it is a look that takes nothing (tests, tools).
    */
   async getJob(jobId: string, attempt?: number): Promise<AnyJob | null> {
     const job = this.current(jobId, attempt);
     if (!job) return null;
     const tree = this.tree!;
-    if (!job.picked) this.hold(job);
-    else if (attempt !== undefined) return null;
+    if (attempt !== undefined) {
+      if (job.picked) return null;
+      this.hold(job);
+    }
     return jobPayload(job, {
       tree,
       spec: this.record.spec,
