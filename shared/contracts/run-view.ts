@@ -1,30 +1,23 @@
 import { z } from 'zod';
+import { RUN_STATUSES, TASK_STATUSES } from './statuses';
 
 // A run as the API, the dashboard, the CLI and the RunLedger see it: statuses, counters, the run
 // view, a task's status and progress. The RunLedger counts, the gateway answers with these shapes,
 // the dashboard and the CLI read them: one definition for all of them.
 
-export const RUN_STATUSES = ['queued', 'running', 'completed', 'partial', 'failed', 'cancelled'] as const;
+export {
+  FINAL_RUN_STATUSES,
+  FINAL_TASK_STATUSES,
+  isFinalRunStatus,
+  isFinalTaskStatus,
+  RUN_STATUSES,
+  TASK_STATUSES,
+} from './statuses';
+
 export const runStatusSchema = z.enum(RUN_STATUSES);
 export type RunStatus = z.infer<typeof runStatusSchema>;
-
-/** The statuses a run never leaves. */
-export const FINAL_RUN_STATUSES = ['completed', 'partial', 'failed', 'cancelled'] as const;
-export const isFinalRunStatus = (status: string | null | undefined): boolean =>
-  (FINAL_RUN_STATUSES as readonly string[]).includes(status ?? '');
-
-export const TASK_STATUSES = [
-  'pending',
-  'searching',
-  'critiquing',
-  'splicing',
-  'done',
-  'failed',
-  'cancelled',
-] as const;
 export const taskStatusSchema = z.enum(TASK_STATUSES);
 export type TaskStatus = z.infer<typeof taskStatusSchema>;
-export const FINAL_TASK_STATUSES = ['done', 'failed', 'cancelled'] as const;
 
 const count = z.number().int().nonnegative();
 
@@ -92,6 +85,7 @@ export type TaskWait = z.infer<typeof taskWaitSchema>;
 
 /** GET /v1/runs/:id: the run, and per unfinished task (up to 50) what it waits for. */
 export const runDetailSchema = runViewSchema.extend({ waiting: z.array(taskWaitSchema) });
+export type RunDetail = z.infer<typeof runDetailSchema>;
 
 /** GET /v1/runs: a page of runs, newest first; `next` is the `before` of the next page. */
 export const runListSchema = z.object({ runs: z.array(runViewSchema), next: z.number().nullable() });

@@ -1,11 +1,14 @@
 import { env as workerEnv } from 'cloudflare:workers';
 import { describe, expect, inject, it } from 'vitest';
-import type { TaskWait } from '../../shared/contracts/run-view';
 import type { CoordinatorBindings } from '../../workers/common/env';
 import { runLedgerStub, taskTreeStub } from '../../workers/common/env';
 import { taskRecordsKey } from '../../workers/common/storage-keys';
 import { proxySpace } from './fault-hooks';
 import { api, eventually } from './helpers';
+import type { RunDetail as ApiRunDetail, RunCounters } from '../../shared/contracts/run-view';
+
+/** GET /v1/runs/:id once the RunLedger counted the run (the test reads its counters). */
+type RunDetail = ApiRunDetail & { counters: RunCounters };
 
 async function putEndpoint(baseUrl: string, extra: Record<string, unknown> = {}): Promise<string> {
   const name = `ep-${crypto.randomUUID().slice(0, 6)}`;
@@ -15,13 +18,6 @@ async function putEndpoint(baseUrl: string, extra: Record<string, unknown> = {})
   });
   expect(put.status).toBe(200);
   return name;
-}
-
-interface RunDetail {
-  id: string;
-  status: string;
-  counters: Record<string, number>;
-  waiting: TaskWait[];
 }
 
 const env = workerEnv as unknown as CoordinatorBindings;

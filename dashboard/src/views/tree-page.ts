@@ -7,7 +7,7 @@ import { connectLive, type LiveState } from '../tree/live';
 import { TreeModel } from '../tree/model';
 import { type Highlight, scoreColor, TreeView } from '../tree/view';
 import {
-  FINAL_TASK_STATUSES,
+  isFinalTaskStatus,
   type NativeRecord,
   type TaskProgress,
   type TrajectoryRow,
@@ -58,7 +58,7 @@ export async function treeView(ctx: ViewContext): Promise<void> {
   let wasFinal: boolean | null = null;
   const showProgress = (p: TaskProgress) => {
     progress = p;
-    const final = FINAL_TASK_STATUSES.includes(p.status);
+    const final = isFinalTaskStatus(p.status);
     if (wasFinal === false && final) queueMicrotask(() => onFinished());
     wasFinal = final;
     if (statusEl.textContent !== p.status) replace(statusEl, badge(p.status));
@@ -76,7 +76,7 @@ export async function treeView(ctx: ViewContext): Promise<void> {
     );
     if (p.error) replace(message, notice(`Task ${p.status}: ${p.error}`, 'error'));
   };
-  const isFinal = () => progress !== null && FINAL_TASK_STATUSES.includes(progress.status);
+  const isFinal = () => progress !== null && isFinalTaskStatus(progress.status);
 
   let file: TreeFile | null = null;
   try {
