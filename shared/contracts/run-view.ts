@@ -21,11 +21,8 @@ export type TaskStatus = z.infer<typeof taskStatusSchema>;
 
 const count = z.number().int().nonnegative();
 
-/** A run's totals over its tasks (RunLedger.counters). */
-export const runCountersSchema = z.object({
-  tasks: count,
-  tasksDone: count,
-  tasksFailed: count,
+/** What a task counts and a run sums over its tasks. */
+const workCounts = {
   nodes: count,
   policyCalls: count,
   judgeCalls: count,
@@ -34,6 +31,14 @@ export const runCountersSchema = z.object({
   revision: count,
   good: count,
   failedJobs: count,
+};
+
+/** A run's totals over its tasks (RunLedger.counters). */
+export const runCountersSchema = z.object({
+  tasks: count,
+  tasksDone: count,
+  tasksFailed: count,
+  ...workCounts,
   /** The judge calls the reference implementation would have made (it re-judges per pair). */
   referenceJudgeCalls: count,
   /** Env resets and steps (replays included) of every job, and the expansions (0 from older runs). */
@@ -123,14 +128,7 @@ export const trajectoryPageSchema = z.object({
 /** What a TaskTree reports to its RunLedger; counters are totals, so a repeated report is harmless. */
 export const taskProgressSchema = z.object({
   status: taskStatusSchema,
-  nodes: count,
-  policyCalls: count,
-  judgeCalls: count,
-  promptTokens: count,
-  completionTokens: count,
-  revision: count,
-  good: count,
-  failedJobs: count,
+  ...workCounts,
   referenceJudgeCalls: count.optional(),
   error: z.string().nullable().optional(),
   /** Env resets and steps of the task's jobs, and its expansions (absent from older trees). */

@@ -2,7 +2,7 @@ import type { LiveMessage } from '../../../shared/contracts/live-tree';
 import { api, apiOptional, errorText } from '../api';
 import { badge, h, notice, replace, setText } from '../dom';
 import { int, num, shortId } from '../format';
-import { link, replaceQuery, type ViewContext } from '../router';
+import { link, replaceQuery, runCrumbs, type ViewContext } from '../router';
 import { connectLive, type LiveState } from '../tree/live';
 import { TreeModel } from '../tree/model';
 import { type Highlight, scoreColor, TreeView } from '../tree/view';
@@ -37,15 +37,7 @@ export async function treeView(ctx: ViewContext): Promise<void> {
   const stats = h('p', { class: 'stats-line', 'aria-live': 'off' });
   const message = h('div');
   main.append(
-    h(
-      'nav',
-      { class: 'crumbs', 'aria-label': 'Breadcrumb' },
-      h('a', { href: link.runs() }, 'Runs'),
-      ' / ',
-      h('a', { href: link.run(runId) }, runId),
-      ' / ',
-      `task ${task}`,
-    ),
+    runCrumbs(runId, `task ${task}`),
     h('div', { class: 'page-head' }, heading, statusEl, liveEl),
     stats,
     message,
