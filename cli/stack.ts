@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { freePort } from './ports';
 import { agentRHome, localBin, projectRoot } from './project';
 import { agentRVersion, gitCommit } from './provenance';
+import { RECONCILE_EVERY_MS, startReconcileTicks } from './reconcile-ticks';
 
 /** The wrangler configs of every worker; the first (the gateway) is the one that serves HTTP. */
 export const workerConfigs = [
@@ -33,6 +34,8 @@ export interface StackOptions {
   onOutput?: (text: string) => void;
   /** wrangler's --log-level (default warn; 'log' shows the workers' console.log lines). */
   logLevel?: 'warn' | 'log' | 'info';
+  /** How often the gateway's reconciler (its cron) runs (default: the cron's minute; 0: never). */
+  reconcileEveryMs?: number;
 }
 
 export interface LocalStack {
@@ -157,6 +160,7 @@ const simEndpointSql = (url: string) =>
  */
 async function startSim(
   stateDir: string,
+  fresh: boolean,
   simOptions: Record<string, unknown>,
   env: Record<string, string>,
   log: (line: string) => void,
@@ -168,8 +172,9 @@ async function startSim(
   if (simOptions.port === undefined && Number.isInteger(last) && last > 0)
     sim = await startSimPolicy({ ...simOptions, port: last }).catch(() => null);
   sim ??= await startSimPolicy(simOptions);
-  if (sim.port !== last) {
-    writeFileSync(portFile, `${sim.port}\n`);
+  if (sim.port !== last) writeFileSync(portFile, `${sim.port}\n`);
+  // A fresh state has no stored endpoint to point (and a `wrangler d1 execute` costs seconds).
+  if (sim.port !== last && !fresh) {
     log('pointing the stored sim endpoint at the new sim-policy port');
     try {
       await run(
@@ -206,6 +211,8 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   const env = { ...wranglerEnv, ...options.env };
   const wrangler = localBin('wrangler');
 
+  // Before the migrations create it: whether this state holds anything yet (D1, DO, R2 under v3/).
+  const fresh = !existsSync(join(stateDir, 'v3'));
   log('applying D1 migrations');
   await run(
     wrangler,
@@ -216,7 +223,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   options.signal?.throwIfAborted();
   let sim: { url: string; close(): Promise<void> } | null = null;
   if (options.sim !== false) {
-    sim = await startSim(stateDir, options.simOptions ?? {}, env, log);
+    sim = await startSim(stateDir, fresh, options.simOptions ?? {}, env, log);
     log(`sim-policy listening on ${sim.url}`);
   }
   if (options.signal?.aborted) {
@@ -257,7 +264,9 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const apiUrl = `http://127.0.0.1:${port}`;
+  let stopTicks = () => {};
   const stop = async () => {
+    stopTicks();
     killGroup(child, 'SIGTERM');
     const exited = new Promise<void>((r) =>
       child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r()),
@@ -288,5 +297,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     await stop();
     throw error;
   }
+  const reconcileEveryMs = options.reconcileEveryMs ?? RECONCILE_EVERY_MS;
+  if (reconcileEveryMs > 0) stopTicks = startReconcileTicks(apiUrl, reconcileEveryMs, log);
   return { apiUrl, token, simUrl: sim?.url ?? null, wranglerPid: child.pid ?? 0, inspectorPort, stop };
 }

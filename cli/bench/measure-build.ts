@@ -38,6 +38,8 @@ export async function measureBuild(
   parallelism: number,
   capacity: number,
   log: (line: string) => void,
+  /** Status poll interval (default 250 ms); every poll asks each unfinished task's tree what it waits for. */
+  pollMs?: number,
 ): Promise<BuildMeasurement> {
   const simUrl = stack.simUrl!;
   await resetSimStats(simUrl);
@@ -45,6 +47,7 @@ export async function measureBuild(
   let lastLog = 0;
   const run = await runAndWait(api, tasksSpec(tasks, parallelism), {
     timeoutMs: 60 * 60_000,
+    ...(pollMs === undefined ? {} : { pollMs }),
     onPoll: (view) => {
       if (Date.now() - lastLog > 10_000) {
         lastLog = Date.now();

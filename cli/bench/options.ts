@@ -20,6 +20,12 @@ export interface BenchOptions {
   /** Run the three fault scenarios and add a `faults` section. */
   faults: boolean;
   skipBaseline: boolean;
+  /**
+   * Only these parts (`headline` = the 40-task build, scaling table, reference baseline and export;
+   * or section keys: scale, platform_ops, deep_tree, faults), each run even where its mode would
+   * skip it; null = everything of the mode.
+   */
+  only: string[] | null;
   log: (line: string) => void;
 }
 
@@ -39,10 +45,19 @@ export function defaultBenchOptions(quick: boolean, log: (line: string) => void)
     baselineShards: benchSim.capacity,
     faults: !quick,
     skipBaseline: false,
+    only: null,
     log,
   };
 }
 
 export function tasksSpec(n: number, parallelism: number): RunSpecInput {
   return { tasks: Array.from({ length: n }, (_, i) => i), parallelism, seed: 0 };
+}
+
+/** The parts `--only` can name: the headline part, then the sections of sections.ts, then faults. */
+export const benchParts = ['headline', 'scale', 'platform_ops', 'deep_tree', 'faults'] as const;
+
+/** Whether a part runs: named in `only`, or (no `only`) the mode's default. */
+export function partRuns(options: BenchOptions, part: string, byDefault: boolean): boolean {
+  return options.only === null ? byDefault : options.only.includes(part);
 }

@@ -113,4 +113,5 @@ export const platformOpsSection: BenchSection = {
   key: 'platform_ops',
   enabled: () => true,
   run: runPlatformOps,
+  besideBaseline: true,
 };

@@ -14,9 +14,10 @@ import {
 import { type ExportMeasurement, measureExport } from './export-bench';
 import { removeDir, tempDir } from './fault-scenarios';
 import { runFaultScenarios } from './faults-section';
-import { measureBuild, scalingRow } from './measure-build';
+import { loadAverage, measureBuild, scalingRow } from './measure-build';
 import { formatScaling, perCall, round, targets } from './metrics';
-import { type BenchOptions, benchSim } from './options';
+import { type BenchOptions, benchSim, partRuns } from './options';
+import type { BenchSection } from './section';
 import { benchSections } from './sections';
 import { summaryTable } from './summary';
 
@@ -32,6 +33,68 @@ export async function runBench(options: BenchOptions): Promise<Record<string, un
     );
   const workDir = await tempDir('agent-r-bench-');
   await mkdir(dirname(options.outFile), { recursive: true });
+  const result: Record<string, unknown> = { mode: options.quick ? 'quick' : 'full' };
+  if (options.only) result.only = options.only;
+  const sections = benchSections.filter((s) => partRuns(options, s.key, s.enabled(options)));
+  const headline = partRuns(options, 'headline', true);
+  // Sections that can share the time the headline spends waiting for the reference baseline.
+  const beside = headline ? sections.filter((s) => s.besideBaseline) : [];
+  const runSection = async (section: BenchSection, besideBaseline: boolean) => {
+    log(`section ${section.key}${besideBaseline ? ' (beside the reference baseline)' : ''}`);
+    const value = await section.run({ options, workDir: join(workDir, section.key), log });
+    result[section.key] =
+      besideBaseline && value && typeof value === 'object'
+        ? { ...value, measured_beside_reference_baseline: true }
+        : value;
+  };
+  try {
+    if (headline) {
+      const whileBaselineRuns = async () => {
+        for (const section of beside) await runSection(section, true);
+      };
+      Object.assign(result, await runHeadline(options, workDir, log, whileBaselineRuns));
+    }
+    for (const section of sections) if (!beside.includes(section)) await runSection(section, false);
+    if (partRuns(options, 'faults', options.faults)) result.faults = await runFaultScenarios(workDir, log);
+    result.status ??= sectionsStatus(result);
+    result.targets = targets;
+    result.load_avg_1m_at_end = loadAverage();
+    result.bench_wall_s = round((performance.now() - benchStarted) / 1000, 1);
+    result.generated_at = new Date().toISOString();
+    await writeFile(options.outFile, `${JSON.stringify(result, null, 2)}\n`);
+    const scaling = result.scaling as Parameters<typeof formatScaling>[0] | undefined;
+    options.log(
+      `\n${summaryTable(result)}\n\n${scaling ? `${formatScaling(scaling)}\n\n` : ''}wrote ${options.outFile}`,
+    );
+    return result;
+  } finally {
+    await removeDir(workDir);
+  }
+}
+
+/** Without the headline build: `completed` when every build of the sections completed. */
+function sectionsStatus(result: Record<string, unknown>): string {
+  const statuses: unknown[] = [];
+  for (const value of Object.values(result)) {
+    if (!value || typeof value !== 'object') continue;
+    const section = value as { status?: unknown; builds?: { status?: unknown }[] };
+    if (section.status !== undefined) statuses.push(section.status);
+    for (const build of section.builds ?? []) statuses.push(build.status);
+  }
+  return statuses.every((s) => s === 'completed') ? 'completed' : 'partial';
+}
+
+/**
+ * The headline part: the 40-task build, the scaling table and the reference baseline on one stack
+ * (the baseline in a child process beside the scaling builds and `whileBaselineRuns`, which runs
+ * once the scaling builds are done), then the export measurement.
+ */
+async function runHeadline(
+  options: BenchOptions,
+  workDir: string,
+  log: (line: string) => void,
+  whileBaselineRuns: () => Promise<void>,
+): Promise<Record<string, unknown>> {
   let stack: LocalStack | null = null;
   let childBaseline: { result: Promise<ShardedBaseline>; kill(): void } | null = null;
   const result: Record<string, unknown> = {};
@@ -85,6 +148,9 @@ export async function runBench(options: BenchOptions): Promise<Record<string, un
       scaling.push(scalingRow(m));
     }
 
+    // The scaling builds are done; the baseline's processes may still run for a while.
+    await whileBaselineRuns();
+
     let baselineWallMs: number | null = null;
     let parallelWallMs: number | null = null;
     if (childBaseline) {
@@ -118,7 +184,6 @@ export async function runBench(options: BenchOptions): Promise<Record<string, un
     const calls = main.policyCalls + main.judgeCalls;
     const speedup = baselineWallMs === null ? null : baselineWallMs / main.wallMs;
     Object.assign(result, {
-      mode: options.quick ? 'quick' : 'full',
       tasks: options.tasks,
       parallelism: options.parallelism,
       endpoint_capacity: benchSim.capacity,
@@ -158,22 +223,9 @@ export async function runBench(options: BenchOptions): Promise<Record<string, un
       scaling,
     });
 
-    for (const section of benchSections) {
-      if (!section.enabled(options)) continue;
-      log(`section ${section.key}`);
-      result[section.key] = await section.run({ options, workDir: join(workDir, section.key), log });
-    }
-    if (options.faults) result.faults = await runFaultScenarios(workDir, log);
-
-    result.targets = targets;
-    result.bench_wall_s = round((performance.now() - benchStarted) / 1000, 1);
-    result.generated_at = new Date().toISOString();
-    await writeFile(options.outFile, `${JSON.stringify(result, null, 2)}\n`);
-    options.log(`\n${summaryTable(result)}\n\n${formatScaling(scaling)}\n\nwrote ${options.outFile}`);
     return result;
   } finally {
     childBaseline?.kill();
     await stack?.stop();
-    await removeDir(workDir);
   }
 }

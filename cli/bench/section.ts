@@ -19,4 +19,11 @@ export interface BenchSection {
   /** Whether it runs in this mode (e.g. `(o) => !o.quick` for full-bench-only sections). */
   enabled: (options: BenchOptions) => boolean;
   run: (ctx: SectionContext) => Promise<unknown>;
+  /**
+   * Runs while the headline part waits for the reference baseline's processes (after the scaling
+   * builds), instead of after the headline. Only for sections whose figures are counts and CPU
+   * time, not wall time: the baseline's processes (mostly waiting on their endpoint) barely move
+   * those, and the section's stack barely moves theirs. Its bench.json entry then says so.
+   */
+  besideBaseline?: boolean;
 }

@@ -15,6 +15,8 @@ Once the API answers it prints:
   API_TOKEN=<token>
 Ctrl-C or SIGTERM stops everything it started. State persists in .agent-r/state
 (or AGENT_R_HOME), so a stopped stack resumes its runs when started again.
+The gateway's reconciler (its cron trigger, which wrangler dev never fires) runs
+every minute: stuck webhook deliveries and datasets are repaired as when deployed.
 wrangler's DevTools inspector is off (it logs every fetch of the workers);
 set AGENT_R_INSPECT=1 to keep it for debugging.
 

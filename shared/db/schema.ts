@@ -2,7 +2,11 @@ import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from
 
 // D1 tables (drizzle-orm). Timestamps are epoch milliseconds; JSON columns hold zod-validated shapes.
 
-/** One build: a RunSpec (config) over a set of tasks. */
+/**
+ * One build: a RunSpec (config) over a set of tasks. `spec` is the spec without `startFrom`; a
+ * run with `startFrom` (up to megabytes: over D1's 2 MB value limit) has it once in R2
+ * (`runStartFromKey`), `start_from_bytes` long. Rows written before that have it inline (null).
+ */
 export const runs = sqliteTable(
   'runs',
   {
@@ -11,6 +15,7 @@ export const runs = sqliteTable(
       enum: ['queued', 'running', 'completed', 'partial', 'failed', 'cancelled'],
     }).notNull(),
     spec: text('spec', { mode: 'json' }).notNull(),
+    startFromBytes: integer('start_from_bytes'),
     taskCount: integer('task_count').notNull(),
     iterationId: text('iteration_id'),
     error: text('error'),

@@ -144,6 +144,33 @@ export function estimatePromptTokens(messages: readonly ChatMessage[]): number {
   return messages.reduce((sum, m) => sum + estimateTokens(m.content) + PER_MESSAGE_OVERHEAD_TOKENS, 0);
 }
 
+/** Framing a chat template may add per message (ChatML and Llama 3 add about 5), with a margin. */
+const BOUND_TOKENS_PER_MESSAGE = 16;
+/** Framing a template may add once (a default system preamble, the generation prompt). */
+const BOUND_TOKENS_FIXED = 256;
+
+function utf8Bytes(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    // A surrogate pair (4 bytes) is two code units: 2 each.
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code >= 0xd800 && code < 0xe000 ? 2 : 3;
+  }
+  return bytes;
+}
+
+/**
+ * A count a chat prompt does not exceed on the tokenizers of served models: byte-level BPE
+ * (GPT-2, Llama 3, Qwen) and SentencePiece with byte fallback (Llama 2, Mistral) never make a token
+ * of less than one UTF-8 byte, and the template adds framing per message and once. A prompt whose
+ * bound fits a budget fits it by the server's exact count too, so that count need not be asked.
+ */
+export function promptTokensUpperBound(messages: readonly ChatMessage[]): number {
+  let tokens = BOUND_TOKENS_FIXED;
+  for (const message of messages) tokens += utf8Bytes(message.content) + BOUND_TOKENS_PER_MESSAGE;
+  return tokens;
+}
+
 /** Counts of message texts already seen, per tokenizer: a step is counted once, not per shrink. */
 const PIECE_CACHE_LIMIT = 4_000;
 

@@ -144,6 +144,9 @@ describe(`fault tolerance (${full ? 'long' : 'short'} form)`, () => {
         expect(
           Number(by.gate_capacity_4_supports_n_false?.facts.max_completions_in_flight),
         ).toBeLessThanOrEqual(4);
+        expect(by.gate_capacity_4_supports_n_false?.facts.alone_status).toBe('completed');
+        expect(by.gate_capacity_4_supports_n_false?.facts.alone_webhooks).toBe(1);
+        expect(by.gate_capacity_4_supports_n_false?.facts.records_identical).toBe(true);
       }
     },
     timeoutMs + 60_000,

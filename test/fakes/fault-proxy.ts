@@ -161,7 +161,8 @@ export async function startFaultProxy(targets: { llm: string; env: string }): Pr
       }
       try {
         if (completion && state.completionDelayMs > 0)
-          await new Promise((r) => setTimeout(r, state.completionDelayMs));
+          // Unref'd: a held completion never keeps the test process alive after close().
+          await new Promise((r) => setTimeout(r, state.completionDelayMs).unref());
         const upstream = await fetch(`${target}${path}`, {
           method: req.method,
           headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },

@@ -2,9 +2,10 @@ import { env as workerEnv } from 'cloudflare:workers';
 import { describe, expect, inject, it } from 'vitest';
 import type { CoordinatorBindings } from '../../workers/common/env';
 import { runLedgerStub, taskTreeStub } from '../../workers/common/env';
-import { taskRecordsKey } from '../../workers/common/storage-keys';
 import { type Fault, faultyD1, faultyQueue, patchBindings, proxySpace } from './fault-hooks';
-import { api, eventually, recordLineReader } from './helpers';
+import { contentDiff, measureRun, reportFaultResult } from './fault-results';
+import { api, eventually } from './helpers';
+import { expectSettled, runCompletedHook, runOutputs } from './settled';
 import type { RunCounters, RunView as ApiRunView } from '../../shared/contracts/run-view';
 import type { TreeNode } from '../../shared/contracts/tree-file';
 
@@ -61,28 +62,6 @@ async function receivedFor(bucket: string, runId: string): Promise<string[]> {
   return all.map((r) => r.body).filter((b) => b.includes(runId));
 }
 
-/** What a run produced, with its id taken out so two runs of one spec compare equal. */
-async function outputs(id: string, tasks: number[]) {
-  const out: Record<string, unknown> = {};
-  for (const task of tasks) {
-    out[`tree:${task}`] = await (await api(`/v1/runs/${id}/tasks/${task}/tree`)).json();
-    for (const kind of ['revision', 'good'] as const) {
-      const text = (await (await env.BUCKET.get(taskRecordsKey(id, task, kind)))?.text()) ?? '';
-      // Record ids hash the run id: compare everything else.
-      out[`${kind}:${task}`] = text
-        .split('\n')
-        .filter(Boolean)
-        .map(recordLineReader())
-        .map(({ id: _id, run_id: _run, ...rest }) => rest);
-    }
-  }
-  const index = await env.DB.prepare('SELECT COUNT(*) AS n FROM trajectories WHERE run_id = ?')
-    .bind(id)
-    .first<{ n: number }>();
-  out.indexRows = index?.n;
-  return out;
-}
-
 const spec = { iterations: 2, width: 2, depth: 5, seed: 11, parallelism: 1 };
 
 /** A fresh namespace of the fault proxy (see test/fakes/fault-proxy.ts), armed with `faults`. */
@@ -112,6 +91,7 @@ describe('durability: faults the fault-free path never sees', () => {
     });
     expect(hook.status).toBe(201);
     const tasks = [0, 1, 2];
+    const created = Date.now();
     const id = await createRun({ ...spec, tasks });
     const fault: Fault = { on: true, hits: 0 };
     await patchBindings(runLedgerStub(env, id), (real) => ({ DB: faultyD1(real.DB, fault) }));
@@ -134,6 +114,7 @@ describe('durability: faults the fault-free path never sees', () => {
       const row = await d1Run(id);
       return row?.status === 'completed' && row.completed_at !== null ? row : null;
     }, 200);
+    const agreed = Date.now();
     expect(repaired.status).toBe(ledger.status);
     expect(await d1TaskRows(id)).toBe(tasks.length);
     const deliveries = await eventually(async () => {
@@ -141,23 +122,50 @@ describe('durability: faults the fault-free path never sees', () => {
       return got.length ? got : null;
     }, 200);
     console.log(
-      `D1 down ${back - faultStart} ms (${fault.hits} failed statements): D1 agreed ${Date.now() - back} ms after it came back`,
+      `D1 down ${back - faultStart} ms (${fault.hits} failed statements): D1 agreed ${agreed - back} ms after it came back`,
     );
     // Once: wait a little more for a duplicate that must not come.
     await new Promise((r) => setTimeout(r, 1500));
-    expect(await receivedFor(bucket, id)).toHaveLength(1);
-    expect(deliveries).toHaveLength(1);
+    const webhooks = (await receivedFor(bucket, id)).length;
     const view = (await (await api(`/v1/runs/${id}`)).json()) as RunView;
+    const measured = await measureRun(id, tasks);
+    // Measured first, asserted after: the bench shows the figures of a failing run too.
+    await reportFaultResult({
+      scenario: 'd1_down_during_report_and_completion',
+      status: repaired.status,
+      endS: (agreed - created) / 1000,
+      lost: measured.lost,
+      duplicated: measured.duplicated,
+      webhooks,
+      facts: {
+        d1_failed_statements: fault.hits,
+        d1_down_ms: back - faultStart,
+        d1_agreed_ms_after_recovery: agreed - back,
+        ledger_status: ledger.status,
+        d1_task_rows: await d1TaskRows(id),
+        tasks_done: view.counters.tasksDone ?? 0,
+        records: measured.records,
+        index_rows: measured.indexRows,
+      },
+    });
+    expect(webhooks).toBe(1);
+    expect(deliveries).toHaveLength(1);
     expect(view.status).toBe('completed');
     expect(view.counters.tasksDone).toBe(tasks.length);
+    await expectSettled(id, bucket);
+    expect(measured.records).toBeGreaterThan(0);
+    expect(measured.lost).toBe(0);
+    expect(measured.duplicated).toBe(0);
   });
 
   it('queue.send failing once during a dispatch: the outbox re-sends, trees and records equal the fault-free run', async () => {
     await registerSim();
+    const bucket = await runCompletedHook();
     const tasks = [0, 1];
     const clean = await createRun({ ...spec, tasks });
     expect((await waitForEnd(clean)).status).toBe('completed');
 
+    const created = Date.now();
     const faulty = await createRun({ ...spec, tasks });
     const tree = taskTreeStub(env, faulty, 0);
     await eventually(async () => (await tree.progress()) !== null);
@@ -165,18 +173,46 @@ describe('durability: faults the fault-free path never sees', () => {
     await patchBindings(tree, (real) => ({ EXPAND: faultyQueue(real.EXPAND, fault, true) }));
     const start = Date.now();
     const run = await waitForEnd(faulty);
-    console.log(
-      `queue.send failed ${fault.hits}x; the run ended ${Date.now() - start} ms later: ${run.status}`,
-    );
+    const ended = Date.now();
+    console.log(`queue.send failed ${fault.hits}x; the run ended ${ended - start} ms later: ${run.status}`);
+    await eventually(async () => (await receivedFor(bucket, faulty)).length > 0, 200);
+    await new Promise((r) => setTimeout(r, 1500));
+    const webhooks = (await receivedFor(bucket, faulty)).length;
+    const measured = await measureRun(faulty, tasks);
+    const vsClean = contentDiff((await measureRun(clean, tasks)).contents, measured.contents);
+    const [faultyOut, cleanOut] = [await runOutputs(faulty, tasks), await runOutputs(clean, tasks)];
+    await reportFaultResult({
+      scenario: 'queue_send_fails_once_in_dispatch',
+      status: run.status,
+      endS: (ended - created) / 1000,
+      lost: measured.lost + vsClean.lost,
+      duplicated: measured.duplicated + vsClean.duplicated,
+      webhooks,
+      facts: {
+        queue_send_failures: fault.hits,
+        failed_jobs: run.counters.failedJobs ?? 0,
+        records: measured.records,
+        index_rows: measured.indexRows,
+        records_identical: JSON.stringify(faultyOut) === JSON.stringify(cleanOut),
+      },
+    });
     expect(fault.hits).toBe(1);
     expect(run.status).toBe('completed');
     expect(run.counters.failedJobs).toBe(0);
-    expect(await outputs(faulty, tasks)).toEqual(await outputs(clean, tasks));
+    expect(faultyOut).toEqual(cleanOut);
+    await expectSettled(clean, bucket);
+    await expectSettled(faulty, bucket);
+    expect(webhooks).toBe(1);
+    expect(measured.records).toBeGreaterThan(0);
+    expect(vsClean).toEqual({ lost: 0, duplicated: 0 });
+    expect(measured.lost).toBe(0);
+    expect(measured.duplicated).toBe(0);
   });
 
   it('a 3 MB completion on one expansion is cut with a marker; the build completes', async () => {
     // A real loopback HTTP server (the fault proxy over sim-policy) answers one request with 3 MB.
     const proxy = await proxySpace({ bigCompletions: 1, chars: 3_000_000 });
+    const bucket = await runCompletedHook();
     const name = `big-${crypto.randomUUID().slice(0, 6)}`;
     const put = await api(`/v1/endpoints/${name}`, {
       method: 'PUT',
@@ -208,12 +244,14 @@ describe('durability: faults the fault-free path never sees', () => {
     expect(cut).toHaveLength(1);
     expect(cut[0]!.response.length).toBeLessThan(3846 + 200);
     expect(cut[0]!.response).toMatch(/completion truncated: \d+ characters, the cap is 3846\]$/);
+    await expectSettled(id, bucket);
   });
 
   it('a 3 MB observation from an AgentGym server is cut with a marker; the build completes', async () => {
     // No real AgentGym server answers with 3 MB: the proxy in front of the TextCraft fake adds it.
     const proxy = await proxySpace({ bigObservations: 1, chars: 3_000_000 });
     await registerSim();
+    const bucket = await runCompletedHook();
     const tasks = [3, 4];
     const start = Date.now();
     const id = await createRun({
@@ -252,5 +290,6 @@ describe('durability: faults the fault-free path never sees', () => {
     expect(cut.length).toBeGreaterThanOrEqual(1);
     expect(new Set(cut.map((n) => n.observation)).size).toBe(1);
     expect(cut[0]!.observation).toMatch(/observation truncated: \d+ characters, the cap is 3846\]$/);
+    await expectSettled(id, bucket);
   });
 });

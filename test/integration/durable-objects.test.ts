@@ -5,6 +5,7 @@ import type { ExpandJob } from '../../shared/contracts/jobs';
 import { type RunSpec, runSpecSchema } from '../../shared/contracts/run-spec';
 import type { CoordinatorBindings } from '../../workers/common/env';
 import type { TaskTree } from '../../workers/coordinator/src/task-tree';
+import { eventually } from './helpers';
 
 const env = workerEnv as unknown as CoordinatorBindings;
 
@@ -132,6 +133,24 @@ describe('EndpointGate', () => {
     expect(peak).toBeGreaterThan(1);
     expect(order).toHaveLength(12);
     expect(await gate.stats()).toMatchObject({ capacity, inUse: 0, queued: 0 });
+  });
+});
+
+describe('EndpointGate waits', () => {
+  it('says when a lease was waited for (the caller checks its job again), and not when it was free', async () => {
+    const gate = env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(`gate-${crypto.randomUUID()}`));
+    const first = await gate.acquire('first', 1);
+    if ('refused' in first) throw new Error(first.refused);
+    expect(first.queued).toBeUndefined();
+    const second = gate.acquire('second', 1);
+    await eventually(async () => ((await gate.stats()).queued === 1 ? true : null), 50, 10);
+    await gate.release(first.leaseId);
+    const granted = await second;
+    if ('refused' in granted) throw new Error(granted.refused);
+    expect(granted.queued).toBe(true);
+    expect(granted.holderId).toBe('second');
+    await gate.release(granted.leaseId);
+    expect(await gate.stats()).toMatchObject({ inUse: 0, queued: 0 });
   });
 });
 

@@ -1,6 +1,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { expect, inject } from 'vitest';
 import type { CoordinatorBindings } from '../../workers/common/env';
+import { api } from './helpers';
 
 /**
  * Test-only fault injection for the integration tests. Real D1 and real Queues (workerd's local
@@ -82,15 +83,33 @@ export async function patchBindings(
   });
 }
 
-/** A fresh namespace of the fault proxy (test/fakes/fault-proxy.ts), armed with `faults`. */
-export async function proxySpace(faults: Record<string, number>) {
-  const base = inject('faultProxyUrl');
+/**
+ * A fresh namespace of the fault proxy (test/fakes/fault-proxy.ts), armed with `faults`; `base`
+ * picks the proxy (default: the one in front of sim-policy and the TextCraft fake).
+ */
+export async function proxySpace(faults: Record<string, number>, base = inject('faultProxyUrl')) {
   const ns = `ns${crypto.randomUUID().slice(0, 8)}`;
   const armed = await fetch(`${base}/__arm/${ns}`, { method: 'POST', body: JSON.stringify(faults) });
   expect(armed.status).toBe(204);
   return {
+    /** Changes the namespace's faults (e.g. ends a delay). */
+    arm: async (more: Record<string, number>) =>
+      expect(
+        (await fetch(`${base}/__arm/${ns}`, { method: 'POST', body: JSON.stringify(more) })).status,
+      ).toBe(204),
     llm: `${base}/${ns}/llm/v1`,
     env: `${base}/${ns}/env`,
     stats: async () => (await (await fetch(`${base}/__stats/${ns}`)).json()) as Record<string, number>,
   };
+}
+
+/** Registers an endpoint of sim-policy at `baseUrl` (e.g. a proxy namespace) under a fresh name. */
+export async function simEndpoint(baseUrl: string, settings: Record<string, unknown> = {}): Promise<string> {
+  const name = `ep-${crypto.randomUUID().slice(0, 8)}`;
+  const put = await api(`/v1/endpoints/${name}`, {
+    method: 'PUT',
+    json: { baseUrl, model: 'sim-policy', ...settings },
+  });
+  expect(put.status).toBe(200);
+  return name;
 }

@@ -3,22 +3,15 @@ import { describe, expect, inject, it } from 'vitest';
 import type { CoordinatorBindings } from '../../workers/common/env';
 import { runLedgerStub, taskTreeStub } from '../../workers/common/env';
 import { taskRecordsKey } from '../../workers/common/storage-keys';
-import { proxySpace } from './fault-hooks';
+import { proxySpace, simEndpoint } from './fault-hooks';
 import { api, eventually } from './helpers';
+import { expectSettled, runCompletedHook } from './settled';
 import type { RunDetail as ApiRunDetail, RunCounters } from '../../shared/contracts/run-view';
 
 /** GET /v1/runs/:id once the RunLedger counted the run (the test reads its counters). */
 type RunDetail = ApiRunDetail & { counters: RunCounters };
 
-async function putEndpoint(baseUrl: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const name = `ep-${crypto.randomUUID().slice(0, 6)}`;
-  const put = await api(`/v1/endpoints/${name}`, {
-    method: 'PUT',
-    json: { baseUrl, model: 'sim-policy', ...extra },
-  });
-  expect(put.status).toBe(200);
-  return name;
-}
+const putEndpoint = simEndpoint;
 
 const env = workerEnv as unknown as CoordinatorBindings;
 
@@ -90,6 +83,7 @@ describe('jobs: attempts, slow endpoints and cancel', () => {
     // requests in flight per env id of the TextCraft server behind it (a fake: a real server
     // cannot report that).
     const proxy = await proxySpace({ completionDelayMs: 1500 });
+    const bucket = await runCompletedHook();
     const policy = await putEndpoint(proxy.llm, { maxConcurrency: 1 });
     const start = Date.now();
     const created = await api('/v1/runs', {
@@ -133,6 +127,7 @@ describe('jobs: attempts, slow endpoints and cancel', () => {
     expect(stats.envRequests).toBeGreaterThan(0);
     expect(stats.maxInFlightPerEnv).toBe(1);
     expect(stats.maxInFlightCompletions).toBe(1);
+    await expectSettled(id, bucket);
   });
 
   it('a result or failure of a superseded attempt is ignored and the attempt is told to stop', async () => {
@@ -157,6 +152,7 @@ describe('jobs: attempts, slow endpoints and cancel', () => {
 
   it('cancel while trees are being started: every tree ends cancelled, no inference call after it answers, no records', async () => {
     const proxy = await proxySpace({});
+    const bucket = await runCompletedHook();
     const policy = await putEndpoint(proxy.llm, { maxConcurrency: 8 });
     const tasks = Array.from({ length: 120 }, (_, i) => i);
     const created = await api('/v1/runs', {
@@ -197,10 +193,12 @@ describe('jobs: attempts, slow endpoints and cancel', () => {
       .bind(id)
       .first<{ n: number }>();
     expect(records?.n).toBe(0);
+    expect((await expectSettled(id, bucket)).status).toBe('cancelled');
   });
 
   it('cancel while splices run: no inference call after it answers, no record written afterwards', async () => {
     const proxy = await proxySpace({});
+    const bucket = await runCompletedHook();
     const policy = await putEndpoint(proxy.llm, { maxConcurrency: 8 });
     const tasks = Array.from({ length: 12 }, (_, i) => i);
     const created = await api('/v1/runs', {
@@ -249,5 +247,9 @@ describe('jobs: attempts, slow endpoints and cancel', () => {
         expect(object ? (await object.text()).trim() : '').toBe('');
       }
     }
+    const settled = await expectSettled(id, bucket);
+    expect(settled.status).toBe('cancelled');
+    // Still no record written later than the answer to the cancel.
+    expect(settled.indexRows).toBeLessThanOrEqual(atCancel.records);
   });
 });

@@ -61,13 +61,16 @@ export interface RunLedgerApi extends Rpc.DurableObjectBranded {
 
 /** One per inference endpoint: never more requests in flight than its maxConcurrency. */
 export interface EndpointGateApi extends Rpc.DurableObjectBranded {
-  /** `refused`: more slots than the capacity (they could never be granted together). */
+  /**
+   * `refused`: more slots than the capacity (they could never be granted together). `queued`: the
+   * caller waited for the slots (they were not free when it asked).
+   */
   acquire(
     holderId: string,
     capacity: number,
     priority?: number,
     slots?: number,
-  ): Promise<SlotLease | { refused: string }>;
+  ): Promise<(SlotLease & { queued?: true }) | { refused: string }>;
   renew(leaseId: string): Promise<boolean>;
   release(leaseId: string): Promise<void>;
   stats(): Promise<{ capacity: number; inUse: number; queued: number }>;

@@ -2,7 +2,11 @@ import type { ChatMessage } from '../../shared/chat';
 import { createChatClient, type ChatClient, type SampleResult } from '../../shared/inference/chat-client';
 import { budgetAfterRefusal } from '../../shared/inference/context-errors';
 import { isInferenceError } from '../../shared/inference/inference-error';
-import { promptCounterFor, type TokenizerSource } from '../../shared/inference/server-info';
+import {
+  promptCounterFor,
+  promptTokensUpperBound,
+  type TokenizerSource,
+} from '../../shared/inference/server-info';
 import { type ShrinkablePrompt, smallestFittingDrop } from '../../shared/prompts/fit-prompt';
 import type { CoreBindings } from './env';
 import { loadEndpoint } from './endpoints';
@@ -33,7 +37,10 @@ export interface SampleOptions {
   seed: number;
   /** Gate priority: higher is served first when the endpoint is busy (default 0). */
   priority?: number;
-  /** Checked once the slots are granted: a superseded or cancelled job makes no call. */
+  /**
+   * Checked once the slots are granted after a wait: a superseded or cancelled job makes no call
+   * (without a wait, the consumer's check of the job just before stands).
+   */
   context?: JobContext;
   /** Longest response kept (characters); a longer one is cut with a marker (default 262144). */
   maxChars?: number;
@@ -61,7 +68,9 @@ export async function sampleThroughGate(
   const renewEveryMs = Math.max(100, Math.floor((lease.expiresAt - lease.grantedAt) / 3));
   const renewal = setInterval(() => void gate.renew(lease.leaseId).catch(() => false), renewEveryMs);
   try {
-    await ensureCurrent(options.context, 'inference call');
+    // A job is checked when its consumer takes it (getJob); a slot granted at once follows that
+    // check by moments, one it waited for may follow a cancel or a re-send: check again.
+    if (lease.queued) await ensureCurrent(options.context, 'inference call');
     const { priority: _priority, context: _context, maxChars, ...request } = options;
     const sampled = await client.sample({ ...request, stop: client.endpoint.defaults.stop });
     const cap = maxChars ?? DEFAULT_MAX_TEXT_CHARS;
@@ -127,11 +136,18 @@ export async function sampleFitted(
     );
   if (budget <= 0) throw tooLong('max tokens alone fill the context', 0);
   let minDrop = 0;
+  // Asking the server to count is a request before every call: a prompt whose upper bound fits
+  // is known to fit without it (the same drop as the exact count finds, so the same prompt).
+  const bounded = counter.source === 'server';
+  const countFitting = async (messages: ChatMessage[]) => {
+    const bound = bounded ? promptTokensUpperBound(messages) : Number.POSITIVE_INFINITY;
+    return bound <= budget ? bound : counter.count(messages);
+  };
   for (let retries = 0; ; retries++) {
     const fitted = await smallestFittingDrop(
       prompt,
       budget,
-      (m) => counter.count(m),
+      countFitting,
       minDrop,
       counter.local?.bind(counter),
     );
@@ -155,10 +171,10 @@ export async function sampleFitted(
       const said = error.context?.message ?? error.message;
       if (fitted.drop >= prompt.maxDrop || retries + 1 >= MAX_CONTEXT_RETRIES)
         throw tooLong(`the server said: ${said}`, retries + 1);
-      const rescaled = error.context
-        ? budgetAfterRefusal(error.context, request.maxTokens, fitted.tokens)
-        : null;
-      budget = Math.min(rescaled ?? Math.floor(fitted.tokens * 0.8), fitted.tokens - 1);
+      // What was sent, counted exactly (the fit may have used the bound).
+      const sent = bounded ? await counter.count(fitted.messages) : fitted.tokens;
+      const rescaled = error.context ? budgetAfterRefusal(error.context, request.maxTokens, sent) : null;
+      budget = Math.min(rescaled ?? Math.floor(sent * 0.8), sent - 1);
       minDrop = fitted.drop + 1;
     }
   }

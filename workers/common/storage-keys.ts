@@ -10,3 +10,6 @@ export const taskTreeKey = (runId: string, task: number) =>
 export const runRecordsPrefix = (runId: string) => `runs/${runId}/tasks/`;
 
 export const exportKey = (datasetId: string, fileName: string) => `datasets/${datasetId}/${fileName}`;
+
+/** A run's `startFrom` histories (JSON), written once when the run is created (D1 holds the rest of its spec). */
+export const runStartFromKey = (runId: string) => `runs/${runId}/start-from.json`;

@@ -2,7 +2,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { simTokenizerFor } from '../../../cli/sim-policy/tokenizer';
-import { clearServerInfoCache, promptCounterFor } from '../../../shared/inference/server-info';
+import {
+  clearServerInfoCache,
+  promptCounterFor,
+  promptTokensUpperBound,
+} from '../../../shared/inference/server-info';
 import {
   libraryPromptTokens,
   libraryTokenizer,
@@ -97,5 +101,40 @@ describe('tokenizer libraries matched to model families', () => {
       server.close();
       clearServerInfoCache();
     }
+  });
+
+  it("bounds a prompt's tokens from above on Llama 3.1's rendered template and the tiktoken encodings", async () => {
+    const server = await simTokenizerFor('meta-llama/Llama-3.1-8B-Instruct');
+    const encodings = await Promise.all(
+      (['llama3', 'cl100k_base', 'o200k_base'] as const).map(async (f) => (await libraryTokenizer(f))!),
+    );
+    const texts = [
+      'Goal: craft 1 stick.\nInventory: [oak planks] (2)',
+      'Crafted 1 minecraft:stick',
+      '',
+      ' '.repeat(40),
+      'x',
+      'Ünïcödé ßtraße — “quotes” … ½ °C',
+      '日本語のテキストと中文文本，한국어 텍스트',
+      '🙂🚀👩\u200d💻 emoji and ZWJ sequences 🏳️\u200d🌈',
+      '{"json": [1, 2, 3], "nested": {"a": null}}\n\tfunction f() { return 42; }',
+      'a\u0301\u0302\u0303 combining marks, \u0000 NUL, \ud800 lone surrogate',
+    ];
+    for (const [i, text] of texts.entries()) {
+      const messages = [
+        { role: 'system' as const, content: texts[(i + 3) % texts.length]! },
+        { role: 'user' as const, content: text },
+        { role: 'assistant' as const, content: text.split('').reverse().join('') },
+      ];
+      const bound = promptTokensUpperBound(messages);
+      expect(bound).toBeGreaterThanOrEqual(server.prompt(messages));
+      for (const tokenizer of encodings)
+        expect(bound).toBeGreaterThanOrEqual(libraryPromptTokens(tokenizer, messages));
+    }
+    // Plain English: the bound is about 4 times the count, so most prompts are far below a budget.
+    const english = [
+      { role: 'user' as const, content: 'the quick brown fox jumps over the lazy dog '.repeat(50) },
+    ];
+    expect(promptTokensUpperBound(english)).toBeLessThan(6 * server.prompt(english));
   });
 });

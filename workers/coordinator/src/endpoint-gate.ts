@@ -27,14 +27,15 @@ export class EndpointGate extends DurableObject<CoordinatorBindings> implements 
 
   /**
    * Resolves once the caller holds `slots` slots, all granted together (one lease); a higher
-   * `priority` is served first. More slots than the capacity are refused at once.
+   * `priority` is served first. More slots than the capacity are refused at once. A lease the
+   * caller waited for says so (`queued`): what it checked before asking may have changed since.
    */
   async acquire(
     holderId: string,
     capacity: number,
     priority = 0,
     slots = 1,
-  ): Promise<SlotLease | { refused: string }> {
+  ): Promise<(SlotLease & { queued?: true }) | { refused: string }> {
     if (slots > capacity)
       return { refused: `cannot hold ${slots} slots at once: the capacity is ${capacity}` };
     const now = Date.now();
@@ -43,9 +44,10 @@ export class EndpointGate extends DurableObject<CoordinatorBindings> implements 
     const answer = gate.acquire(holderId, now, priority, slots);
     this.scheduleExpiry(gate);
     if (answer.status === 'granted') return answer.lease;
-    return this.waiters.wait(answer.leaseId, MAX_WAIT_MS, () => {
+    const lease = await this.waiters.wait(answer.leaseId, MAX_WAIT_MS, () => {
       this.deliver(gate.release(answer.leaseId, Date.now()));
     });
+    return { ...lease, queued: true };
   }
 
   /** A holder whose request is still running keeps its lease (false: it already expired). */

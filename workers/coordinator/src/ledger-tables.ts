@@ -10,6 +10,9 @@ export function createLedgerTables(sql: SqlStorage): void {
     completion_tokens INTEGER NOT NULL DEFAULT 0, revision INTEGER NOT NULL DEFAULT 0,
     good INTEGER NOT NULL DEFAULT 0, failed_jobs INTEGER NOT NULL DEFAULT 0, reference_judge_calls INTEGER NOT NULL DEFAULT 0, error TEXT,
     updated_at INTEGER NOT NULL)`);
+  // A task's `startFrom` history (JSON) until its tree has it (ledger-record.ts): its own table, so
+  // the task row that every progress report rewrites stays small.
+  sql.exec('CREATE TABLE IF NOT EXISTS start_from (task INTEGER PRIMARY KEY, steps TEXT NOT NULL)');
   const columns = all<{ name: string }>(sql, 'PRAGMA table_info(tasks)').map((c) => c.name);
   // 1 once a final task's counters are in D1 (ledgers made before this column: all copied).
   if (!columns.includes('d1_synced'))

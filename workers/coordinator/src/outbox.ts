@@ -23,7 +23,7 @@ function messageOf(runId: string, task: number, job: JobRow): JobMessage {
 /**
  * The messages of a TaskTree's job rows that have not gone out yet (the jobs table is the outbox:
  * a row is marked sent only after its queue took the message). Jobs go round the bound shards of
- * their kind, so no single local queue limits throughput, and the messages for one shard go in
+ * their kind (each task starting at its own shard), so no single local queue limits throughput, and the messages for one shard go in
  * one sendBatch call: a result that opens several jobs costs one queue operation per shard.
  */
 export class Outbox {
@@ -42,7 +42,10 @@ export class Outbox {
     for (const job of this.jobs.unsent()) {
       const queues = jobQueues(this.env(), queueKind(job.kind));
       this.sent += 1;
-      const queue = queues[this.sent % queues.length]!;
+      // Offset by the task: trees started together would otherwise send their n-th jobs to the
+      // same shard at the same moment, and the local emulator delivers one batch per queue at a
+      // time (a message waits until that queue's batch in flight has finished every job).
+      const queue = queues[(task + this.sent) % queues.length]!;
       // A retry's backoff: the deadline was set to now + backoff + timeout.
       const delayMs = Math.max(0, job.deadline - timeoutMs - Date.now());
       const entries = batches.get(queue) ?? [];

@@ -13,39 +13,11 @@ import type {
 import { type CoordinatorBindings, taskTreeStub } from '../../common/env';
 import { envPoolStub } from '../../common/durable-objects';
 import { copyRunToD1, copyTaskToD1, type TaskRowCopy } from './ledger-d1';
+import { endEffects, LedgerRecord, type RunEffect, type RunMeta } from './ledger-record';
 import { createLedgerTables, ledgerCounters } from './ledger-tables';
 import { all, MetaStore, one } from './sql';
 
 export type { RunCounters, RunStatus, TaskProgress, TaskStatus } from '../../../shared/contracts/run-view';
-
-interface RunMeta {
-  runId: string;
-  spec: RunSpec;
-  status: RunStatus;
-  startedAt: number;
-  completedAt: number | null;
-  /** Why the run is not clean (null when it is, or while it runs). */
-  error?: string | null;
-  /**
-   * Effects of the run's end still to do (an outbox the alarm drains): each is removed once done,
-   * so a D1 hiccup delays them but never loses them, and none runs twice.
-   */
-  outbox?: RunEffect[];
-  /** D1's run row agrees with this one (checked and repaired by the alarm until it does). */
-  d1Synced?: boolean;
-}
-
-/**
- * 'finished': the run.finished message to the gateway (which runs the webhooks, loops and evals;
- * the coordinator knows nothing of them). 'event' and 'loops' are what ledgers made before that
- * message existed may still owe: both send it (the gateway's handling is idempotent).
- */
-type RunEffect = 'drain' | 'finished' | 'event' | 'loops';
-
-/** What a run owes once it reached its final status, in order. */
-function endEffects(run: RunMeta): RunEffect[] {
-  return run.spec.env === 'agentgym' && run.spec.envServer ? ['drain', 'finished'] : ['finished'];
-}
 
 const TREES_STARTED_PER_ALARM = 50;
 const FINAL: TaskStatus[] = ['done', 'failed', 'cancelled'];
@@ -64,21 +36,22 @@ const SILENT_TASK_MS = 60_000;
  */
 export class RunLedger extends DurableObject<CoordinatorBindings> implements RunLedgerApi {
   private readonly sql: SqlStorage;
-  private readonly meta: MetaStore;
+  private readonly stored: LedgerRecord;
 
   constructor(ctx: DurableObjectState, env: CoordinatorBindings) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.meta = new MetaStore(this.sql);
     createLedgerTables(this.sql);
+    this.stored = new LedgerRecord(new MetaStore(this.sql), this.sql);
+    this.stored.migrate(ctx.storage);
   }
 
   private get run(): RunMeta | null {
-    return this.meta.get<RunMeta>('run');
+    return this.stored.run;
   }
 
   private saveRun(run: RunMeta): void {
-    this.meta.set('run', run);
+    this.stored.save(run);
   }
 
   /** Idempotent: a second start of the same run changes nothing. */
@@ -86,14 +59,10 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
     if (this.run) return;
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
-      this.saveRun({ runId, spec, status: 'running', startedAt: now, completedAt: null, d1Synced: false });
-      for (const task of spec.tasks) {
-        this.sql.exec(
-          "INSERT OR IGNORE INTO tasks (task, status, updated_at, d1_synced) VALUES (?, 'pending', ?, 0)",
-          task,
-          now,
-        );
-      }
+      this.stored.create(
+        { runId, status: 'running', startedAt: now, completedAt: null, d1Synced: false },
+        spec,
+      );
     });
     // Trees are started from the alarm in chunks so that a run of thousands of tasks starts
     // quickly; the same alarm copies the status to D1 if the write below fails.
@@ -136,11 +105,8 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
     await Promise.all(
       pending.map(async ({ task }) => {
         const tree = taskTreeStub(this.env, run.runId, task);
-        await tree.start(run.runId, task, run.spec);
-        this.sql.exec(
-          "UPDATE tasks SET started = 1, status = CASE WHEN status = 'pending' THEN 'searching' ELSE status END WHERE task = ?",
-          task,
-        );
+        await tree.start(run.runId, task, this.stored.taskSpec(task));
+        this.stored.markStarted(task);
         // A cancel that came while this tree was starting did not see it started: stop it here.
         if (this.run?.status === 'cancelled') await tree.cancel('run cancelled');
       }),
@@ -235,7 +201,7 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
       status,
       error,
       completedAt: Date.now(),
-      outbox: endEffects(run),
+      outbox: endEffects(this.stored.spec),
       d1Synced: false,
     });
   }
@@ -274,7 +240,7 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
   private async runEffect(run: RunMeta, effect: RunEffect): Promise<void> {
     if (effect === 'drain') {
       // The run's AgentGym env ids are closed (the servers never clean up by themselves).
-      const server = run.spec.envServer!;
+      const server = this.stored.spec.envServer!;
       this.ctx.waitUntil(
         envPoolStub(this.env, server)
           .drain(server)
@@ -330,7 +296,7 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
         ...run,
         status: 'cancelled',
         completedAt: now,
-        outbox: endEffects(run),
+        outbox: endEffects(this.stored.spec),
         d1Synced: false,
       });
       this.sql.exec(
@@ -381,7 +347,7 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
   }
 
   async status(): Promise<LedgerStatus | null> {
-    const run = this.meta.get<RunMeta>('run');
+    const run = this.run;
     if (!run) return null;
     const tasks = all<{ task: number; status: string; error: string | null }>(
       this.sql,

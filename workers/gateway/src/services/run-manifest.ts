@@ -2,7 +2,7 @@ import { type RunManifest, runManifestSchema, runWarnings } from '../../../../sh
 import type { RunSpec } from '../../../../shared/contracts/run-spec';
 import { type CoreBindings, runLedgerStub } from '../../../common/env';
 import { provenanceOf } from '../../../common/provenance';
-import { requireRun } from './runs';
+import { runWithSpec } from './runs';
 
 // A run's manifest (GET /v1/runs/:id/manifest, the build folder's manifest.json and the trainer's
 // payload): one builder, so every place that hands out a manifest shows the same counts.
@@ -65,5 +65,5 @@ function envPerExpansion(k: { envResets?: number; envSteps?: number; expansions?
 
 /** GET /v1/runs/:id/manifest and the trainer's manifest link: the manifest of a run by id (404 if none). */
 export async function runManifestOf(env: CoreBindings, id: string): Promise<RunManifest> {
-  return runManifestFor(env, await requireRun(env, id));
+  return runManifestFor(env, await runWithSpec(env, id));
 }

@@ -9,6 +9,7 @@ import { runs } from '../../../../shared/db/schema';
 import { endpointExists, loadEndpointSettings } from '../../../common/endpoints';
 import { type CoreBindings, runLedgerStub } from '../../../common/env';
 import { outboundRefusal } from '../../../common/outbound';
+import { runStartFromKey } from '../../../common/storage-keys';
 import { loadWorld } from '../../../common/worlds';
 
 // Starting a run, shared by POST /v1/runs, the signed build hook, evaluations and iteration loops
@@ -65,8 +66,11 @@ export async function runReferenceProblem(
 }
 
 /**
- * Records the run in D1 and starts its RunLedger. Idempotent for a given id: a repeated call
- * (a retried hook) neither duplicates the row nor restarts the ledger.
+ * Records the run and starts its RunLedger. The spec is stored once, under the run's id: D1's
+ * row holds it without `startFrom`, and `startFrom` (megabytes for a large recovery run, over
+ * D1's 2 MB value limit) goes to R2 first (`runStartFromKey`). The ledger gets the whole spec once,
+ * with its start. Idempotent for a given id: a repeated call (a retried hook) neither duplicates
+ * the row nor rewrites the spec nor restarts the ledger.
  */
 export async function startRun(
   env: CoreBindings,
@@ -75,18 +79,30 @@ export async function startRun(
 ): Promise<string> {
   const id = options.id ?? newId('run');
   const now = Date.now();
-  await drizzle(env.DB)
-    .insert(runs)
-    .values({
-      id,
-      status: 'queued',
-      spec,
-      taskCount: spec.tasks.length,
-      iterationId: options.iterationId ?? null,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .onConflictDoNothing();
+  const db = drizzle(env.DB);
+  const existing = await db.select({ id: runs.id }).from(runs).where(eq(runs.id, id)).get();
+  if (!existing) {
+    const { startFrom, ...config } = spec;
+    let startFromBytes: number | null = null;
+    if (startFrom) {
+      const body = new TextEncoder().encode(JSON.stringify(startFrom));
+      await env.BUCKET.put(runStartFromKey(id), body, { httpMetadata: { contentType: 'application/json' } });
+      startFromBytes = body.byteLength;
+    }
+    await db
+      .insert(runs)
+      .values({
+        id,
+        status: 'queued',
+        spec: config,
+        startFromBytes,
+        taskCount: spec.tasks.length,
+        iterationId: options.iterationId ?? null,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .onConflictDoNothing();
+  }
   await runLedgerStub(env, id).start(id, spec);
   return id;
 }
@@ -125,16 +141,32 @@ export async function createRun(
   return loadRunView(env, id);
 }
 
-/** The run's D1 row with its spec typed, or a 404. */
+/**
+ * A run's spec as D1 holds it: all but `startFrom` (rows written before `startFrom` moved to R2
+ * carry it inline). Everything but the run view and the manifest needs no more.
+ */
+export type RunConfig = Omit<RunSpec, 'startFrom'>;
+
+/** The run's D1 row with its spec (without `startFrom`: runWithSpec) typed, or a 404. */
 export async function requireRun(env: CoreBindings, id: string) {
   const row = await drizzle(env.DB).select().from(runs).where(eq(runs.id, id)).get();
   if (!row) throw notFound(`run ${id}`);
-  return { ...row, spec: row.spec as RunSpec };
+  return { ...row, spec: row.spec as RunConfig };
+}
+
+/** The run's D1 row with its whole spec: `startFrom` read back from R2 where it is stored. */
+export async function runWithSpec(env: CoreBindings, id: string) {
+  const row = await requireRun(env, id);
+  if (row.startFromBytes === null) return { ...row, spec: row.spec as RunSpec };
+  const object = await env.BUCKET.get(runStartFromKey(id));
+  if (!object) throw new Error(`run ${id}: its startFrom is missing from R2 (${runStartFromKey(id)})`);
+  const startFrom = (await object.json()) as NonNullable<RunSpec['startFrom']>;
+  return { ...row, spec: { ...row.spec, startFrom } as RunSpec };
 }
 
 /** The run as the API shows it: the D1 row with the ledger's live status and counters. */
 export async function loadRunView(env: CoreBindings, id: string): Promise<RunView> {
-  const row = await requireRun(env, id);
+  const row = await runWithSpec(env, id);
   const ledger = await runLedgerStub(env, id).status();
   return {
     id: row.id,

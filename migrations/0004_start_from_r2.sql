@@ -1,0 +1,1 @@
+ALTER TABLE `runs` ADD `start_from_bytes` integer;
