@@ -58,11 +58,29 @@ const inspectorOff: Record<string, string> = process.env.AGENT_R_INSPECT
   ? {}
   : { VSCODE_INSPECTOR_OPTIONS: 'agent-r:inspector-off' };
 
+/**
+ * wrangler dev re-bundles a worker when its sources change, by esbuild's watch mode, which polls
+ * every source file of every bundle: a constant few percent of a core for the stack's whole life
+ * (a build's orchestration CPU counted it). The stack bundles once instead (cli/build-once.cjs);
+ * AGENT_R_WATCH=1 keeps the rebuilds for someone editing the workers while it runs.
+ */
+const buildOnce: Record<string, string> = process.env.AGENT_R_WATCH
+  ? {}
+  : {
+      NODE_OPTIONS: [
+        process.env.NODE_OPTIONS,
+        `--require=${JSON.stringify(join(projectRoot, 'cli', 'build-once.cjs'))}`,
+      ]
+        .filter(Boolean)
+        .join(' '),
+    };
+
 const wranglerEnv: Record<string, string> = {
   WRANGLER_SEND_METRICS: 'false',
   CI: 'true',
   NO_COLOR: '1',
   ...inspectorOff,
+  ...buildOnce,
 };
 
 function readOrCreateSecret(path: string): string {
@@ -210,6 +228,11 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   const { token } = writeDevVars(home, options.vars);
   const env = { ...wranglerEnv, ...options.env };
   const wrangler = localBin('wrangler');
+
+  // The gateway serves the dashboard from dashboard/dist (wrangler.toml `[assets]`): build it first.
+  log('building the dashboard');
+  const { buildDashboardAssets } = await import('../dashboard/build');
+  await buildDashboardAssets();
 
   // Before the migrations create it: whether this state holds anything yet (D1, DO, R2 under v3/).
   const fresh = !existsSync(join(stateDir, 'v3'));

@@ -2,6 +2,9 @@
 // others bind to its classes, then the queue consumers, then the gateway.
 import { execFileSync } from 'node:child_process';
 
+// The gateway's static assets (wrangler.toml `[assets]`): the dashboard build, not committed.
+execFileSync('npx', ['tsx', 'dashboard/build.ts'], { stdio: 'inherit' });
+
 const configs = [
   'workers/coordinator/wrangler.toml',
   'workers/expander/wrangler.toml',

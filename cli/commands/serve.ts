@@ -18,7 +18,9 @@ Ctrl-C or SIGTERM stops everything it started. State persists in .agent-r/state
 The gateway's reconciler (its cron trigger, which wrangler dev never fires) runs
 every minute: stuck webhook deliveries and datasets are repaired as when deployed.
 wrangler's DevTools inspector is off (it logs every fetch of the workers);
-set AGENT_R_INSPECT=1 to keep it for debugging.
+set AGENT_R_INSPECT=1 to keep it for debugging. The workers are bundled once at the start
+(no rebuild on a source change, whose file watching costs CPU all the time); set
+AGENT_R_WATCH=1 to rebuild them while you edit.
 
 Options:
   --port P      port of the HTTP API (default: a free port)

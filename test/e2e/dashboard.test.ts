@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../cli/stack';
-import { buildDashboardModule, readGeneratedModule } from '../../dashboard/build';
+import { buildDashboard, dashboardFiles } from '../../dashboard/build';
 // The dashboard's own modules (importing main.ts also puts every page in this typecheck).
 import { routeTable } from '../../dashboard/src/main';
 import { compileRoute, link } from '../../dashboard/src/router';
@@ -20,14 +20,6 @@ import { projectRoot } from '../helpers/cli-process';
 const screenshots = join(projectRoot, 'test-results');
 
 describe('dashboard bundle and logic', () => {
-  it('the committed assets module is built from dashboard/src (else: npx tsx dashboard/build.ts)', async () => {
-    const fresh = await buildDashboardModule();
-    expect(
-      readGeneratedModule() === fresh,
-      'workers/gateway/src/dashboard/assets.generated.ts is stale',
-    ).toBe(true);
-  });
-
   it('every link the pages make leads to a page', () => {
     const patterns = routeTable.map(([path]) => compileRoute(path).pattern);
     const links = [
@@ -220,6 +212,24 @@ describe.skipIf(!hasChromium)(
       if (previousHome === undefined) delete process.env.AGENT_R_HOME;
       else process.env.AGENT_R_HOME = previousHome;
       rmSync(home, { recursive: true, force: true });
+    });
+
+    it("serves this build's dashboard through the worker under wrangler dev (static assets, worker first)", async () => {
+      // startLocalStack built dashboard/dist; a fresh build of dashboard/src must be what is served.
+      const built = await buildDashboard();
+      const hash = (JSON.parse(built.get(dashboardFiles.build)!) as { hash: string }).hash;
+      const page = await fetch(`${stack!.apiUrl}/`);
+      expect(await page.text()).toBe(built.get(dashboardFiles.page));
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+      const script = await fetch(`${stack!.apiUrl}/dashboard/${hash}/app.js`);
+      expect(await script.text()).toBe(built.get(dashboardFiles.js));
+      expect(script.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      // run_worker_first: the asset directory's own paths never bypass the worker's routes.
+      for (const path of ['/index.html', `/${dashboardFiles.js}`, `/${dashboardFiles.build}`]) {
+        const response = await fetch(`${stack!.apiUrl}${path}`, { redirect: 'manual' });
+        expect(response.status, path).toBe(404);
+        expect(await response.json(), path).toMatchObject({ error: { code: 'not_found' } });
+      }
     });
 
     it('logs in, lists the runs, draws a tree with a pair, shows a revision and downloads', async () => {

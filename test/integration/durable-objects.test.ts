@@ -5,6 +5,7 @@ import type { ExpandJob } from '../../shared/contracts/jobs';
 import { type RunSpec, runSpecSchema } from '../../shared/contracts/run-spec';
 import type { CoordinatorBindings } from '../../workers/common/env';
 import type { TaskTree } from '../../workers/coordinator/src/task-tree';
+import { WAIT_FRESH_MS, WaitCache } from '../../workers/coordinator/src/waits';
 import { eventually } from './helpers';
 
 const env = workerEnv as unknown as CoordinatorBindings;
@@ -107,6 +108,57 @@ describe('TaskTree', () => {
     expect(progress?.status).toBe('failed');
     expect(progress?.error).toMatch(/could not start the task: no result within the deadline/);
     expect(progress?.failures[0]?.reason).toMatch(/no result within the deadline/);
+  });
+});
+
+describe('TaskTree heartbeats', () => {
+  const storedDeadline = (stub: DurableObjectStub<TaskTree>) =>
+    runInDurableObject(
+      stub,
+      (_instance, state) =>
+        state.storage.sql.exec<{ deadline: number }>("SELECT deadline FROM jobs WHERE id = 'root'").one()
+          .deadline,
+    );
+
+  it('a heartbeat moves the deadline at once, and writes it only once the stored one is half a timeout away', async () => {
+    const stub = isolatedTree('beat');
+    const started = Date.now();
+    await stub.start('run_beat', 0, spec({ jobTimeoutMs: 4000 }));
+    const first = await storedDeadline(stub);
+    expect(first).toBeGreaterThanOrEqual(started + 4000);
+    // Early in the attempt: the run view sees the heartbeat, storage keeps the first deadline.
+    expect(await stub.keepAlive('root', 1)).toBe(true);
+    expect((await stub.waiting())?.waitingFor).toContain('a consumer is working on it');
+    expect(await storedDeadline(stub)).toBe(first);
+    // Past half the timeout: the heartbeat is written through (a restart would keep it).
+    await new Promise((r) => setTimeout(r, 2100));
+    const beat = Date.now();
+    expect(await stub.keepAlive('root', 1)).toBe(true);
+    expect(await storedDeadline(stub)).toBeGreaterThanOrEqual(beat + 4000);
+    // The alarm reads the moved deadline: the job is not overdue at its first deadline.
+    await new Promise((r) => setTimeout(r, Math.max(0, first - Date.now() + 50)));
+    await runDurableObjectAlarm(stub);
+    expect(((await rootJobOf(stub)) as { attempt: number }).attempt).toBe(1);
+  });
+});
+
+describe('WaitCache', () => {
+  it("reuses a tree's answer for WAIT_FRESH_MS, asks again after, forgets closed tasks and failed asks", async () => {
+    const cache = new WaitCache();
+    let asked = 0;
+    const answer = async () => {
+      asked += 1;
+      return { status: 'searching', waitingFor: `ask ${asked}`, since: 0, lastHeartbeat: null, openJobs: 1 };
+    };
+    expect((await cache.ask(1, 0, answer))?.waitingFor).toBe('ask 1');
+    expect((await cache.ask(1, WAIT_FRESH_MS - 1, answer))?.waitingFor).toBe('ask 1');
+    expect((await cache.ask(1, WAIT_FRESH_MS, answer))?.waitingFor).toBe('ask 2');
+    // Task 1 closed: its answer is dropped, a later ask goes to the tree.
+    cache.retain([2]);
+    expect((await cache.ask(1, WAIT_FRESH_MS, answer))?.waitingFor).toBe('ask 3');
+    const failing = () => Promise.reject(new Error('tree unreachable'));
+    await expect(cache.ask(2, 0, failing)).rejects.toThrow('tree unreachable');
+    expect((await cache.ask(2, 1, answer))?.waitingFor).toBe('ask 4');
   });
 });
 

@@ -18,6 +18,12 @@ export interface JobRow extends Record<string, SqlStorageValue> {
 
 export type { RetryPolicy };
 
+/**
+ * Jobs marked sent per statement: two bound parameters each, and a Durable Object query takes at
+ * most 100 (developers.cloudflare.com/durable-objects/platform/limits/).
+ */
+const MARK_SENT_CHUNK = 50;
+
 export const defaultRetryPolicy: RetryPolicy = { timeoutMs: 120_000, maxAttempts: 4, backoffMs: 1_000 };
 
 /**
@@ -30,6 +36,8 @@ export const defaultRetryPolicy: RetryPolicy = { timeoutMs: 120_000, maxAttempts
 export class JobTable {
   /** The pending rows. */
   private readonly rows = new Map<string, JobRow>();
+  /** Each pending row's deadline as SQLite holds it (a heartbeat moves the mirror's first). */
+  private readonly stored = new Map<string, number>();
   private finished = { done: 0, failed: 0 };
 
   constructor(private readonly sql: SqlStorage) {
@@ -47,8 +55,11 @@ export class JobTable {
   /** Re-reads the rows (after a rolled-back transaction left the mirror ahead of storage). */
   reload(): void {
     this.rows.clear();
-    for (const row of all<JobRow>(this.sql, "SELECT * FROM jobs WHERE status = 'pending'"))
+    this.stored.clear();
+    for (const row of all<JobRow>(this.sql, "SELECT * FROM jobs WHERE status = 'pending'")) {
       this.rows.set(row.id, row);
+      this.stored.set(row.id, row.deadline);
+    }
     this.finished = { done: 0, failed: 0 };
     for (const { status, n } of all<{ status: string; n: number }>(
       this.sql,
@@ -90,6 +101,7 @@ export class JobTable {
       sent: 0,
       since: now,
     });
+    this.stored.set(id, deadline);
     return true;
   }
 
@@ -105,20 +117,37 @@ export class JobTable {
     );
     const row = this.rows.get(id);
     if (row) Object.assign(row, { attempt, deadline, reason, sent: 0, since: now });
+    if (row) this.stored.set(id, deadline);
   }
 
-  /** The attempt's message went out. */
-  markSent(id: string, attempt: number): void {
-    this.sql.exec('UPDATE jobs SET sent = 1 WHERE id = ? AND attempt = ?', id, attempt);
-    const row = this.rows.get(id);
-    if (row && row.attempt === attempt) row.sent = 1;
+  /** These attempts' messages went out (one statement per MARK_SENT_CHUNK of them). */
+  markSent(sent: readonly { id: string; attempt: number }[]): void {
+    for (let at = 0; at < sent.length; at += MARK_SENT_CHUNK) {
+      const chunk = sent.slice(at, at + MARK_SENT_CHUNK);
+      this.sql.exec(
+        `UPDATE jobs SET sent = 1 WHERE (id, attempt) IN (VALUES ${chunk.map(() => '(?, ?)').join(', ')})`,
+        ...chunk.flatMap(({ id, attempt }) => [id, attempt]),
+      );
+    }
+    for (const { id, attempt } of sent) {
+      const row = this.rows.get(id);
+      if (row && row.attempt === attempt) row.sent = 1;
+    }
   }
 
-  /** A consumer still works on the current attempt: its deadline moves (a heartbeat). */
-  extend(id: string, deadline: number): void {
-    this.sql.exec('UPDATE jobs SET deadline = ? WHERE id = ?', deadline, id);
+  /**
+   * A consumer still works on the current attempt: its deadline moves (a heartbeat). The mirror
+   * moves at once (the alarm and the run view read it); SQLite only when its copy would fall due
+   * within `slackMs`, so most heartbeats write nothing. After a restart a job may then look
+   * overdue up to `slackMs` early and be re-sent: its running attempt is superseded, never lost.
+   */
+  extend(id: string, deadline: number, now: number, slackMs: number): void {
     const row = this.rows.get(id);
     if (row) row.deadline = deadline;
+    const stored = this.stored.get(id);
+    if (row && stored !== undefined && stored - now > slackMs) return;
+    this.sql.exec('UPDATE jobs SET deadline = ? WHERE id = ?', deadline, id);
+    if (row) this.stored.set(id, deadline);
   }
 
   /** Pending jobs whose current attempt was never sent (a queue.send that failed). */
@@ -137,6 +166,7 @@ export class JobTable {
 
   finish(id: string, status: 'done' | 'failed', reason: string | null = null): void {
     this.sql.exec('UPDATE jobs SET status = ?, reason = ? WHERE id = ?', status, reason, id);
+    this.stored.delete(id);
     if (this.rows.delete(id)) this.finished[status] += 1;
   }
 

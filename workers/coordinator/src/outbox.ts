@@ -66,7 +66,7 @@ export class Outbox {
           console.error(`task ${runId}/${task}: queue.sendBatch failed, the alarm re-sends`, error);
           return false;
         }
-        for (const { job } of chunk) this.jobs.markSent(job.id, job.attempt);
+        this.jobs.markSent(chunk.map(({ job }) => job));
       }
     }
     return true;

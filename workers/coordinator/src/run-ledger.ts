@@ -16,6 +16,7 @@ import { copyRunToD1, copyTaskToD1, type TaskRowCopy } from './ledger-d1';
 import { endEffects, LedgerRecord, type RunEffect, type RunMeta } from './ledger-record';
 import { createLedgerTables, ledgerCounters } from './ledger-tables';
 import { all, MetaStore, one } from './sql';
+import { WaitCache } from './waits';
 
 export type { RunCounters, RunStatus, TaskProgress, TaskStatus } from '../../../shared/contracts/run-view';
 
@@ -314,6 +315,9 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
     return 'cancelled';
   }
 
+  /** The trees' recent answers to `waiting` (the run view is polled often). */
+  private readonly waits = new WaitCache();
+
   /** Per unfinished task (up to `limit`), what it waits for and since when. */
   async waiting(limit = 50): Promise<TaskWait[]> {
     const run = this.run;
@@ -323,9 +327,12 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
       `SELECT task, started, status, updated_at FROM tasks WHERE status NOT IN ${FINAL_SQL} ORDER BY task LIMIT ?`,
       limit,
     );
+    this.waits.retain(open.map((row) => row.task));
+    const now = Date.now();
     return Promise.all(
       open.map(async (row): Promise<TaskWait> => {
-        const wait = row.started ? await taskTreeStub(this.env, run.runId, row.task).waiting() : null;
+        const tree = () => taskTreeStub(this.env, run.runId, row.task).waiting();
+        const wait = row.started ? await this.waits.ask(row.task, now, tree) : null;
         return (
           (wait && { task: row.task, ...wait }) ?? {
             task: row.task,

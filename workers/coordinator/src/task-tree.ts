@@ -35,6 +35,9 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
   private retry: RetryPolicy = defaultRetryPolicy;
   /** The alarm this object last set (null: none known); re-set only for an earlier deadline. */
   private alarmAt: number | null = null;
+  /** When the task started (read on the first `waiting` of an activation). */
+  private since: number | null | undefined;
+  private reportedStatus: string | null | undefined;
   /** When the RunLedger last heard from this tree, and in which status. */
   private lastReport = { at: 0, status: '' };
   /** Dashboard sockets (hibernatable): changed nodes go out after every applied result. */
@@ -157,7 +160,9 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
    */
   async keepAlive(jobId: string, attempt: number): Promise<boolean> {
     if (!this.current(jobId, attempt)) return false;
-    this.jobs.extend(jobId, Date.now() + this.retry.timeoutMs);
+    const now = Date.now();
+    const { timeoutMs } = this.retry;
+    this.jobs.extend(jobId, now + timeoutMs, now, timeoutMs / 2);
     return true;
   }
 
@@ -246,7 +251,9 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
   async waiting(): Promise<Omit<TaskWait, 'task'> | null> {
     const tree = this.tree;
     if (!tree || isFinal(tree)) return null;
-    return describeWait(tree.status, this.jobs.open(), this.retry.timeoutMs, this.meta.get<number>('since'));
+    // When the task started: written once, so read once per activation.
+    if (this.since === undefined) this.since = this.meta.get<number>('since');
+    return describeWait(tree.status, this.jobs.open(), this.retry.timeoutMs, this.since);
   }
 
   /** The task's status (null before it started). */
@@ -336,8 +343,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
   private async scheduleAlarm(soon: number | null = null): Promise<void> {
     const tree = this.tree;
     const times = [this.jobs.nextDeadline(), soon];
-    if (tree && (!isFinal(tree) || this.meta.get<string>('reported') !== tree.status))
-      times.push(Date.now() + RECONCILE_MS);
+    if (tree && (!isFinal(tree) || this.reported !== tree.status)) times.push(Date.now() + RECONCILE_MS);
     const due = times.filter((t): t is number => t !== null);
     const next = due.length ? Math.min(...due) : null;
     if (next !== null && (this.alarmAt === null || next < this.alarmAt)) {
@@ -352,7 +358,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
    */
   private async report(tree: TreeMeta, force = false): Promise<void> {
     const now = Date.now();
-    const reported = this.meta.get<string>('reported');
+    const { reported } = this;
     if (!force && tree.status === reported && now - this.lastReport.at < REPORT_INTERVAL_MS) return;
     if (force && tree.status === reported && isFinal(tree)) return;
     const progress = await this.progress();
@@ -361,6 +367,13 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     // Marked only once the ledger has it: a failed report is sent again by the alarm.
     this.lastReport = { at: now, status: tree.status };
     this.meta.set('reported', tree.status);
+    this.reportedStatus = tree.status;
+  }
+
+  /** The status the RunLedger last acknowledged (stored; read once per activation). */
+  private get reported(): string | null {
+    if (this.reportedStatus === undefined) this.reportedStatus = this.meta.get<string>('reported');
+    return this.reportedStatus;
   }
 }
 

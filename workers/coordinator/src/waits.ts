@@ -46,3 +46,35 @@ export function describeWait(
     openJobs: open.length,
   };
 }
+
+/** How long a tree's answer to `waiting` is reused by the ledger. */
+export const WAIT_FRESH_MS = 1000;
+
+type TreeWait = Omit<TaskWait, 'task'> | null;
+
+/**
+ * The RunLedger's recent answers of its trees' `waiting`: the run view is polled often (the CLI
+ * and the bench every 250 ms) and each poll asked every open tree, an RPC per task per poll. An
+ * answer is reused for WAIT_FRESH_MS; only the tasks still open are kept.
+ */
+export class WaitCache {
+  private readonly answers = new Map<number, { at: number; wait: Promise<TreeWait> }>();
+
+  /** The open tasks of this poll: answers of the others are dropped. */
+  retain(tasks: readonly number[]): void {
+    const open = new Set(tasks);
+    for (const task of this.answers.keys()) if (!open.has(task)) this.answers.delete(task);
+  }
+
+  ask(task: number, now: number, askTree: () => Promise<TreeWait>): Promise<TreeWait> {
+    const hit = this.answers.get(task);
+    if (hit && now - hit.at < WAIT_FRESH_MS) return hit.wait;
+    const entry = { at: now, wait: askTree() };
+    this.answers.set(task, entry);
+    // A failed ask is not reused: the next poll asks again.
+    entry.wait.catch(() => {
+      if (this.answers.get(task) === entry) this.answers.delete(task);
+    });
+    return entry.wait;
+  }
+}

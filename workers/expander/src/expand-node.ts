@@ -74,8 +74,10 @@ export async function expandNode(
   });
   const responses = [...new Set(sampled.texts.map(normalizeResponse))];
   const nodeKeys = job.snapshot === null ? pathKeys(job.task, job.path) : [];
-  // A superseded attempt (re-sent while this one waited) stops before touching the environment.
-  await ensureCurrent(context, 'environment steps');
+  // A superseded attempt (re-sent while this one waited) stops before touching a served
+  // environment. The built-in crafting engine runs in this isolate with no effect outside it: no
+  // check (an RPC per expansion); a superseded attempt's result is refused when it reports.
+  if (spec.env !== 'crafting') await ensureCurrent(context, 'environment steps');
   const leased = await openEnvironment(env, spec, holder, { task: job.task, keys: nodeKeys });
   const children: ExpandedChild[] = [];
   const envCost: EnvCost = { resets: 0, steps: 0 };

@@ -2,6 +2,8 @@ import type { CoreBindings } from '../../common/env';
 
 export interface GatewayBindings extends CoreBindings {
   ENVIRONMENT?: string;
+  /** The dashboard's built files (wrangler.toml `[assets]`, dashboard/build.ts). */
+  ASSETS: Fetcher;
   /** Cloudflare rate-limiting bindings ([[ratelimits]]): per API token and per client IP. */
   RATE_LIMIT_TOKEN?: RateLimit;
   RATE_LIMIT_IP?: RateLimit;

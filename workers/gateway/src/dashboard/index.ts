@@ -1,31 +1,22 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { GatewayContext } from '../context';
-import { dashboardAssets } from './assets.generated';
+import { errorResponse } from '../errors';
 
-// The dashboard: one HTML page at `/` and its two assets (built from dashboard/src into
-// assets.generated.ts), all served by the gateway itself: no CDN, nothing fetched at run time.
+// The dashboard: one HTML page at `/` and its assets, built from dashboard/src into dashboard/dist
+// (`npm run build:dashboard`) and bound as Workers Static Assets (`env.ASSETS`, wrangler.toml's
+// `[assets]`). All served by the gateway itself: no CDN, nothing fetched at run time.
+// `run_worker_first = true` sends every request through this worker first, so the page gets its
+// security headers here and the asset directory's other files are not public.
 // The page logs in with an API token kept in sessionStorage and calls the /v1 API with it.
 
-const assetBase = `/dashboard/${dashboardAssets.hash}`;
-
-const page = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>agent-r dashboard</title>
-<link rel="icon" href="/dashboard/favicon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="${assetBase}/app.css">
-<script type="module" src="${assetBase}/app.js"></script>
-</head>
-<body>
-<div id="app"><noscript>The agent-r dashboard needs JavaScript.</noscript></div>
-</body>
-</html>
-`;
-
-const favicon = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1d2430"/><path d="M16 6v8M16 14l-7 8M16 14l7 8" stroke="#b7bec6" stroke-width="2"/><circle cx="16" cy="6" r="3" fill="#2f9e5b"/><circle cx="9" cy="23" r="3.5" fill="#c23b3b"/><circle cx="23" cy="23" r="3.5" fill="#2f9e5b"/></svg>`;
+/** Paths inside the assets directory (dashboard/build.ts writes them). */
+const files = {
+  page: '/',
+  js: '/dashboard/app.js',
+  css: '/dashboard/app.css',
+  favicon: '/dashboard/favicon.svg',
+  build: '/dashboard/build.json',
+} as const;
 
 /** Same-origin only: scripts, styles and API calls (including the live WebSocket). */
 function securityHeaders(url: string): Record<string, string> {
@@ -50,35 +41,64 @@ function securityHeaders(url: string): Record<string, string> {
 
 const immutable = 'public, max-age=31536000, immutable';
 
+type DashboardContext = Context<GatewayContext>;
+
+/** One file of the assets directory, or null when it is not there (the dashboard was not built). */
+async function asset(c: DashboardContext, path: string): Promise<Response | null> {
+  // GET even for HEAD: hono drops the body of a HEAD answer itself.
+  const response = await c.env.ASSETS.fetch(new URL(path, c.req.url), { method: 'GET' });
+  if (response.ok) return response;
+  await response.body?.cancel();
+  return null;
+}
+
+/** The current build's hash (read per request: `wrangler dev` may rebuild under a running worker). */
+async function buildHash(c: DashboardContext): Promise<string | null> {
+  const response = await asset(c, files.build);
+  const build = response ? ((await response.json()) as { hash?: unknown }) : null;
+  return typeof build?.hash === 'string' ? build.hash : null;
+}
+
+/** Serves one asset with the given headers; a missing one is a 503 that says how to build it. */
+async function serve(c: DashboardContext, path: string, headers: Record<string, string>) {
+  const response = await asset(c, path);
+  if (!response)
+    return errorResponse(
+      c,
+      503,
+      'dashboard_not_built',
+      `the dashboard's ${path} is not in the assets directory: run npm run build:dashboard`,
+    );
+  return c.body(await response.arrayBuffer(), 200, headers);
+}
+
 export const dashboardApp = new Hono<GatewayContext>();
 
 dashboardApp.get('/', (c) =>
-  c.body(page, 200, {
+  serve(c, files.page, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-cache',
     ...securityHeaders(c.req.url),
   }),
 );
 
-// Asset paths carry the build's hash, so browsers may keep them forever.
-dashboardApp.get('/dashboard/:hash/app.js', (c) =>
-  c.body(dashboardAssets.js, 200, {
-    'content-type': 'text/javascript; charset=utf-8',
-    'cache-control': c.req.param('hash') === dashboardAssets.hash ? immutable : 'no-cache',
-    'x-content-type-options': 'nosniff',
-  }),
-);
-
-dashboardApp.get('/dashboard/:hash/app.css', (c) =>
-  c.body(dashboardAssets.css, 200, {
-    'content-type': 'text/css; charset=utf-8',
-    'cache-control': c.req.param('hash') === dashboardAssets.hash ? immutable : 'no-cache',
-    'x-content-type-options': 'nosniff',
-  }),
-);
+// Asset paths carry the build's hash, so browsers may keep them forever. Another hash (a page of
+// another build) still gets the current file, just not cached.
+for (const [name, type] of [
+  ['js', 'text/javascript; charset=utf-8'],
+  ['css', 'text/css; charset=utf-8'],
+] as const) {
+  dashboardApp.get(`/dashboard/:hash/app.${name}`, async (c) =>
+    serve(c, files[name], {
+      'content-type': type,
+      'cache-control': c.req.param('hash') === (await buildHash(c)) ? immutable : 'no-cache',
+      'x-content-type-options': 'nosniff',
+    }),
+  );
+}
 
 dashboardApp.get('/dashboard/favicon.svg', (c) =>
-  c.body(favicon, 200, {
+  serve(c, files.favicon, {
     'content-type': 'image/svg+xml',
     'cache-control': 'public, max-age=86400',
     'x-content-type-options': 'nosniff',
