@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { RunManifest } from '../../shared/contracts/manifest';
 import { ApiClient } from '../api-client';
+import { gitCommit } from '../provenance';
 import { type LocalStack, startLocalStack } from '../stack';
 import {
   baselineSection,
@@ -59,6 +60,7 @@ export async function runBench(options: BenchOptions): Promise<Record<string, un
     result.status ??= sectionsStatus(result);
     result.targets = targets;
     result.load_avg_1m_at_end = loadAverage();
+    result.git_commit = gitCommit();
     result.bench_wall_s = round((performance.now() - benchStarted) / 1000, 1);
     result.generated_at = new Date().toISOString();
     await writeFile(options.outFile, `${JSON.stringify(result, null, 2)}\n`);

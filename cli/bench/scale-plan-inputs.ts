@@ -63,6 +63,8 @@ export const planInputSchema = z.object({
       polls_unanswered: z.number(),
       load_avg_1m: z.number(),
       wall_s: z.number(),
+      revision_records: z.number().optional(),
+      measured_at: z.string().optional(),
     })
     .optional(),
 });
@@ -115,8 +117,14 @@ export function n(value: number, digits = 0): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+/**
+ * A measured figure as the document shows it (4 significant digits); the arithmetic uses the shown
+ * value, so every product and quotient in the text can be checked by hand.
+ */
+export const fig = (value: number) => Number(value.toPrecision(4));
+
 /** Significant figures for small and large numbers alike (prices, rates). */
-export function s(value: number, significant = 3): string {
+export function s(value: number, significant = 4): string {
   if (value === 0) return '0';
   if (Math.abs(value) >= 10 ** significant) return n(value);
   return Number(value.toPrecision(significant)).toLocaleString('en-US', {
@@ -126,6 +134,13 @@ export function s(value: number, significant = 3): string {
 
 export const usd = (value: number) => `$${s(value, 3)}`;
 
+/** When and on which commit a bench.json was measured (the headline's manifest or `git_commit`). */
+function measuredAt(file: Record<string, unknown>): string {
+  const manifest = file.manifest as { provenance?: { git_commit?: unknown } } | undefined;
+  const commit = file.git_commit ?? manifest?.provenance?.git_commit;
+  return `${String(file.generated_at)}${typeof commit === 'string' ? ` on ${commit.slice(0, 7)}` : ''}`;
+}
+
 /** Merges bench.json files left to right (a later file's sections win) and validates the result. */
 export function planInput(files: readonly Record<string, unknown>[]): PlanInput {
   const merged: Record<string, unknown> = {};
@@ -134,7 +149,7 @@ export function planInput(files: readonly Record<string, unknown>[]): PlanInput 
       // Each section remembers when its file was generated (they may come from different runs).
       merged[key] =
         value && typeof value === 'object' && !Array.isArray(value) && typeof file.generated_at === 'string'
-          ? { measured_at: file.generated_at, ...value }
+          ? { measured_at: measuredAt(file), ...value }
           : value;
     }
   }

@@ -1,4 +1,4 @@
-import { limits, n, type PlanInput, page, prices, s, TARGET_TASKS, usd } from './scale-plan-inputs';
+import { fig, limits, n, type PlanInput, page, prices, s, TARGET_TASKS, usd } from './scale-plan-inputs';
 
 export { planInput, planInputSchema } from './scale-plan-inputs';
 
@@ -16,12 +16,14 @@ interface Derived {
   callsPerTask: number;
   recordsPerTask: number;
   perTaskSource: string;
+  /** The build the per-task figures come from. */
+  perTaskBuild: { tasks: number; policy_calls: number; revision_records: number };
 }
 
 function derive(input: PlanInput): Derived {
   const ops = input.platform_ops;
-  const per = (key: string) => ops.per_policy_call[key] ?? 0;
-  const recordsPerCall = ops.revision_records / ops.policy_calls;
+  const per = (key: string) => fig(ops.per_policy_call[key] ?? 0);
+  const recordsPerCall = fig(ops.revision_records / ops.policy_calls);
   const largest = input.scale?.builds.filter((b) => b.status === 'completed').at(-1);
   const perTask = largest ?? {
     tasks: ops.tasks,
@@ -31,9 +33,10 @@ function derive(input: PlanInput): Derived {
   return {
     per,
     recordsPerCall,
-    perThousandRecords: (perCall) => (perCall * 1000) / recordsPerCall,
-    callsPerTask: perTask.policy_calls / perTask.tasks,
-    recordsPerTask: perTask.revision_records / perTask.tasks,
+    perThousandRecords: (perCall) => fig((perCall * 1000) / recordsPerCall),
+    perTaskBuild: perTask,
+    callsPerTask: fig(perTask.policy_calls / perTask.tasks),
+    recordsPerTask: fig(perTask.revision_records / perTask.tasks),
     perTaskSource: largest
       ? `the ${n(largest.tasks)}-task \`scale\` build (\`scale.builds[${input.scale!.builds.indexOf(largest)}]\`)`
       : `the \`platform_ops\` build (${n(ops.tasks)} tasks)`,
@@ -70,9 +73,11 @@ function sources(input: PlanInput): string {
       `- \`scale\` (cli/bench/scale-section.ts; measured ${input.scale.measured_at ?? '?'}): builds of ${input.scale.builds.map((b) => n(b.tasks)).join(', ')} tasks on one stack against a sim-policy with ${input.scale.endpoint_capacity} slots and ${input.scale.endpoint_latency_ms} ms per request: \`scale.builds[i]\`.`,
     );
   if (input.deep_tree)
-    lines.push('- `deep_tree` (cli/bench/deep-tree.ts): one task with 64 iterations: `deep_tree.*`.');
+    lines.push(
+      `- \`deep_tree\` (cli/bench/deep-tree.ts; measured ${input.deep_tree.measured_at ?? '?'}): one task with 64 iterations: \`deep_tree.*\`.`,
+    );
   lines.push(
-    '- Prices and limits: the Workers Paid list prices and platform limits in cli/bench/scale-plan.ts (`prices`, `limits`), each linked to its page below.',
+    '- Prices and limits: the Workers Paid list prices and platform limits in cli/bench/scale-plan-inputs.ts (`prices`, `limits`), each linked to its page below.',
     '',
     'Regenerate after a new measurement: `agent-r bench --scale-plan out/bench.json > docs/scale.md` (several files, comma-separated, are merged left to right, e.g. a quick run for `platform_ops` and a full run for `scale`).',
   );
@@ -92,7 +97,7 @@ function countsTable(input: PlanInput, d: Derived): string {
   const invTotal = inv.reduce((sum, k) => sum + (ops.totals[k] ?? 0), 0);
   rows.push(
     `| worker invocations (${inv.map((k) => `${k.slice('invocations.'.length)} ${n(ops.totals[k] ?? 0)}`).join(', ')}) | ${n(invTotal)} | ${s(invPer)} | ${s(d.perThousandRecords(invPer))} | \`invocations.*\` |`,
-    `| CPU of the local stack, ms (an upper bound of Workers CPU) | ${n(ops.cpu_ms_per_policy_call * ops.policy_calls)} | ${s(ops.cpu_ms_per_policy_call)} | ${s(d.perThousandRecords(ops.cpu_ms_per_policy_call))} | \`cpu_ms_per_policy_call\` |`,
+    `| CPU of the local stack, ms (an upper bound of Workers CPU) | ${n(ops.cpu_ms_per_policy_call * ops.policy_calls)} | ${s(fig(ops.cpu_ms_per_policy_call))} | ${s(d.perThousandRecords(fig(ops.cpu_ms_per_policy_call)))} | \`cpu_ms_per_policy_call\` |`,
   );
   return [
     '## Measured counts',
@@ -121,11 +126,17 @@ function scaleSection(input: PlanInput): string {
     '',
     `Wall per task, largest over smallest build: **${sc.wall_per_task_ratio ?? 'n/a'}** (\`scale.wall_per_task_ratio\`; about 1 = linear in tasks). Peak RSS of the stack, largest over smallest: **${sc.peak_rss_ratio ?? 'n/a'}** (\`scale.peak_rss_ratio\`; target <= 1.5). The builds are bound by the local stack's CPU, not the endpoint (utilisation well below 1), and all builds share one stack, so what a build leaves in memory counts in the next one's peak. Timings move with the machine's load (last column).`,
   );
+  const largest = Math.max(...sc.builds.map((b) => b.tasks));
+  if (largest < 1000)
+    lines.push(
+      '',
+      `The largest build in this input has ${n(largest)} tasks: the 1,000-task build is the full bench's (\`agent-r bench --only scale\`); regenerate with its bench.json.`,
+    );
   const dt = input.deep_tree;
   if (dt)
     lines.push(
       '',
-      `**deep_tree** (one task, 64 iterations, ${n(dt.nodes)} nodes, ${n(dt.expansions)} expansions, ${dt.status} in ${dt.wall_s} s at load ${dt.load_avg_1m}): stack CPU per expansion ${dt.cpu_ms_per_expansion_start ?? 'n/a'} ms over the first quarter of the expansions and ${dt.cpu_ms_per_expansion_end ?? 'n/a'} ms over the last, end over start **${dt.end_over_start ?? 'n/a'}** (target <= 2); the stack's RSS grew ${dt.splice_rss_growth_mb ?? 'n/a'} MB from ${dt.stack_rss_mb_before_splice ?? 'n/a'} MB while the task spliced; ${dt.polls_unanswered} status polls went unanswered.`,
+      `**deep_tree** (one task, 64 iterations, ${n(dt.nodes)} nodes, ${n(dt.expansions)} expansions, ${dt.status} in ${dt.wall_s} s at load ${dt.load_avg_1m}): stack CPU per expansion ${dt.cpu_ms_per_expansion_start ?? 'n/a'} ms over the first quarter of the expansions and ${dt.cpu_ms_per_expansion_end ?? 'n/a'} ms over the last, end over start **${dt.end_over_start ?? 'n/a'}** (target <= 2); the stack's RSS grew ${dt.splice_rss_growth_mb ?? 'n/a'} MB from ${dt.stack_rss_mb_before_splice ?? 'n/a'} MB while the task spliced (${n(dt.revision_records ?? 0)} revision records); status polls left unanswered (120 s each): ${dt.polls_unanswered}.`,
     );
   return lines.join('\n');
 }
@@ -183,7 +194,7 @@ function totalsSection(d: Derived): string {
   return [
     `## ${n(TARGET_TASKS)} tasks: totals`,
     '',
-    `Per task, from ${d.perTaskSource}: ${s(d.callsPerTask)} policy calls and ${s(d.recordsPerTask)} revision records. ${n(TARGET_TASKS)} tasks = ${n(TARGET_TASKS)} x ${s(d.callsPerTask)} = **${s(calls, 3)} policy calls** and ${n(TARGET_TASKS)} x ${s(d.recordsPerTask)} = **${s(records, 3)} revision records**. Each total below is policy calls x the count per call.`,
+    `Per task, from ${d.perTaskSource}: ${n(d.perTaskBuild.policy_calls)} / ${n(d.perTaskBuild.tasks)} = ${s(d.callsPerTask)} policy calls and ${n(d.perTaskBuild.revision_records)} / ${n(d.perTaskBuild.tasks)} = ${s(d.recordsPerTask)} revision records. ${n(TARGET_TASKS)} tasks = ${n(TARGET_TASKS)} x ${s(d.callsPerTask)} = **${s(calls, 3)} policy calls** and ${n(TARGET_TASKS)} x ${s(d.recordsPerTask)} = **${s(records, 3)} revision records**. Each total below is policy calls x the count per call.`,
     '',
     '| operation | per policy call | arithmetic | total |',
     '| --- | ---: | --- | ---: |',
@@ -201,8 +212,8 @@ function limitsSection(input: PlanInput, d: Derived): string {
   const ops = input.platform_ops;
   const bounds = rateBounds(d);
   const records = TARGET_TASKS * d.recordsPerTask;
-  const d1PerRecord = ops.storage_bytes_per_revision_record.d1_bytes;
-  const doPerRecord = ops.storage_bytes_per_revision_record.do_bytes;
+  const d1PerRecord = fig(ops.storage_bytes_per_revision_record.d1_bytes);
+  const doPerRecord = fig(ops.storage_bytes_per_revision_record.do_bytes);
   const d1Records = limits.d1DatabaseBytes / d1PerRecord;
   const d1Total = records * d1PerRecord;
   const treeBytes = d.recordsPerTask * doPerRecord;
@@ -216,7 +227,7 @@ function limitsSection(input: PlanInput, d: Derived): string {
     d.per('d1_statements') +
     d.per('r2_puts');
   const perInvocation = inv > 0 ? subrequests / inv : 0;
-  const cpuPerInvocation = inv > 0 ? ops.cpu_ms_per_policy_call / inv : 0;
+  const cpuPerInvocation = inv > 0 ? fig(ops.cpu_ms_per_policy_call) / inv : 0;
   const first = bounds[0]!;
   const lines = [
     '## Which limits bind first',
@@ -234,7 +245,7 @@ function limitsSection(input: PlanInput, d: Derived): string {
     `- **D1 size, ${n(limits.d1DatabaseBytes / 1e9)} GB per database** ([D1 limits](${page.d1Limits})): the build left ${s(d1PerRecord, 4)} bytes of D1 per revision record (\`storage_bytes_per_revision_record.d1_bytes\`, WAL included). One database holds ${n(limits.d1DatabaseBytes / 1e9)} GB / ${s(d1PerRecord, 4)} B = ${s(d1Records, 3)} records = ${s(d1Records / d.recordsPerTask, 3)} tasks; ${n(TARGET_TASKS)} tasks need ${s(d1Total / 1e9, 3)} GB = **${Math.ceil(d1Total / limits.d1DatabaseBytes)} databases** (index per run shard, the gateway fanning reads out). This binds before any rate limit for a ${n(TARGET_TASKS)}-task build.`,
     `- **Durable Object storage, ${n(limits.doObjectBytes / 1e9)} GB per object** ([DO limits](${page.doLimits})): ${s(doPerRecord, 4)} bytes of DO storage per revision record x ${s(d.recordsPerTask)} records per task = ${s(treeBytes / 1e6, 3)} MB per TaskTree. Not a limit.`,
     `- **Subrequests, ${n(limits.subrequestsPerInvocation)} per invocation, and D1 queries, ${n(limits.d1QueriesPerInvocation)} per invocation** ([Workers limits](${page.workersLimits}), [D1 limits](${page.d1Limits})): (fetches + queue sends + DO RPCs + D1 statements + R2 puts) / queue consumer invocations = ${s(subrequests)} / ${s(inv)} = ${s(perInvocation)} per invocation on average (DO RPCs made by Durable Objects themselves included, so an upper bound). Not a limit at the average; the splice job's work grows with a task's pairs.`,
-    `- **CPU, ${n(limits.cpuMsPerInvocation / 60_000)} minutes per invocation** ([Workers limits](${page.workersLimits})): ${s(ops.cpu_ms_per_policy_call)} ms per call / ${s(inv)} invocations per call = ${s(cpuPerInvocation)} ms per invocation on average (whole-stack CPU: an upper bound). Not a limit.`,
+    `- **CPU, ${n(limits.cpuMsPerInvocation / 60_000)} minutes per invocation** ([Workers limits](${page.workersLimits})): ${s(fig(ops.cpu_ms_per_policy_call))} ms per call / ${s(inv)} invocations per call = ${s(cpuPerInvocation)} ms per invocation on average (whole-stack CPU: an upper bound). Not a limit.`,
   ];
   return lines.join('\n');
 }
@@ -292,9 +303,9 @@ function costSection(input: PlanInput, d: Derived): string {
     ],
     [
       'Workers CPU (whole local stack: an upper bound)',
-      `${s(d.perThousandRecords(ops.cpu_ms_per_policy_call))} ms`,
+      `${s(d.perThousandRecords(fig(ops.cpu_ms_per_policy_call)))} ms`,
       `$${prices.workersCpuMsPerM} / M ms`,
-      (d.perThousandRecords(ops.cpu_ms_per_policy_call) * prices.workersCpuMsPerM) / 1e6,
+      (d.perThousandRecords(fig(ops.cpu_ms_per_policy_call)) * prices.workersCpuMsPerM) / 1e6,
     ],
   ];
   const total = rows.reduce((sum, r) => sum + r[3], 0);

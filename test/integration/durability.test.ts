@@ -161,6 +161,10 @@ describe('durability: faults the fault-free path never sees', () => {
     expect(measured.records).toBeGreaterThan(0);
     expect(measured.lost).toBe(0);
     expect(measured.duplicated).toBe(0);
+    // The outage changes no data: trees and records equal those of the same run without it.
+    const clean = await createRun({ ...spec, tasks });
+    expect((await waitForEnd(clean)).status).toBe('completed');
+    expect(await runOutputs(id, tasks)).toEqual(await runOutputs(clean, tasks));
   });
 
   it('queue.send failing once during a dispatch: the outbox re-sends, trees and records equal the fault-free run', async () => {

@@ -6,7 +6,7 @@ import { runLedgerStub, taskTreeStub } from '../../workers/common/env';
 import { taskRecordsKey } from '../../workers/common/storage-keys';
 import { proxySpace, simEndpoint } from './fault-hooks';
 import { api, eventually } from './helpers';
-import { expectSettled, runCompletedHook } from './settled';
+import { expectSettled, runCompletedHook, runOutputs } from './settled';
 
 const putEndpoint = simEndpoint;
 
@@ -90,21 +90,19 @@ describe('jobs: attempts, slow endpoints and cancel', () => {
     const bucket = await runCompletedHook();
     const policy = await putEndpoint(proxy.llm, { maxConcurrency: 1 });
     const start = Date.now();
-    const created = await api('/v1/runs', {
-      method: 'POST',
-      json: {
-        env: 'agentgym',
-        flavor: 'textcraft',
-        envServer: proxy.env,
-        tasks: [3, 4],
-        iterations: 1,
-        width: 2,
-        depth: 3,
-        seed: 5,
-        policy,
-        jobTimeoutMs: 1000,
-      },
-    });
+    const spec = {
+      env: 'agentgym',
+      flavor: 'textcraft',
+      envServer: proxy.env,
+      tasks: [3, 4],
+      iterations: 1,
+      width: 2,
+      depth: 3,
+      seed: 5,
+      policy,
+      jobTimeoutMs: 1000,
+    };
+    const created = await api('/v1/runs', { method: 'POST', json: spec });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
     // While it runs, GET /v1/runs/:id names what each unfinished task waits for and since when.
@@ -132,6 +130,13 @@ describe('jobs: attempts, slow endpoints and cancel', () => {
     expect(stats.maxInFlightPerEnv).toBe(1);
     expect(stats.maxInFlightCompletions).toBe(1);
     await expectSettled(id, bucket);
+    // The same run on the endpoint at full speed: the slowness changed no tree and no record.
+    await proxy.arm({ completionDelayMs: 0 });
+    const fast = await api('/v1/runs', { method: 'POST', json: spec });
+    expect(fast.status).toBe(201);
+    const { id: clean } = (await fast.json()) as { id: string };
+    expect(await expectSettled(clean, bucket)).toMatchObject({ status: 'completed' });
+    expect(await runOutputs(id, spec.tasks)).toEqual(await runOutputs(clean, spec.tasks));
   });
 
   it('a result or failure of a superseded attempt is ignored and the attempt is told to stop', async () => {
@@ -146,6 +151,10 @@ describe('jobs: attempts, slow endpoints and cancel', () => {
     await stub.failJob('root', 'no result within the deadline (attempt 1)', true, 1);
     expect(await stub.keepAlive('root', 1)).toBe(false);
     expect(await stub.keepAlive('root', 2)).toBe(true);
+    // The read-only check (before an inference call) says the same.
+    expect(await stub.isCurrent('root', 1)).toBe(false);
+    expect(await stub.isCurrent('root', 2)).toBe(true);
+    expect(await stub.isCurrent('nope', 1)).toBe(false);
     // Attempt 1's late failure does not use up an attempt of attempt 2, its late result is refused.
     await stub.failJob('root', 'late failure of attempt 1', true, 1);
     const root = { kind: 'root' as const, observation: 'Goal: craft x.', snapshot: null, prefix: [] };

@@ -59,7 +59,7 @@ export async function consumeJobs<J extends AnyJob>(
         // so the job is not re-sent beneath it; a hung consumer stops beating and is re-sent.
         const beat = Math.max(500, Math.floor(job.spec.jobTimeoutMs / HEARTBEATS_PER_DEADLINE));
         const heartbeat = setInterval(() => void tree.keepAlive(jobId, attempt).catch(() => false), beat);
-        const context: JobContext = { stillCurrent: () => tree.keepAlive(jobId, attempt) };
+        const context: JobContext = { stillCurrent: () => tree.isCurrent(jobId, attempt) };
         let result: JobResult;
         try {
           result = await work(job as J, context);

@@ -38,6 +38,8 @@ export interface TaskTreeApi extends Rpc.DurableObjectBranded {
   splicePage(jobId: string, attempt: number, from: number): Promise<SplicePage | null>;
   completeJob(jobId: string, result: JobResult, attempt?: number): Promise<{ accepted: boolean }>;
   keepAlive(jobId: string, attempt: number): Promise<boolean>;
+  /** Whether the attempt is still wanted (a read: keepAlive is the heartbeat). */
+  isCurrent(jobId: string, attempt: number): Promise<boolean>;
   failJob(jobId: string, reason: string, retryable?: boolean, attempt?: number): Promise<void>;
   cancel(reason?: string): Promise<void>;
   status(): Promise<TaskStatus | null>;

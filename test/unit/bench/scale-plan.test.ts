@@ -78,7 +78,7 @@ describe('docs/scale.md from measured counts', () => {
     };
     const md = scalePlanMarkdown(planInput([{ platform_ops: platformOps }, { scale }]));
     expect(md).toContain(
-      'the 1,000-task `scale` build (`scale.builds[1]`): 80 policy calls and 300 revision records',
+      'the 1,000-task `scale` build (`scale.builds[1]`): 80,000 / 1,000 = 80 policy calls and 300,000 / 1,000 = 300 revision records',
     );
     expect(md).toContain('**8,000,000 policy calls**');
   });

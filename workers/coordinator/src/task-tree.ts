@@ -166,6 +166,14 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     return true;
   }
 
+  /**
+   * Whether this attempt is still wanted, changing nothing: a consumer's check before an outside
+   * effect (no write, so the answer is not held back until one is stored; keepAlive beats).
+   */
+  async isCurrent(jobId: string, attempt: number): Promise<boolean> {
+    return this.current(jobId, attempt) !== null;
+  }
+
   private async applyResult(
     jobId: string,
     result: JobResult,

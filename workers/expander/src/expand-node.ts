@@ -20,7 +20,7 @@ export async function expandRoot(
   job: ExpandJob,
   context: JobContext = alwaysCurrent,
 ): Promise<JobResult> {
-  await ensureCurrent(context, 'environment reset');
+  if (touchesOutside(job)) await ensureCurrent(context, 'environment reset');
   const leased = await openEnvironment(env, job.spec, leaseHolder(job));
   try {
     const first = await leased.session.reset(job.task);
@@ -75,9 +75,8 @@ export async function expandNode(
   const responses = [...new Set(sampled.texts.map(normalizeResponse))];
   const nodeKeys = job.snapshot === null ? pathKeys(job.task, job.path) : [];
   // A superseded attempt (re-sent while this one waited) stops before touching a served
-  // environment. The built-in crafting engine runs in this isolate with no effect outside it: no
-  // check (an RPC per expansion); a superseded attempt's result is refused when it reports.
-  if (spec.env !== 'crafting') await ensureCurrent(context, 'environment steps');
+  // environment (the crafting engine needs no check: see touchesOutside).
+  if (touchesOutside(job)) await ensureCurrent(context, 'environment steps');
   const leased = await openEnvironment(env, spec, holder, { task: job.task, keys: nodeKeys });
   const children: ExpandedChild[] = [];
   const envCost: EnvCost = { resets: 0, steps: 0 };
@@ -123,6 +122,14 @@ export async function expandNode(
     tokenizer: sampled.tokenizer,
     ...(sampled.model ? { model: sampled.model } : {}),
   };
+}
+
+/**
+ * The built-in crafting engine runs inside this worker: stepping it has no effect outside (a
+ * superseded attempt's result is refused anyway), so it is not worth a check of the attempt.
+ */
+function touchesOutside(job: ExpandJob): boolean {
+  return job.spec.env !== 'crafting';
 }
 
 /**
