@@ -7,17 +7,12 @@ import { pipeline } from 'node:stream/promises';
 import type { ApiClient } from '../api-client';
 import type { RunManifest } from '../../shared/contracts/manifest';
 import type { RunSpecInput } from '../../shared/contracts/run-spec';
+import type { RunView } from '../../shared/contracts/run-view';
+import { isFinalRunStatus } from '../../shared/contracts/statuses';
 
 /** One build driven through the HTTP API, the way `agent-r build --api` drives it. */
 
-export const FINAL_STATUSES = ['completed', 'partial', 'failed', 'cancelled'] as const;
-
-export interface RunView {
-  id: string;
-  status: string;
-  error: string | null;
-  counters: Record<string, number> | null;
-}
+export type { RunView };
 
 export interface WaitOptions {
   /** Poll interval (default 250 ms): every poll costs the stack a little CPU. */
@@ -28,9 +23,7 @@ export interface WaitOptions {
   onPoll?: (view: RunView) => void | Promise<void>;
 }
 
-export function isFinal(status: string): boolean {
-  return (FINAL_STATUSES as readonly string[]).includes(status);
-}
+export const isFinal = isFinalRunStatus;
 
 export async function submitRun(api: ApiClient, spec: RunSpecInput): Promise<string> {
   const run = await api.json<{ id: string }>('POST', '/v1/runs', spec);

@@ -1,6 +1,7 @@
 import { loadavg } from 'node:os';
 import type { ApiClient } from '../api-client';
 import type { LocalStack } from '../stack';
+import type { RunCounters } from '../../shared/contracts/run-view';
 import { resetSimStats, runAndWait, simStats } from './build-run';
 import { round, utilisation } from './metrics';
 import { tasksSpec } from './options';
@@ -50,7 +51,7 @@ export async function measureBuild(
     onPoll: (view) => {
       if (Date.now() - lastLog > 10_000) {
         lastLog = Date.now();
-        const k = view.counters ?? {};
+        const k: Partial<RunCounters> = view.counters ?? {};
         log(
           `  build ${tasks} tasks: ${(k.tasksDone ?? 0) + (k.tasksFailed ?? 0)}/${tasks} done, policy ${k.policyCalls ?? 0}, judge ${k.judgeCalls ?? 0}`,
         );
