@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Curation, type DataSummary, dataCardSchema } from '../shared/contracts/datacard';
 import type { RunManifest } from '../shared/contracts/manifest';
+import type { RunCounters, RunView } from '../shared/contracts/run-view';
 import { dataCardMarkdown, dataSummaryLine } from '../shared/datacard';
 import type { ApiClient } from './api-client';
 import type { CliIo } from './command';
@@ -79,17 +80,12 @@ export async function writeBuildFolder(
   return full;
 }
 
-interface RunView {
-  status: string;
-  counters: Record<string, number> | null;
-}
-
 /** Follows a run with a progress bar until it is no longer queued or running. */
 async function followRun(api: ApiClient, runId: string, taskCount: number, io: CliIo): Promise<void> {
   const bar = new ProgressBar(io.stderr as NodeJS.WritableStream & { isTTY?: boolean });
   for (;;) {
     const view = await api.json<RunView>('GET', `/v1/runs/${encodeURIComponent(runId)}`);
-    const k = view.counters ?? {};
+    const k: Partial<RunCounters> = view.counters ?? {};
     const finished = (k.tasksDone ?? 0) + (k.tasksFailed ?? 0);
     bar.update(
       finished,

@@ -2,11 +2,12 @@
  * The gateway's reconciler (workers/gateway/src/services/reconcile.ts) is its cron trigger
  * (wrangler.toml `[triggers] crons = ["* * * * *"]`). Deployed, Cloudflare calls it every minute;
  * `wrangler dev` never does ("Scheduled Workers are not automatically triggered during local
- * development", wrangler 4.x) but answers /cdn-cgi/handler/scheduled by calling the primary
- * worker's `scheduled` handler (miniflare's entry worker, wrangler 4.86; the older /__scheduled
- * needs --test-scheduled). The local stack calls it on the cron's period, so a delivery or dataset
- * stuck locally is repaired as it would be deployed. That path exists only in wrangler dev: on
- * Cloudflare /cdn-cgi/ never reaches a worker.
+ * development", wrangler 4.x). With `--test-scheduled` (cli/stack.ts passes it) wrangler wraps the
+ * worker so that GET /__scheduled?cron=... calls its `scheduled` handler. (Not
+ * /cdn-cgi/handler/scheduled: that calls miniflare's entry worker, which with the gateway's static
+ * assets is the asset router, and answers 500 "exception" in wrangler 4.86.) The local stack calls
+ * it on the cron's period, so a delivery or dataset stuck locally is repaired as it would be
+ * deployed. The path exists only under `wrangler dev --test-scheduled`, never when deployed.
  */
 
 /** The cron's period: every minute. */
@@ -30,7 +31,7 @@ export function startReconcileTicks(
     busy = true;
     let problem: string | null = null;
     try {
-      const response = await fetch(`${apiUrl}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(CRON)}`, {
+      const response = await fetch(`${apiUrl}/__scheduled?cron=${encodeURIComponent(CRON)}`, {
         signal: AbortSignal.timeout(Math.max(10_000, everyMs)),
       });
       if (!response.ok) problem = `answered ${response.status} ${(await response.text()).slice(0, 200)}`;

@@ -268,6 +268,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     '--persist-to',
     stateDir,
     '--show-interactive-dev-session=false',
+    '--test-scheduled',
     '--log-level',
     options.logLevel ?? 'warn',
   ];

@@ -7,17 +7,12 @@ import { pipeline } from 'node:stream/promises';
 import type { ApiClient } from '../api-client';
 import type { RunManifest } from '../../shared/contracts/manifest';
 import type { RunSpecInput } from '../../shared/contracts/run-spec';
+import type { RunView } from '../../shared/contracts/run-view';
+import { isFinalRunStatus } from '../../shared/contracts/statuses';
 
 /** One build driven through the HTTP API, the way `agent-r build --api` drives it. */
 
-export const FINAL_STATUSES = ['completed', 'partial', 'failed', 'cancelled'] as const;
-
-export interface RunView {
-  id: string;
-  status: string;
-  error: string | null;
-  counters: Record<string, number> | null;
-}
+export type { RunView };
 
 export interface WaitOptions {
   /** Poll interval (default 250 ms): every poll costs the stack a little CPU. */
@@ -28,9 +23,7 @@ export interface WaitOptions {
   onPoll?: (view: RunView) => void | Promise<void>;
 }
 
-export function isFinal(status: string): boolean {
-  return (FINAL_STATUSES as readonly string[]).includes(status);
-}
+export const isFinal = isFinalRunStatus;
 
 export async function submitRun(api: ApiClient, spec: RunSpecInput): Promise<string> {
   const run = await api.json<{ id: string }>('POST', '/v1/runs', spec);
@@ -56,6 +49,8 @@ export interface TimedRun {
   view: RunView;
   /** From the POST to the poll that saw the final status. */
   wallMs: number;
+  /** When the POST went out (epoch ms). */
+  postedAt: number;
   manifest: RunManifest;
 }
 
@@ -66,11 +61,12 @@ export async function runAndWait(
   options: WaitOptions,
 ): Promise<TimedRun> {
   const started = performance.now();
+  const postedAt = Date.now();
   const runId = await submitRun(api, spec);
   const view = await waitForRun(api, runId, options);
   const wallMs = performance.now() - started;
   const manifest = await api.json<RunManifest>('GET', `/v1/runs/${runId}/manifest`);
-  return { runId, view, wallMs, manifest };
+  return { runId, view, wallMs, postedAt, manifest };
 }
 
 async function download(api: ApiClient, path: string, file: string): Promise<void> {
@@ -132,6 +128,12 @@ export interface SimStats {
 export async function simStats(simUrl: string): Promise<SimStats> {
   const response = await fetch(`${simUrl}/stats`, { signal: AbortSignal.timeout(10_000) });
   return (await response.json()) as SimStats;
+}
+
+/** The requests the sim-policy served since its last reset: [start, end] in epoch ms. */
+export async function simSpans(simUrl: string): Promise<[number, number][]> {
+  const response = await fetch(`${simUrl}/stats/spans`, { signal: AbortSignal.timeout(10_000) });
+  return ((await response.json()) as { spans: [number, number][] }).spans;
 }
 
 export async function resetSimStats(simUrl: string): Promise<void> {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ApiClient } from '../api-client';
 import { type LocalStack, startLocalStack } from '../stack';
 import type { RunSpecInput } from '../../shared/contracts/run-spec';
+import type { RunCounters } from '../../shared/contracts/run-view';
 import { isFinal, type RunView, submitRun } from './build-run';
 import { round } from './metrics';
 import { sampleGroup } from './proc';
@@ -134,7 +135,7 @@ export async function measureDeepTree(
   const peakAfter = beforeSplice
     ? Math.max(...samples.slice(samples.indexOf(beforeSplice)).map((x) => x.rssMb))
     : null;
-  const counters = view.counters ?? {};
+  const counters: Partial<RunCounters> = view.counters ?? {};
   const ratio = windows.start && windows.end ? windows.end / windows.start : null;
   return {
     spec,

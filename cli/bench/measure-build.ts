@@ -1,7 +1,9 @@
 import { loadavg } from 'node:os';
 import type { ApiClient } from '../api-client';
 import type { LocalStack } from '../stack';
-import { resetSimStats, runAndWait, simStats } from './build-run';
+import type { RunCounters } from '../../shared/contracts/run-view';
+import { resetSimStats, runAndWait, simSpans, simStats } from './build-run';
+import { type SlotIdle, slotIdle } from './idle-slots';
 import { round, utilisation } from './metrics';
 import { tasksSpec } from './options';
 import { meterGroup } from './proc';
@@ -26,6 +28,8 @@ export interface BuildMeasurement {
   peakRssMb: number;
   simMaxInFlight: number;
   simRequests: number;
+  /** Where the endpoint's slots sat idle (ramp, middle, tail), from the sim's served requests. */
+  idle: SlotIdle | null;
   /** 1-minute load average of the machine when the build ended (others' load skews timings). */
   loadAvg1: number;
 }
@@ -50,7 +54,7 @@ export async function measureBuild(
     onPoll: (view) => {
       if (Date.now() - lastLog > 10_000) {
         lastLog = Date.now();
-        const k = view.counters ?? {};
+        const k: Partial<RunCounters> = view.counters ?? {};
         log(
           `  build ${tasks} tasks: ${(k.tasksDone ?? 0) + (k.tasksFailed ?? 0)}/${tasks} done, policy ${k.policyCalls ?? 0}, judge ${k.judgeCalls ?? 0}`,
         );
@@ -59,6 +63,7 @@ export async function measureBuild(
   });
   const proc = meter.stop();
   const sim = await simStats(simUrl);
+  const spans = await simSpans(simUrl);
   const c = run.manifest.counts;
   return {
     tasks,
@@ -79,6 +84,7 @@ export async function measureBuild(
     peakRssMb: proc.peakRssMb,
     simMaxInFlight: sim.maxInFlight,
     simRequests: sim.requests,
+    idle: slotIdle(spans, run.postedAt, run.wallMs, capacity),
     loadAvg1: loadAverage(),
   };
 }

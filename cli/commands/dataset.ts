@@ -3,7 +3,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify as stringifyYaml } from 'yaml';
-import { type DatasetCreateInput, datasetCreateSchema } from '../../shared/contracts/datasets';
+import {
+  type DatasetCreateInput,
+  type DatasetView,
+  datasetCreateSchema,
+} from '../../shared/contracts/datasets';
 import type { ExportManifest } from '../../shared/formats';
 import type { ApiClient } from '../api-client';
 import { type CliCommand, UsageError } from '../command';
@@ -115,13 +119,6 @@ export function datasetRequest(values: Values, generalName: string | null): Data
     if (issue) throw new UsageError(describeIssue(issue, FLAG_OF[key] ?? `--${key}`, request[key]));
   }
   return request as DatasetCreateInput;
-}
-
-interface DatasetView {
-  id: string;
-  status: string;
-  manifest: ExportManifest | null;
-  links: { manifest: string; files: Record<string, string> };
 }
 
 /** README.md of a dataset folder: the YAML header Hugging Face `datasets` reads, then a short card. */

@@ -1,44 +1,12 @@
 import type { ApiClient } from '../api-client';
 import type { CliIo } from '../command';
+import type { LoopConfig, LoopView } from '../../shared/contracts/loops';
 
 // A loop's lineage as the CLI shows it: the GET /v1/loops/ID body, its table, and following a loop
 // until it settles.
 
-interface EvalSummary {
-  status: string;
-  successRate: number | null;
-  averageReward: number | null;
-  loopShare: number | null;
-  revisionShare: number | null;
-  firstErrorStep: number | null;
-  recoverySuccessRate: number | null;
-}
-
-export interface LoopJson {
-  id: string;
-  name: string;
-  status: string;
-  error: string | null;
-  config: { iterations: number };
-  iterations: {
-    id: string;
-    index: number;
-    status: string;
-    alpha: number;
-    policy: { endpoint: string; model: string | null };
-    runId: string | null;
-    run: {
-      status: string;
-      counts: { revision: number; good: number; tasks: number } | null;
-      firstErrorStep: number | null;
-    } | null;
-    eval: EvalSummary | null;
-    resultEndpoint: string | null;
-    trainerDelivery: { status: string; attempts: number; lastError: string | null } | null;
-    error: string | null;
-  }[];
-  final: { endpoint: string; eval: EvalSummary | null } | null;
-}
+/** GET /v1/loops/ID as the CLI reads it: the contract's view, whose `config` is the stored LoopConfig. */
+export type LoopJson = LoopView & { config: Pick<LoopConfig, 'iterations'> };
 
 const pct = (v: number | null | undefined) =>
   v === null || v === undefined ? '-' : `${(v * 100).toFixed(0)}%`;

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ApiError } from '../../shared/contracts/api-error';
+import type { TokenCreated, TokenView } from '../../shared/contracts/tokens';
 import { type CliCommand, type CliIo, UsageError } from '../command';
 import { connectApi } from './export';
 
@@ -26,17 +27,6 @@ Options:
   -h, --help    this text
 
 Exit code 0 on success, 1 on failure (e.g. unknown ID), 2 on bad usage.`;
-
-interface TokenView {
-  id: string;
-  name: string;
-  scopes?: string[];
-  createdAt: number;
-  expiresAt?: number | null;
-  revokedAt: number | null;
-  lastUsedAt: number | null;
-  token?: string;
-}
 
 const when = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z'));
 
@@ -122,7 +112,7 @@ export const tokenCommand: CliCommand = {
     try {
       const { api } = connection;
       if (sub === 'create') {
-        const created = await api.json<TokenView>('POST', '/v1/tokens', {
+        const created = await api.json<TokenCreated>('POST', '/v1/tokens', {
           name: argument,
           ...(scopes ? { scopes } : {}),
           ...(expiresInDays !== undefined ? { expiresInDays } : {}),

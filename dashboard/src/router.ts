@@ -1,6 +1,8 @@
 // Hash routes (the server only serves `/`): #/runs, #/runs/<id>, #/runs/<id>/tasks/<task>,
 // #/runs/<id>/revisions/<record>, #/datasets. The token never appears in a URL.
 
+import { type Child, h } from './dom';
+
 export interface ViewContext {
   main: HTMLElement;
   params: Record<string, string>;
@@ -112,3 +114,16 @@ export const link = {
     `#/runs/${encodeURIComponent(id)}/revisions/${encodeURIComponent(record)}`,
   datasets: () => '#/datasets',
 };
+
+/** The breadcrumb of a run's pages: Runs / RUN / `here` (on the run's own page: Runs / RUN). */
+export function runCrumbs(runId: string, here?: string): HTMLElement {
+  const tail: Child[] =
+    here === undefined ? [runId] : [h('a', { href: link.run(runId) }, runId), ' / ', here];
+  return h(
+    'nav',
+    { class: 'crumbs', 'aria-label': 'Breadcrumb' },
+    h('a', { href: link.runs() }, 'Runs'),
+    ' / ',
+    tail,
+  );
+}

@@ -16,26 +16,23 @@ export type {
   TaskWait,
   TrajectoryRow,
 } from '../../shared/contracts/run-view';
+import type { TaskProgressView } from '../../shared/contracts/run-view';
+import type { LiveMessage } from '../../shared/contracts/live-tree';
 export type { RunManifest as Manifest } from '../../shared/contracts/manifest';
 
-/** A task's progress as the tree page holds it (a pending task is filled in before it started). */
-export interface TaskProgress {
-  task: number;
-  status: string;
-  nodes: number;
-  policyCalls: number;
-  judgeCalls: number;
-  promptTokens: number;
-  completionTokens: number;
-  revision: number;
-  good: number;
-  failedJobs: number;
-  error: string | null;
-  pairs?: number;
-  failures?: { id: string; reason: string | null }[];
-}
+/**
+ * A task's progress as the tree page holds it: the API's TaskProgressView (GET
+ * /v1/runs/:id/tasks/:task), except that a task not started yet is filled in without pairs and
+ * failures, and a live update sets the status as the live protocol sends it.
+ */
+export type TaskProgress = Omit<TaskProgressView, 'status' | 'pairs' | 'failures' | 'referenceJudgeCalls'> &
+  Partial<Pick<TaskProgressView, 'pairs' | 'failures' | 'referenceJudgeCalls'>> &
+  Pick<Extract<LiveMessage, { type: 'status' }>, 'status'>;
 
-export const FINAL_RUN_STATUSES = ['completed', 'partial', 'failed', 'cancelled'];
-export const FINAL_TASK_STATUSES = ['done', 'failed', 'cancelled'];
-export const RUN_STATUSES = ['queued', 'running', 'completed', 'partial', 'failed', 'cancelled'];
-export const EXPORT_FORMATS = ['native', 'openai', 'xtuner', 'agentgym', 'sharegpt', 'trl'] as const;
+// Status and format names: plain lists (statuses.ts has no zod, so they bundle small).
+export {
+  EXPORT_FORMATS,
+  isFinalRunStatus,
+  isFinalTaskStatus,
+  RUN_STATUSES,
+} from '../../shared/contracts/statuses';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { seedSchema } from './seed';
-import { parseTaskList, type RunSpec, type RunSpecInput, runSpecSchema } from './run-spec';
+import { type RunSpec, type RunSpecInput, runSpecSchema, taskIdsSchema } from './run-spec';
 import {
   RECOVERY_DEFAULT_MAX_FAILED_REWARD,
   RECOVERY_DEFAULT_ROUNDS,
@@ -16,18 +16,6 @@ import { evalMetricsSchema } from '../eval/metrics';
 /** Round limits of agent-r.md s.6: 100 for AgentGym (the paper), 30 for the built-in crafting world. */
 export const DEFAULT_ROUNDS = { agentgym: 100, crafting: 30 } as const;
 export const MAX_ROUNDS = 100;
-
-const taskIds = z.preprocess(
-  (value) => {
-    if (typeof value !== 'string') return value;
-    try {
-      return parseTaskList(value);
-    } catch {
-      return value; // fails the array check below with zod's own message
-    }
-  },
-  z.array(z.number().int().nonnegative().max(1_000_000)).min(1).max(5000),
-);
 
 export const recoveryRequestSchema = z
   .object({
@@ -57,7 +45,7 @@ export const evalCreateSchema = z
     flavor: z.enum(['textcraft', 'webshop', 'sciworld']).optional(),
     envServer: z.string().min(1).max(500).optional(),
     /** Explicit task ids (or the CLI's list syntax "0-19,25"). */
-    tasks: taskIds.optional(),
+    tasks: taskIdsSchema.optional(),
     /** A named split: `heldout` = the world's held-out goals (crafting only; the default there). */
     split: z.enum(['heldout']).optional(),
     /** Only the first N tasks of the split or list. */

@@ -3,7 +3,7 @@ import { dataCardSchema } from './datacard';
 import { datasetCreateSchema } from './datasets';
 import { recoveryRequestSchema } from './eval';
 import { MAX_ROUNDS } from './eval';
-import { parseTaskList, runSpecSchema } from './run-spec';
+import { runSpecSchema, taskIdsSchema } from './run-spec';
 
 // The iterate-train-evaluate loop (agent-r.md s.6, DESIGN.md "Iterations and evaluation"):
 // iteration k builds with policy M_k and alpha_k, its data goes to the trainer (a signed webhook
@@ -22,18 +22,6 @@ export function alphaFor(index: number, alphas: readonly number[]): number {
   return alphas[Math.min(index, alphas.length) - 1] as number;
 }
 
-const taskIds = z.preprocess(
-  (value) => {
-    if (typeof value !== 'string') return value;
-    try {
-      return parseTaskList(value);
-    } catch {
-      return value;
-    }
-  },
-  z.array(z.number().int().nonnegative().max(1_000_000)).min(1).max(5000),
-);
-
 /** Build settings every iteration shares (a RunSpec without policy, judge and alpha). */
 export const loopBuildSchema = z
   .object(runSpecSchema.shape)
@@ -41,7 +29,7 @@ export const loopBuildSchema = z
   .partial()
   .strict()
   .extend({
-    tasks: taskIds.optional(),
+    tasks: taskIdsSchema.optional(),
   });
 export type LoopBuild = z.output<typeof loopBuildSchema>;
 
@@ -61,7 +49,7 @@ export const loopBuildOverrideSchema = z
   .partial()
   .strict()
   .extend({
-    tasks: taskIds.optional(),
+    tasks: taskIdsSchema.optional(),
   });
 
 /** At most this many build specs pooled in one iteration (`builds`). */
@@ -90,7 +78,7 @@ export type LoopDataset = z.output<typeof loopDatasetSchema>;
 
 export const loopEvalSchema = z
   .object({
-    tasks: taskIds.optional(),
+    tasks: taskIdsSchema.optional(),
     split: z.enum(['heldout']).optional(),
     maxTasks: z.number().int().min(1).max(5000).optional(),
     rounds: z.number().int().min(2).max(MAX_ROUNDS).optional(),
@@ -136,7 +124,7 @@ export const loopCreateSchema = z
     /** Evaluate each iteration's policy (and the final model). */
     eval: loopEvalSchema.optional(),
     /** Shorthand for eval.tasks. */
-    evalTasks: taskIds.optional(),
+    evalTasks: taskIdsSchema.optional(),
     /** Base URL of this API as the trainer reaches it (default: PUBLIC_URL, else the request's origin). */
     publicUrl: z
       .url({ protocol: /^https?$/ })

@@ -29,6 +29,19 @@ export function parseTaskList(text: string): number[] {
 
 export const MAX_TASKS_PER_RUN = 5000;
 
+/** Task ids of an eval or a loop: a list, or the CLI's list syntax "0-19,25". */
+export const taskIdsSchema = z.preprocess(
+  (value) => {
+    if (typeof value !== 'string') return value;
+    try {
+      return parseTaskList(value);
+    } catch {
+      return value; // fails the array check below with zod's own message
+    }
+  },
+  z.array(z.number().int().nonnegative().max(1_000_000)).min(1).max(MAX_TASKS_PER_RUN),
+);
+
 /** Reference defaults (agent-r.md section 3 and 5). */
 export const searchDefaults = {
   iterations: 8,

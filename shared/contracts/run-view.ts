@@ -1,38 +1,28 @@
 import { z } from 'zod';
+import { RUN_STATUSES, TASK_STATUSES } from './statuses';
 
 // A run as the API, the dashboard, the CLI and the RunLedger see it: statuses, counters, the run
 // view, a task's status and progress. The RunLedger counts, the gateway answers with these shapes,
 // the dashboard and the CLI read them: one definition for all of them.
 
-export const RUN_STATUSES = ['queued', 'running', 'completed', 'partial', 'failed', 'cancelled'] as const;
+export {
+  FINAL_RUN_STATUSES,
+  FINAL_TASK_STATUSES,
+  isFinalRunStatus,
+  isFinalTaskStatus,
+  RUN_STATUSES,
+  TASK_STATUSES,
+} from './statuses';
+
 export const runStatusSchema = z.enum(RUN_STATUSES);
 export type RunStatus = z.infer<typeof runStatusSchema>;
-
-/** The statuses a run never leaves. */
-export const FINAL_RUN_STATUSES = ['completed', 'partial', 'failed', 'cancelled'] as const;
-export const isFinalRunStatus = (status: string | null | undefined): boolean =>
-  (FINAL_RUN_STATUSES as readonly string[]).includes(status ?? '');
-
-export const TASK_STATUSES = [
-  'pending',
-  'searching',
-  'critiquing',
-  'splicing',
-  'done',
-  'failed',
-  'cancelled',
-] as const;
 export const taskStatusSchema = z.enum(TASK_STATUSES);
 export type TaskStatus = z.infer<typeof taskStatusSchema>;
-export const FINAL_TASK_STATUSES = ['done', 'failed', 'cancelled'] as const;
 
 const count = z.number().int().nonnegative();
 
-/** A run's totals over its tasks (RunLedger.counters). */
-export const runCountersSchema = z.object({
-  tasks: count,
-  tasksDone: count,
-  tasksFailed: count,
+/** What a task counts and a run sums over its tasks. */
+const workCounts = {
   nodes: count,
   policyCalls: count,
   judgeCalls: count,
@@ -41,6 +31,14 @@ export const runCountersSchema = z.object({
   revision: count,
   good: count,
   failedJobs: count,
+};
+
+/** A run's totals over its tasks (RunLedger.counters). */
+export const runCountersSchema = z.object({
+  tasks: count,
+  tasksDone: count,
+  tasksFailed: count,
+  ...workCounts,
   /** The judge calls the reference implementation would have made (it re-judges per pair). */
   referenceJudgeCalls: count,
   /** Env resets and steps (replays included) of every job, and the expansions (0 from older runs). */
@@ -92,6 +90,7 @@ export type TaskWait = z.infer<typeof taskWaitSchema>;
 
 /** GET /v1/runs/:id: the run, and per unfinished task (up to 50) what it waits for. */
 export const runDetailSchema = runViewSchema.extend({ waiting: z.array(taskWaitSchema) });
+export type RunDetail = z.infer<typeof runDetailSchema>;
 
 /** GET /v1/runs: a page of runs, newest first; `next` is the `before` of the next page. */
 export const runListSchema = z.object({ runs: z.array(runViewSchema), next: z.number().nullable() });
@@ -129,14 +128,7 @@ export const trajectoryPageSchema = z.object({
 /** What a TaskTree reports to its RunLedger; counters are totals, so a repeated report is harmless. */
 export const taskProgressSchema = z.object({
   status: taskStatusSchema,
-  nodes: count,
-  policyCalls: count,
-  judgeCalls: count,
-  promptTokens: count,
-  completionTokens: count,
-  revision: count,
-  good: count,
-  failedJobs: count,
+  ...workCounts,
   referenceJudgeCalls: count.optional(),
   error: z.string().nullable().optional(),
   /** Env resets and steps of the task's jobs, and its expansions (absent from older trees). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EXPORT_FORMATS } from '../contracts/statuses';
 import type { NativeRecord } from '../revision/native-record';
 import { toAgentGym } from './agentgym';
 import { toNative } from './native';
@@ -8,7 +9,7 @@ import { asExample, type TrainingExample, trainedIndices } from './training-exam
 import { TRL_COMPLETION_WARNING, TRL_MESSAGES_WARNING, toTrl } from './trl';
 import { toXTuner } from './xtuner';
 
-export const exportFormatSchema = z.enum(['native', 'openai', 'xtuner', 'agentgym', 'sharegpt', 'trl']);
+export const exportFormatSchema = z.enum(EXPORT_FORMATS);
 export type ExportFormat = z.infer<typeof exportFormatSchema>;
 
 export const exportOptionsSchema = z.object({

@@ -1,5 +1,5 @@
 import type { ExpansionChild } from './protocol';
-import type { SearchNode, SearchState } from './state';
+import { type SearchNode, type SearchState, unvisitedNodeFields } from './state';
 import { backup, getNode, markDirty, propagateTerminal } from './tree-ops';
 
 // Applying expansion results. Queues deliver at least once and a restarted owner may see a
@@ -34,12 +34,7 @@ function createChild(state: SearchState, parent: SearchNode, sample: ExpansionCh
     done: sample.done,
     failed,
     terminal: depth > state.config.maxDepth || sample.done || failed,
-    visits: 0,
-    value: 0,
-    childIds: [],
-    expanded: false,
-    judgement: null,
-    error: null,
+    ...unvisitedNodeFields(),
   };
   state.nodes.push(child);
   parent.childIds.push(child.id);

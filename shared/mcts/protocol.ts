@@ -28,8 +28,8 @@ export const expansionRequestSchema = z.object({
 });
 export type ExpansionRequest = z.infer<typeof expansionRequestSchema>;
 
-/** One sampled response and what the environment did with its action. */
-export const expansionChildSchema = z.object({
+/** A sampled response and what the environment did with its action: an expansion's child, a tree node. */
+export const stepOutcomeShape = {
   response: z.string(),
   action: z.string(),
   /** The action as the policy wrote it, when the env client sent another (SciWorld mapping). */
@@ -38,6 +38,11 @@ export const expansionChildSchema = z.object({
   /** Normalised reward in [0, 1]. */
   reward: z.number(),
   done: z.boolean(),
+};
+
+/** One sampled response and what the environment did with its action. */
+export const expansionChildSchema = z.object({
+  ...stepOutcomeShape,
   /** Negative raw reward (a "disaster"): terminal, scored 0. */
   failed: z.boolean().optional(),
 });

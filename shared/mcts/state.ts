@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { judgementSchema } from '../contracts/tree-file';
 import { type SearchConfigInput, searchConfigSchema } from './config';
 import { createRngState } from '../random';
+import { stepOutcomeShape } from './protocol';
 
 /** The search's generator state (shared/random's RngState: one uint32). */
 export const rngStateSchema = z.object({ s: z.number().int().min(0).max(0xffffffff) });
@@ -12,13 +13,7 @@ export const searchNodeSchema = z.object({
   id: z.string(),
   parentId: z.string().nullable(),
   depth: z.number().int().nonnegative(),
-  response: z.string(),
-  action: z.string(),
-  /** The action as the policy wrote it, when the env client sent another (SciWorld mapping). */
-  rawAction: z.string().optional(),
-  observation: z.string(),
-  reward: z.number(),
-  done: z.boolean(),
+  ...stepOutcomeShape,
   /** Negative raw env reward ("disaster"): terminal with reward 0. */
   failed: z.boolean(),
   terminal: z.boolean(),
@@ -32,6 +27,14 @@ export const searchNodeSchema = z.object({
   error: z.string().nullable(),
 });
 export type SearchNode = z.infer<typeof searchNodeSchema>;
+
+/** A new node's search fields: not visited, not expanded, not judged. */
+export function unvisitedNodeFields(): Pick<
+  SearchNode,
+  'visits' | 'value' | 'childIds' | 'expanded' | 'judgement' | 'error'
+> {
+  return { visits: 0, value: 0, childIds: [], expanded: false, judgement: null, error: null };
+}
 
 /**
  * A descent from the root in progress. `path` holds node ids root..current (it carries the
@@ -102,12 +105,7 @@ export function createSearch(config: SearchConfigInput, root: { observation: str
     done: false,
     failed: false,
     terminal: false,
-    visits: 0,
-    value: 0,
-    childIds: [],
-    expanded: false,
-    judgement: null,
-    error: null,
+    ...unvisitedNodeFields(),
   };
   return {
     version: 1,

@@ -15,6 +15,7 @@ import {
   realServersMissing,
   startRealServer,
 } from '../helpers/agentgym-servers';
+import type { EvalView } from '../../shared/contracts/eval';
 
 // Builds and evals against the REAL AgentGym TextCraft and SciWorld servers (AgentGym 3ef9235,
 // started from ../shared/vendor on free loopback ports), through the whole local stack (wrangler
@@ -33,13 +34,6 @@ if (missing) console.warn(`SKIPPED: the real AgentGym e2e tests need ../shared/v
 
 const simOptions = { latencyMs: 5, perTokenMs: 0.2, seed: 0 };
 const runTimeoutMs = 4 * 60_000;
-
-interface EvalView {
-  status: string;
-  runId: string | null;
-  error: string | null;
-  metrics: Record<string, unknown> | null;
-}
 
 describe.skipIf(missing !== null)('the real AgentGym servers', () => {
   let workDir = '';

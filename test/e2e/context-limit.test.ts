@@ -31,15 +31,6 @@ const spec: RunSpecInput = full
   ? { tasks: Array.from({ length: 10 }, (_, i) => i), depth: 20, jobTimeoutMs: 60_000 }
   : { tasks: [5, 6], iterations: 4, width: 3, depth: 20, jobTimeoutMs: 60_000 };
 
-interface Counts {
-  failed_jobs: number;
-  judge_failures: number;
-  context_retries: number;
-  judge_calls: number;
-  reference_judge_calls: number;
-  revision: number;
-}
-
 describe(`builds against a ${CONTEXT}-token context (${full ? 'full' : 'short'} form)`, () => {
   let workDir = '';
   let handle: StackHandle | null = null;
@@ -128,7 +119,7 @@ describe(`builds against a ${CONTEXT}-token context (${full ? 'full' : 'short'} 
       );
     return {
       manifest: manifest as typeof manifest & { tokenizer: string | null },
-      counts: manifest.counts as unknown as Counts,
+      counts: manifest.counts,
       records,
     };
   }

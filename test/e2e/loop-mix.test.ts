@@ -9,6 +9,7 @@ import { nativeLineSchema, nativeLineToExample } from '../../shared/formats/nati
 import { type TestTrainer, startTestTrainer } from '../../tools/test-trainer/server';
 import { type RealServer, realServersMissing, startRealServer } from '../helpers/agentgym-servers';
 import { type ServeProcess, startServe } from '../helpers/cli-process';
+import type { LoopView as LoopJson } from '../../shared/contracts/loops';
 
 // The paper's training mix inside the loop, with real processes: `agent-r serve` (every worker
 // under wrangler dev + sim-policy), the REAL AgentGym TextCraft server (../shared/vendor) and the
@@ -22,22 +23,6 @@ if (missing) console.warn(`SKIPPED: the multi-environment loop e2e test needs ..
 const SECRET = 'e2e-mix-trainer-secret-0123456789';
 const ETA = 0.2;
 const GENERAL = 3000;
-
-interface IterationJson {
-  index: number;
-  status: string;
-  runId: string;
-  runIds: string[];
-  datasetId: string | null;
-  error: string | null;
-  notes: { examples?: number } | null;
-}
-interface LoopJson {
-  id: string;
-  status: string;
-  error: string | null;
-  iterations: IterationJson[];
-}
 
 /** Distinct general chat conversations (OpenAI messages), one JSONL line each. */
 const generalChat = () =>

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestTrainer, startTestTrainer } from '../../tools/test-trainer/server';
 import { type CliResult, runCli, type ServeProcess, startServe } from '../helpers/cli-process';
+import type { LoopView as LoopJson } from '../../shared/contracts/loops';
 
 // The whole iterate-train-evaluate loop with real processes: `agent-r serve` (every worker under
 // wrangler dev + sim-policy), the CLI (`iterate start --wait`, `iterate status`, `eval`), and the
@@ -16,24 +17,6 @@ const cli = (args: string[], env: Record<string, string>, timeoutMs = 150_000) =
   runCli(args, { env, timeoutMs });
 
 const lastJson = <T>(result: CliResult): T => JSON.parse(result.stdout.trim().split('\n').at(-1)!) as T;
-
-interface LoopJson {
-  id: string;
-  status: string;
-  publicUrl: string;
-  iterations: {
-    index: number;
-    status: string;
-    alpha: number;
-    policy: { endpoint: string; model: string | null };
-    run: { status: string; counts: { revision: number; good: number } | null } | null;
-    eval: { status: string; successRate: number | null; recoverySuccessRate: number | null } | null;
-    resultEndpoint: string | null;
-    trainerDelivery: { status: string } | null;
-    notes: { examples?: number } | null;
-  }[];
-  final: { endpoint: string; eval: { status: string; successRate: number | null } | null } | null;
-}
 
 describe('the iteration loop end to end (serve + CLI + test trainer)', () => {
   const home = mkdtempSync(join(tmpdir(), 'agent-r-loop-'));

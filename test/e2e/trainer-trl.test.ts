@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureVenv, venvPython, venvReady, wheelDirs } from '../../trainers/trl/venv';
 import { runCli, runProcess, type ServeProcess, startProcess, startServe } from '../helpers/cli-process';
+import type { LoopView as LoopJson } from '../../shared/contracts/loops';
 
 // A real trainer in the loop (trainers/trl): `npm run trainer -- --tiny` trains TRL's SFTTrainer
 // on each iteration's dataset with Agent-R's mask (checked token by token against the native
@@ -45,22 +46,6 @@ interface Job {
   mask: { records: number; mismatches: number; trainedTurns: number; endMarker: string };
   train: { steps: number; seconds: number };
   error: string | null;
-}
-
-interface LoopJson {
-  status: string;
-  iterations: {
-    index: number;
-    status: string;
-    policy: { endpoint: string; model: string | null; baseUrl: string | null };
-    run: { status: string; counts: { revision: number; good: number } | null } | null;
-    evalId: string | null;
-    eval: { status: string; successRate: number | null } | null;
-    trainerDelivery: { status: string } | null;
-    notes: { examples?: number; mask?: { mismatches: number; records: number } } | null;
-    error: string | null;
-  }[];
-  final: { endpoint: string; eval: { status: string } | null } | null;
 }
 
 describe.skipIf(!canRun)('the TRL trainer companion (trainers/trl)', () => {

@@ -4,14 +4,12 @@ import { treeFileSchema, type TreeNode } from '../../shared/contracts/tree-file'
 import type { CoordinatorBindings } from '../../workers/common/env';
 import { taskRecordsKey, taskTreeKey } from '../../workers/common/storage-keys';
 import { api, eventually, recordLineReader } from './helpers';
+import type { RunCounters, RunView as ApiRunView } from '../../shared/contracts/run-view';
+
+/** A run as the API answers it once its RunLedger counted it (the test reads its counters). */
+type RunView = ApiRunView & { counters: RunCounters };
 
 const env = workerEnv as unknown as CoordinatorBindings;
-
-interface RunView {
-  id: string;
-  status: string;
-  counters: Record<string, number>;
-}
 
 function countNodes(node: TreeNode): number {
   return 1 + node.children.reduce((sum, c) => sum + countNodes(c), 0);

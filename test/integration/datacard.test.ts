@@ -3,14 +3,12 @@ import { type DataCard, dataCardSchema } from '../../shared/contracts/datacard';
 import { recordFeatures } from '../../shared/curation/features';
 import { nativeRecordSchema } from '../../shared/revision';
 import { api, eventually } from './helpers';
+import type { RunCounters, RunView as ApiRunView } from '../../shared/contracts/run-view';
+
+/** A run as the API answers it once its RunLedger counted it (the test reads its counters). */
+type RunView = ApiRunView & { counters: RunCounters };
 
 // A real build (sim-policy, workerd) read through the data card and the curated export.
-
-interface RunView {
-  id: string;
-  status: string;
-  counters: { revision: number; good: number };
-}
 
 let run: RunView;
 

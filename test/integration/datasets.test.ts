@@ -3,39 +3,19 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CoreBindings } from '../../workers/common/env';
 import { putJsonl } from '../../workers/common/r2-jsonl';
 import { api, eventually } from './helpers';
+import type { DatasetView as ApiDatasetView } from '../../shared/contracts/datasets';
+import type { RunCounters, RunView as ApiRunView } from '../../shared/contracts/run-view';
+
+/** A run as the API answers it once its RunLedger counted it (the test reads its counters). */
+type RunView = ApiRunView & { counters: RunCounters };
+type ApiManifest = NonNullable<ApiDatasetView['manifest']>;
+/** An assembled dataset: its manifest always says how it was mixed. */
+type DatasetView = ApiDatasetView & {
+  manifest: (ApiManifest & Required<Pick<ApiManifest, 'mixing'>>) | null;
+};
+type ManifestFile = ApiManifest['files'][number];
 
 const env = workerEnv as unknown as CoreBindings;
-
-interface RunView {
-  id: string;
-  status: string;
-  counters: { revision: number; good: number };
-}
-interface ManifestFile {
-  name: string;
-  split: string;
-  records: number;
-  bytes: number;
-  sha256: string;
-}
-interface DatasetView {
-  id: string;
-  name: string;
-  status: string;
-  format: string;
-  runIds: string[];
-  error: string | null;
-  manifest: {
-    run_ids: string[];
-    format: string;
-    envs: string[];
-    counts: { records: number; revision: number; good: number; general: number };
-    mixing: { eta: number; achieved_eta: number; validation_fraction: number; duplicates_removed: number };
-    files: ManifestFile[];
-    warnings: string[];
-  } | null;
-  links: { manifest: string; files: Record<string, string> };
-}
 
 async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', bytes);

@@ -6,14 +6,13 @@ import { type Fault, faultyD1, faultyQueue, patchBindings, proxySpace } from './
 import { contentDiff, measureRun, reportFaultResult } from './fault-results';
 import { api, eventually } from './helpers';
 import { expectSettled, runCompletedHook, runOutputs } from './settled';
+import type { RunCounters, RunView as ApiRunView } from '../../shared/contracts/run-view';
+import type { TreeNode } from '../../shared/contracts/tree-file';
+
+/** A run as the API answers it once its RunLedger counted it (the test reads its counters). */
+type RunView = ApiRunView & { counters: RunCounters };
 
 const env = workerEnv as unknown as CoordinatorBindings;
-
-interface RunView {
-  id: string;
-  status: string;
-  counters: Record<string, number>;
-}
 
 async function registerSim() {
   const put = await api('/v1/endpoints/sim', {
@@ -67,11 +66,7 @@ const spec = { iterations: 2, width: 2, depth: 5, seed: 11, parallelism: 1 };
 
 /** A fresh namespace of the fault proxy (see test/fakes/fault-proxy.ts), armed with `faults`. */
 
-interface Node {
-  response: string;
-  observation: string;
-  children: Node[];
-}
+type Node = TreeNode;
 
 function nodesOf(node: Node): Node[] {
   return [node, ...node.children.flatMap(nodesOf)];

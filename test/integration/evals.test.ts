@@ -1,40 +1,7 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { SIGNATURE_HEADER, verifySignature } from '../../shared/webhooks/signing';
 import { api, eventually } from './helpers';
-
-interface EvalView {
-  id: string;
-  status: string;
-  phase: string;
-  iterationId: string | null;
-  runId: string | null;
-  spec: { tasks: number[]; rounds: number };
-  recovery: {
-    sourceRunId: string | null;
-    runId: string | null;
-    tasks: number | null;
-    note: string | null;
-  } | null;
-  progress: { run: { status: string; tasks: number; finished: number } | null };
-  metrics: {
-    tasks: number;
-    scored: number;
-    successes: number;
-    successRate: number | null;
-    averageReward: number | null;
-    loops: { share: number | null; byLength: Record<string, number> };
-    revisions: { share: number | null };
-    firstError: { count: number };
-    recovery: {
-      tasks: number;
-      scored: number;
-      successRate: number | null;
-      perTask: { task: number; cutStep: number; success: boolean }[];
-    } | null;
-    perTask: { task: number; steps: number; reward: number; success: boolean }[];
-  } | null;
-  error: string | null;
-}
+import type { EvalView } from '../../shared/contracts/eval';
 
 async function json<T>(response: Response, status: number): Promise<T> {
   const text = await response.text();

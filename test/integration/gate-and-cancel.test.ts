@@ -1,21 +1,17 @@
 import { env as workerEnv } from 'cloudflare:workers';
 import { describe, expect, inject, it } from 'vitest';
-import type { TaskWait } from '../../shared/contracts/run-view';
 import type { CoordinatorBindings } from '../../workers/common/env';
 import { runLedgerStub, taskTreeStub } from '../../workers/common/env';
 import { taskRecordsKey } from '../../workers/common/storage-keys';
 import { proxySpace, simEndpoint } from './fault-hooks';
 import { api, eventually } from './helpers';
 import { expectSettled, runCompletedHook, runOutputs } from './settled';
+import type { RunDetail as ApiRunDetail, RunCounters } from '../../shared/contracts/run-view';
+
+/** GET /v1/runs/:id once the RunLedger counted the run (the test reads its counters). */
+type RunDetail = ApiRunDetail & { counters: RunCounters };
 
 const putEndpoint = simEndpoint;
-
-interface RunDetail {
-  id: string;
-  status: string;
-  counters: Record<string, number>;
-  waiting: TaskWait[];
-}
 
 const env = workerEnv as unknown as CoordinatorBindings;
 

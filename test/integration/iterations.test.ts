@@ -3,53 +3,20 @@ import { dataCardSchema } from '../../shared/contracts/datacard';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { SIGNATURE_HEADER, signatureHeader, verifySignature } from '../../shared/webhooks/signing';
 import { api, eventually } from './helpers';
+import type { IterationView, LoopConfig, LoopView, TrainerPayload } from '../../shared/contracts/loops';
+import type { RunManifest } from '../../shared/contracts/manifest';
+import type { WebhookDeliveryBody } from '../../shared/contracts/webhooks';
 
 const SECRET = 'trainer-secret-0123456789';
 
-interface IterationView {
-  id: string;
-  loopId: string;
-  index: number;
-  status: string;
-  alpha: number;
-  policy: { endpoint: string; model: string | null };
-  runId: string | null;
-  run: { status: string; counts: { revision: number; good: number; tasks: number } | null } | null;
-  evalId: string | null;
-  eval: { status: string; successRate: number | null } | null;
-  resultEndpoint: string | null;
-  trainerDelivery: { status: string } | null;
-  notes: Record<string, unknown> | null;
-}
-interface LoopView {
-  id: string;
-  status: string;
-  publicUrl: string;
-  iterations: IterationView[];
-  final: {
-    endpoint: string;
-    evalId: string | null;
-    eval: { status: string; successRate: number | null } | null;
-  } | null;
-  config: { build: { tasks: number[] } };
-}
 interface Received {
   headers: Record<string, string>;
   body: string;
 }
-interface Delivery {
-  id: string;
-  event: string;
-  data: {
-    iteration: { id: string; index: number; alpha: number };
-    policy: { endpoint: string; baseUrl: string; model: string };
-    run: { id: string; counts: Record<string, number> };
-    manifest: { run_id: string; counts: { revision: number; good: number } };
-    downloads: { manifest: string; datasets: Record<string, string> };
-    callback: { url: string };
-    datacard?: unknown;
-  };
-}
+/** A `dataset.ready` delivery as the trainer receives it (its manifest is a run's manifest.json). */
+type Delivery = Omit<WebhookDeliveryBody, 'data'> & {
+  data: Omit<TrainerPayload, 'manifest'> & { manifest: RunManifest };
+};
 
 async function json<T>(response: Response, status: number): Promise<T> {
   const text = await response.text();
@@ -379,7 +346,8 @@ describe('iteration loops: build -> signed dataset webhook -> trainer callback -
       }),
       201,
     );
-    expect(created.config.build.tasks).toHaveLength(20);
-    expect(created.config.build.tasks.some((t) => t % 5 === 4)).toBe(false);
+    const { build } = created.config as unknown as LoopConfig;
+    expect(build.tasks).toHaveLength(20);
+    expect(build.tasks.some((t) => t % 5 === 4)).toBe(false);
   });
 });

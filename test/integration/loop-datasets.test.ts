@@ -3,33 +3,14 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { dataCardSchema } from '../../shared/contracts/datacard';
 import { exportManifestSchema } from '../../shared/formats/manifest';
 import { api, eventually } from './helpers';
+import type { DatasetView } from '../../shared/contracts/datasets';
+import type { IterationView, LoopView } from '../../shared/contracts/loops';
 
 // Loops that pool several build specs and assemble ONE dataset per iteration (real D1 and R2 under
 // workerd): the assembled dataset's manifest and card, tokens-based eta with a validation split,
 // clear refusals of bad loop specs, and the dataset step's recovery after an interrupted assembly.
 
 const DB = (workerEnv as unknown as { DB: D1Database }).DB;
-
-interface IterationView {
-  id: string;
-  status: string;
-  runId: string;
-  runIds: string[];
-  datasetId: string | null;
-  error: string | null;
-}
-interface LoopView {
-  id: string;
-  status: string;
-  iterations: IterationView[];
-}
-interface DatasetView {
-  id: string;
-  status: string;
-  runIds: string[];
-  error: string | null;
-  manifest: unknown;
-}
 
 async function json<T>(response: Response, status: number): Promise<T> {
   const text = await response.text();

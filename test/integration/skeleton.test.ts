@@ -2,14 +2,9 @@ import { env as workerEnv } from 'cloudflare:workers';
 import type { CoordinatorBindings } from '../../workers/common/env';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { api, eventually } from './helpers';
+import type { RunView } from '../../shared/contracts/run-view';
 
 const env = workerEnv as unknown as CoordinatorBindings;
-
-interface RunView {
-  id: string;
-  status: string;
-  counters: { tasks: number; tasksDone: number; nodes: number } | null;
-}
 
 describe('walking skeleton: API -> D1 -> RunLedger -> TaskTree -> expand queue -> expander -> TaskTree', () => {
   beforeAll(async () => {

@@ -2,16 +2,9 @@ import { env as workerEnv } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { CoreBindings } from '../../workers/common/env';
 import { api } from './helpers';
+import type { TokenCreated, TokenView } from '../../shared/contracts/tokens';
 
 const env = workerEnv as unknown as CoreBindings;
-
-interface TokenView {
-  id: string;
-  name: string;
-  createdAt: number;
-  revokedAt: number | null;
-  token?: string;
-}
 
 async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
@@ -25,7 +18,7 @@ describe('API tokens', () => {
       json: { name: 'ci pipeline', scopes: ['admin'] },
     });
     expect(created.status).toBe(201);
-    const view = (await created.json()) as TokenView;
+    const view = (await created.json()) as TokenCreated;
     expect(view.name).toBe('ci pipeline');
     expect(view.revokedAt).toBeNull();
     const token = view.token as string;
@@ -66,7 +59,7 @@ describe('API tokens', () => {
     const values = new Set<string>();
     for (let i = 0; i < 5; i++) {
       const response = await api('/v1/tokens', { method: 'POST', json: { name: `t${i}` } });
-      values.add(((await response.json()) as TokenView).token as string);
+      values.add(((await response.json()) as TokenCreated).token);
     }
     expect(values.size).toBe(5);
   });

@@ -7,22 +7,12 @@ import { SIGNATURE_HEADER, unixNow, verifySignature } from '../../shared/webhook
 import type { CoreBindings } from '../../workers/common/env';
 import { emitEvent, MAX_DELIVERY_ATTEMPTS } from '../../workers/gateway/src/services/webhooks';
 import { api, eventually } from './helpers';
+import type { RunView } from '../../shared/contracts/run-view';
+import type { DeliveryView as Delivery } from '../../shared/contracts/webhooks';
 
 const env = workerEnv as unknown as CoreBindings & { HOOK_SECRET: string };
 const HOOK_SECRET = env.HOOK_SECRET;
 
-interface RunView {
-  id: string;
-  status: string;
-}
-interface Delivery {
-  id: string;
-  event: string;
-  status: string;
-  attempts: number;
-  lastStatusCode: number | null;
-  lastError: string | null;
-}
 interface Received {
   path: string;
   headers: Record<string, string>;

@@ -1,7 +1,7 @@
 import { api, errorText } from '../api';
 import { badge, type Child, h, notice } from '../dom';
 import { num } from '../format';
-import { link, type ViewContext } from '../router';
+import { link, runCrumbs, type ViewContext } from '../router';
 import type { NativeRecord } from '../types';
 
 type Turn = NativeRecord['revise_log'][number];
@@ -109,15 +109,7 @@ export async function revisionView(ctx: ViewContext): Promise<void> {
   const { main } = ctx;
   const runId = ctx.params.id!;
   const recordId = ctx.params.record!;
-  const crumbs = h(
-    'nav',
-    { class: 'crumbs', 'aria-label': 'Breadcrumb' },
-    h('a', { href: link.runs() }, 'Runs'),
-    ' / ',
-    h('a', { href: link.run(runId) }, runId),
-    ' / ',
-    `record ${recordId}`,
-  );
+  const crumbs = runCrumbs(runId, `record ${recordId}`);
   main.append(crumbs);
   let record: NativeRecord;
   try {

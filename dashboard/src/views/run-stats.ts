@@ -1,10 +1,10 @@
 // Pieces shared by the runs list and a run's page: progress, counters, ETA.
 import { h } from '../dom';
 import { compact, duration, int } from '../format';
-import { FINAL_RUN_STATUSES, type RunView } from '../types';
+import { isFinalRunStatus, type RunView } from '../types';
 
 export function isFinal(run: RunView): boolean {
-  return FINAL_RUN_STATUSES.includes(run.status);
+  return isFinalRunStatus(run.status);
 }
 
 /** Remaining time from the average task rate so far; '' when it cannot be told yet. */

@@ -3,7 +3,7 @@ import { badge, h, notice, setText } from '../dom';
 import { runDownloads } from '../download';
 import { dataCardSection } from './datacard';
 import { num, shortId, time } from '../format';
-import { link, type ViewContext } from '../router';
+import { link, runCrumbs, type ViewContext } from '../router';
 import type { Manifest, RunView, TaskView, TaskWait, TrajectoryRow } from '../types';
 import { counterItems, every, isFinal, progressBar } from './run-stats';
 import { waitingSection } from './run-waiting';
@@ -57,13 +57,7 @@ export async function runView(ctx: ViewContext): Promise<void> {
   );
 
   main.append(
-    h(
-      'nav',
-      { class: 'crumbs', 'aria-label': 'Breadcrumb' },
-      h('a', { href: link.runs() }, 'Runs'),
-      ' / ',
-      id,
-    ),
+    runCrumbs(id),
     h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, `Run ${id}`), status),
     h(
       'p',

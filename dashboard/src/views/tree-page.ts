@@ -2,12 +2,12 @@ import type { LiveMessage } from '../../../shared/contracts/live-tree';
 import { api, apiOptional, errorText } from '../api';
 import { badge, h, notice, replace, setText } from '../dom';
 import { int, num, shortId } from '../format';
-import { link, replaceQuery, type ViewContext } from '../router';
+import { link, replaceQuery, runCrumbs, type ViewContext } from '../router';
 import { connectLive, type LiveState } from '../tree/live';
 import { TreeModel } from '../tree/model';
 import { type Highlight, scoreColor, TreeView } from '../tree/view';
 import {
-  FINAL_TASK_STATUSES,
+  isFinalTaskStatus,
   type NativeRecord,
   type TaskProgress,
   type TrajectoryRow,
@@ -37,15 +37,7 @@ export async function treeView(ctx: ViewContext): Promise<void> {
   const stats = h('p', { class: 'stats-line', 'aria-live': 'off' });
   const message = h('div');
   main.append(
-    h(
-      'nav',
-      { class: 'crumbs', 'aria-label': 'Breadcrumb' },
-      h('a', { href: link.runs() }, 'Runs'),
-      ' / ',
-      h('a', { href: link.run(runId) }, runId),
-      ' / ',
-      `task ${task}`,
-    ),
+    runCrumbs(runId, `task ${task}`),
     h('div', { class: 'page-head' }, heading, statusEl, liveEl),
     stats,
     message,
@@ -58,7 +50,7 @@ export async function treeView(ctx: ViewContext): Promise<void> {
   let wasFinal: boolean | null = null;
   const showProgress = (p: TaskProgress) => {
     progress = p;
-    const final = FINAL_TASK_STATUSES.includes(p.status);
+    const final = isFinalTaskStatus(p.status);
     if (wasFinal === false && final) queueMicrotask(() => onFinished());
     wasFinal = final;
     if (statusEl.textContent !== p.status) replace(statusEl, badge(p.status));
@@ -76,7 +68,7 @@ export async function treeView(ctx: ViewContext): Promise<void> {
     );
     if (p.error) replace(message, notice(`Task ${p.status}: ${p.error}`, 'error'));
   };
-  const isFinal = () => progress !== null && FINAL_TASK_STATUSES.includes(progress.status);
+  const isFinal = () => progress !== null && isFinalTaskStatus(progress.status);
 
   let file: TreeFile | null = null;
   try {

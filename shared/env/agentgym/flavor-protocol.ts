@@ -1,5 +1,7 @@
+import type { z } from 'zod';
 import type { AgentGymFlavor, StepResult } from '../types';
-import type { JsonTransport } from './http-transport';
+import type { JsonRequest, JsonTransport } from './http-transport';
+import { closeAnswerSchema, parseWire } from './wire';
 
 /** What to do with a model's response before (or instead of) calling /step. */
 export type PreparedAction =
@@ -39,4 +41,35 @@ export function textAfterActionMarker(response: string): string {
 /** Where a response came from, for error messages. */
 export function endpointOf(transport: JsonTransport, endpoint: string): { server: string; endpoint: string } {
   return { server: transport.baseUrl, endpoint };
+}
+
+/** POSTs `body` to `path` and parses the answer with `schema` (a wrong answer names the endpoint). */
+export async function postParsed<T>(
+  transport: JsonTransport,
+  path: string,
+  body: unknown,
+  safety: JsonRequest['safety'],
+  schema: z.ZodType<T>,
+): Promise<T> {
+  const { body: answer } = await transport.request({ method: 'POST', path, body, safety });
+  return parseWire(schema, answer, endpointOf(transport, `POST ${path}`));
+}
+
+/**
+ * POST /close with `body`. The statuses in `tolerated` (a server without /close, an id it no
+ * longer has) are fine as they are; any other answer must be the close answer.
+ */
+export async function closeOnServer(
+  transport: JsonTransport,
+  body: Record<string, number>,
+  tolerated: number[],
+): Promise<void> {
+  const { status, body: answer } = await transport.request({
+    method: 'POST',
+    path: '/close',
+    body,
+    safety: 'idempotent',
+    acceptStatus: tolerated,
+  });
+  if (!tolerated.includes(status)) parseWire(closeAnswerSchema, answer, endpointOf(transport, 'POST /close'));
 }

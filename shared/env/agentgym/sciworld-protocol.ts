@@ -1,10 +1,16 @@
 import type { StepResult } from '../types';
-import { type FlavorProtocol, clampReward, endpointOf, textAfterActionMarker } from './flavor-protocol';
+import {
+  type FlavorProtocol,
+  clampReward,
+  closeOnServer,
+  endpointOf,
+  postParsed,
+  textAfterActionMarker,
+} from './flavor-protocol';
 import type { JsonTransport } from './http-transport';
 import { isEnvError } from './errors';
 import { focusInSight, mapSciWorldAction, sciWorldCandidates } from './sciworld-actions';
 import {
-  closeAnswerSchema,
   parseWire,
   sciWorldActionHintSchema,
   sciWorldCreateSchema,
@@ -39,13 +45,8 @@ export function sciWorldProtocol(options: { mapActions?: boolean } = {}): Flavor
     },
 
     async reset(transport, envId, task): Promise<StepResult> {
-      const { body } = await transport.request({
-        method: 'POST',
-        path: '/reset',
-        body: { id: envId, data_idx: task },
-        safety: 'idempotent',
-      });
-      const state = parseWire(sciWorldResetSchema, body, endpointOf(transport, 'POST /reset'));
+      const reset = { id: envId, data_idx: task };
+      const state = await postParsed(transport, '/reset', reset, 'idempotent', sciWorldResetSchema);
       return { observation: `${state.task_description}\n${state.observation}`, reward: 0, done: false };
     },
 
@@ -56,27 +57,15 @@ export function sciWorldProtocol(options: { mapActions?: boolean } = {}): Flavor
     async step(transport, envId, action): Promise<StepResult> {
       // As the reference plays SciWorld: the action mapped to a valid one (sciworld-actions.ts).
       const sent = options.mapActions ? await mapOnServer(transport, envId, action) : action;
-      const { body } = await transport.request({
-        method: 'POST',
-        path: '/step',
-        body: { id: envId, action: sent },
-        safety: 'at-most-once',
-      });
-      const result = parseWire(sciWorldStepSchema, body, endpointOf(transport, 'POST /step'));
+      const step = { id: envId, action: sent };
+      const result = await postParsed(transport, '/step', step, 'at-most-once', sciWorldStepSchema);
       const normalised = normaliseSciWorldScore(result.observation, result.score, result.done);
       return sent === action ? normalised : { ...normalised, sentAction: sent };
     },
 
     async close(transport, envId): Promise<void> {
-      const { status, body } = await transport.request({
-        method: 'POST',
-        path: '/close',
-        body: { id: envId },
-        safety: 'idempotent',
-        // 404: v2024 server without /close; 500: v2025's answer for an id it no longer has.
-        acceptStatus: [404, 500],
-      });
-      if (status === 200) parseWire(closeAnswerSchema, body, endpointOf(transport, 'POST /close'));
+      // 404: v2024 server without /close; 500: v2025's answer for an id it no longer has.
+      await closeOnServer(transport, { id: envId }, [404, 500]);
     },
   };
 }

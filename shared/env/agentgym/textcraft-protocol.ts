@@ -1,8 +1,8 @@
 import type { StepResult } from '../types';
-import { type FlavorProtocol, clampReward, endpointOf } from './flavor-protocol';
+import { type FlavorProtocol, clampReward, closeOnServer, postParsed } from './flavor-protocol';
 import type { JsonTransport } from './http-transport';
 import { type TextCraftClientVersion, textCraftActionFromResponse } from './textcraft-action';
-import { closeAnswerSchema, parseWire, textCraftEnvStateSchema, textCraftStepSchema } from './wire';
+import { textCraftEnvStateSchema, textCraftStepSchema } from './wire';
 
 /**
  * TextCraft server (agentenv-textcraft): key `id`; /create needs a JSON body (`{}`) and already
@@ -14,23 +14,12 @@ export function textCraftProtocol(clientVersion: TextCraftClientVersion = 'v2025
     flavor: 'textcraft',
 
     async create(transport: JsonTransport): Promise<number> {
-      const { body } = await transport.request({
-        method: 'POST',
-        path: '/create',
-        body: {},
-        safety: 'idempotent',
-      });
-      return parseWire(textCraftEnvStateSchema, body, endpointOf(transport, 'POST /create')).id;
+      return (await postParsed(transport, '/create', {}, 'idempotent', textCraftEnvStateSchema)).id;
     },
 
     async reset(transport, envId, task): Promise<StepResult> {
-      const { body } = await transport.request({
-        method: 'POST',
-        path: '/reset',
-        body: { id: envId, data_idx: task },
-        safety: 'idempotent',
-      });
-      const state = parseWire(textCraftEnvStateSchema, body, endpointOf(transport, 'POST /reset'));
+      const reset = { id: envId, data_idx: task };
+      const state = await postParsed(transport, '/reset', reset, 'idempotent', textCraftEnvStateSchema);
       return { observation: state.observation, reward: 0, done: false };
     },
 
@@ -43,26 +32,19 @@ export function textCraftProtocol(clientVersion: TextCraftClientVersion = 'v2025
     },
 
     async step(transport, envId, action): Promise<StepResult> {
-      const { body } = await transport.request({
-        method: 'POST',
-        path: '/step',
-        body: { id: envId, action },
-        safety: 'at-most-once',
-      });
-      const result = parseWire(textCraftStepSchema, body, endpointOf(transport, 'POST /step'));
+      const result = await postParsed(
+        transport,
+        '/step',
+        { id: envId, action },
+        'at-most-once',
+        textCraftStepSchema,
+      );
       return { observation: result.observation, reward: clampReward(result.reward), done: result.done };
     },
 
     async close(transport, envId): Promise<void> {
-      const { status, body } = await transport.request({
-        method: 'POST',
-        path: '/close',
-        body: { id: envId },
-        safety: 'idempotent',
-        acceptStatus: [404],
-      });
       // 404: a v2024 server without /close. `false`: already gone. Both fine.
-      if (status !== 404) parseWire(closeAnswerSchema, body, endpointOf(transport, 'POST /close'));
+      await closeOnServer(transport, { id: envId }, [404]);
     },
   };
 }

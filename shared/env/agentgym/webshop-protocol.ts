@@ -1,14 +1,14 @@
 import type { StepResult } from '../types';
 import { EnvError } from './errors';
-import { type FlavorProtocol, clampReward, endpointOf, textAfterActionMarker } from './flavor-protocol';
-import type { JsonTransport } from './http-transport';
 import {
-  closeAnswerSchema,
-  parseWire,
-  webShopCreateSchema,
-  webShopResetSchema,
-  webShopStepSchema,
-} from './wire';
+  type FlavorProtocol,
+  clampReward,
+  closeOnServer,
+  endpointOf,
+  textAfterActionMarker,
+} from './flavor-protocol';
+import type { JsonTransport } from './http-transport';
+import { parseWire, webShopCreateSchema, webShopResetSchema, webShopStepSchema } from './wire';
 
 /**
  * WebShop server (agentenv-webshop): the key is `env_idx`; /create takes no body and answers a
@@ -57,14 +57,7 @@ export function webShopProtocol(): FlavorProtocol {
     },
 
     async close(transport, envId): Promise<void> {
-      const { status, body } = await transport.request({
-        method: 'POST',
-        path: '/close',
-        body: { env_idx: envId },
-        safety: 'idempotent',
-        acceptStatus: [404],
-      });
-      if (status === 200) parseWire(closeAnswerSchema, body, endpointOf(transport, 'POST /close'));
+      await closeOnServer(transport, { env_idx: envId }, [404]);
     },
   };
 }

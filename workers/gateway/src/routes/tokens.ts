@@ -8,21 +8,17 @@ import { scopeSchema } from '../scopes';
 import { closeLiveSessions } from '../services/live-sessions';
 import type { GatewayContext } from '../context';
 import { notFound } from '../../../../shared/contracts/api-error';
+import {
+  type TokenView,
+  tokenCreatedSchema,
+  tokenListSchema,
+  tokenViewSchema,
+} from '../../../../shared/contracts/tokens';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi';
 import { newId } from '../services/runs';
 
 // API tokens: `ar_` + 32 random bytes (base64url). The token is shown once, at creation; only its
 // SHA-256 is stored (auth.ts looks tokens up by that hash). Revoking is immediate.
-
-const tokenViewSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  scopes: z.array(z.string()).describe('read, build and/or admin (each includes the ones before)'),
-  createdAt: z.number(),
-  expiresAt: z.number().nullable().describe('After this (epoch ms) the token is refused; null: never'),
-  revokedAt: z.number().nullable(),
-  lastUsedAt: z.number().nullable().describe('Last request with it (to the minute)'),
-});
 
 const tokenCreateSchema = z
   .object({
@@ -56,7 +52,7 @@ export function generateApiToken(): string {
   return `ar_${text}`;
 }
 
-function view(row: typeof apiTokens.$inferSelect): z.infer<typeof tokenViewSchema> {
+function view(row: typeof apiTokens.$inferSelect): TokenView {
   return {
     id: row.id,
     name: row.name,
@@ -77,7 +73,7 @@ tokensApp.openapi(
     summary: 'Create an API token; the token is in this response only (store it now)',
     request: jsonBody(tokenCreateSchema),
     responses: {
-      201: jsonResponse(tokenViewSchema.extend({ token: z.string() }), 'The token, shown once'),
+      201: jsonResponse(tokenCreatedSchema, 'The token, shown once'),
       ...errorResponses,
     },
   }),
@@ -106,7 +102,7 @@ tokensApp.openapi(
     path: '/',
     summary: 'List API tokens (names and dates; never the tokens)',
     responses: {
-      200: jsonResponse(z.object({ tokens: z.array(tokenViewSchema) }), 'Tokens'),
+      200: jsonResponse(tokenListSchema, 'Tokens'),
       ...errorResponses,
     },
   }),

@@ -9,6 +9,11 @@ import { sealWebhookSecret } from '../services/webhooks';
 import { requireOutboundUrl } from '../../../common/outbound';
 import type { GatewayBindings, GatewayContext } from '../context';
 import { notFound } from '../../../../shared/contracts/api-error';
+import {
+  deliveryViewSchema,
+  type WebhookView,
+  webhookViewSchema,
+} from '../../../../shared/contracts/webhooks';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi';
 import { newId } from '../services/runs';
 
@@ -38,31 +43,9 @@ const webhookCreateSchema = z
   })
   .strict();
 
-const webhookViewSchema = z.object({
-  id: z.string(),
-  url: z.string(),
-  events: z.array(z.string()),
-  active: z.boolean(),
-  createdAt: z.number(),
-});
-
-const deliveryViewSchema = z.object({
-  id: z.string(),
-  webhookId: z.string(),
-  event: z.string(),
-  status: z.enum(['pending', 'delivered', 'failed']),
-  attempts: z.number(),
-  lastStatusCode: z.number().nullable(),
-  lastError: z.string().nullable(),
-  nextAttemptAt: z.number().nullable(),
-  payload: z.unknown(),
-  createdAt: z.number(),
-  updatedAt: z.number(),
-});
-
 const idParam = z.object({ id: z.string().min(1).max(100) });
 
-function view(row: typeof webhooks.$inferSelect): z.infer<typeof webhookViewSchema> {
+function view(row: typeof webhooks.$inferSelect): WebhookView {
   return {
     id: row.id,
     url: row.url,

@@ -22,16 +22,13 @@ import { type EventBindings, emitEventSafely } from './webhooks';
 import { ApiError } from '../../../../shared/contracts/api-error';
 import { newId, runReferenceProblem, startRun } from './runs';
 import { taskTreeKey } from '../../../common/storage-keys';
+import { isFinalRunStatus } from '../../../../shared/contracts/statuses';
 import { loadWorld } from '../../../common/worlds';
 
 // Evaluations (agent-r.md s.6): a greedy run of a policy over a task set, optionally followed by
 // the recovery test (a second greedy run started from cut failed trajectories), then metrics from
 // the trees (shared/eval). advanceEval is an idempotent state machine, moved on by the RunLedger's
 // completion hook (onRunFinished) and, as a safety net, whenever the eval is read.
-
-export const FINAL_RUN_STATUSES = ['completed', 'partial', 'failed', 'cancelled'] as const;
-export const isFinalRunStatus = (status: string | null | undefined) =>
-  (FINAL_RUN_STATUSES as readonly string[]).includes(status ?? '');
 
 export type EvalStatus = 'running' | 'completed' | 'failed';
 export type EvalRow = typeof evals.$inferSelect;

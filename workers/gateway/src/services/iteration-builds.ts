@@ -4,7 +4,7 @@ import { iterations, loops } from '../../../../shared/db/schema';
 import type { LoopConfig } from '../../../../shared/iterations';
 import { type RunSpec, runSpecSchema } from '../../../../shared/contracts/run-spec';
 import type { CoreBindings } from '../../../common/env';
-import { isFinalRunStatus } from './evals';
+import { isFinalRunStatus } from '../../../../shared/contracts/statuses';
 import { ASSEMBLING, resumeAssembly, startAssembly } from './iteration-dataset';
 import {
   failIteration,

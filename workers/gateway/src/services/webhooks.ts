@@ -12,6 +12,7 @@ import { SIGNATURE_HEADER, signatureHeader } from '../../../../shared/webhooks/s
 import type { CoreBindings } from '../../../common/env';
 import { outboundRefusal } from '../../../common/outbound';
 import { secretsKey } from '../../../common/secrets';
+import type { WebhookDeliveryBody } from '../../../../shared/contracts/webhooks';
 
 // Outbound webhooks. emitEvent() records one pending delivery per subscribed webhook and queues
 // it; the gateway's queue consumer (events-consumer.ts) POSTs the signed body, records every
@@ -63,12 +64,13 @@ export function deliveryBody(delivery: {
   payload: unknown;
   createdAt: number;
 }): string {
-  return JSON.stringify({
+  const body: WebhookDeliveryBody = {
     id: delivery.id,
     event: delivery.event,
     createdAt: new Date(delivery.createdAt).toISOString(),
     data: delivery.payload,
-  });
+  };
+  return JSON.stringify(body);
 }
 
 /**
