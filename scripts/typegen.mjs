@@ -24,8 +24,11 @@ const outputs = [
   ]),
 ];
 
+// The local stack writes each worker's .dev.vars (secrets and stack vars), and `wrangler types`
+// would read them into Env: an empty env file keeps the output independent of any local run (the
+// output path goes first: --env-file takes several values and would swallow it).
 const wranglerTypes = (args, target) =>
-  execFileSync('npx', ['wrangler', 'types', ...args, target], {
+  execFileSync('npx', ['wrangler', 'types', target, ...args, '--env-file=/dev/null'], {
     stdio: check ? 'pipe' : 'inherit',
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
   });

@@ -49,6 +49,8 @@ export interface TimedRun {
   view: RunView;
   /** From the POST to the poll that saw the final status. */
   wallMs: number;
+  /** When the POST went out (epoch ms). */
+  postedAt: number;
   manifest: RunManifest;
 }
 
@@ -59,11 +61,12 @@ export async function runAndWait(
   options: WaitOptions,
 ): Promise<TimedRun> {
   const started = performance.now();
+  const postedAt = Date.now();
   const runId = await submitRun(api, spec);
   const view = await waitForRun(api, runId, options);
   const wallMs = performance.now() - started;
   const manifest = await api.json<RunManifest>('GET', `/v1/runs/${runId}/manifest`);
-  return { runId, view, wallMs, manifest };
+  return { runId, view, wallMs, postedAt, manifest };
 }
 
 async function download(api: ApiClient, path: string, file: string): Promise<void> {
@@ -125,6 +128,12 @@ export interface SimStats {
 export async function simStats(simUrl: string): Promise<SimStats> {
   const response = await fetch(`${simUrl}/stats`, { signal: AbortSignal.timeout(10_000) });
   return (await response.json()) as SimStats;
+}
+
+/** The requests the sim-policy served since its last reset: [start, end] in epoch ms. */
+export async function simSpans(simUrl: string): Promise<[number, number][]> {
+  const response = await fetch(`${simUrl}/stats/spans`, { signal: AbortSignal.timeout(10_000) });
+  return ((await response.json()) as { spans: [number, number][] }).spans;
 }
 
 export async function resetSimStats(simUrl: string): Promise<void> {

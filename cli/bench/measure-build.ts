@@ -2,7 +2,8 @@ import { loadavg } from 'node:os';
 import type { ApiClient } from '../api-client';
 import type { LocalStack } from '../stack';
 import type { RunCounters } from '../../shared/contracts/run-view';
-import { resetSimStats, runAndWait, simStats } from './build-run';
+import { resetSimStats, runAndWait, simSpans, simStats } from './build-run';
+import { type SlotIdle, slotIdle } from './idle-slots';
 import { round, utilisation } from './metrics';
 import { tasksSpec } from './options';
 import { meterGroup } from './proc';
@@ -27,6 +28,8 @@ export interface BuildMeasurement {
   peakRssMb: number;
   simMaxInFlight: number;
   simRequests: number;
+  /** Where the endpoint's slots sat idle (ramp, middle, tail), from the sim's served requests. */
+  idle: SlotIdle | null;
   /** 1-minute load average of the machine when the build ended (others' load skews timings). */
   loadAvg1: number;
 }
@@ -60,6 +63,7 @@ export async function measureBuild(
   });
   const proc = meter.stop();
   const sim = await simStats(simUrl);
+  const spans = await simSpans(simUrl);
   const c = run.manifest.counts;
   return {
     tasks,
@@ -80,6 +84,7 @@ export async function measureBuild(
     peakRssMb: proc.peakRssMb,
     simMaxInFlight: sim.maxInFlight,
     simRequests: sim.requests,
+    idle: slotIdle(spans, run.postedAt, run.wallMs, capacity),
     loadAvg1: loadAverage(),
   };
 }

@@ -210,6 +210,7 @@ async function runHeadline(
       wall_s: round(main.wallMs / 1000, 2),
       sim_busy_s: round(main.busyMs / 1000, 2),
       sim_max_in_flight: main.simMaxInFlight,
+      endpoint_idle: main.idle,
       orchestration_cpu_ms_per_call: round(perCall(main.cpuMs, calls), 2),
       orchestration_cpu_s: round(main.cpuMs / 1000, 2),
       orchestration_cpu_s_by_process: Object.fromEntries(

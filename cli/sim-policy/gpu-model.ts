@@ -18,8 +18,12 @@ export interface GpuModel {
   /** Waits for a slot, holds it for `serviceMs`; false if cancelled while still queued. */
   serve(serviceMs: number, cancelled?: AbortSignal): Promise<boolean>;
   stats(): GpuStats;
+  /** Each request served since the last reset: [start, end] in epoch ms (at most MAX_SPANS). */
+  spans(): Array<[number, number]>;
   resetStats(): void;
 }
+
+const MAX_SPANS = 200_000;
 
 export function createGpuModel(capacity: number): GpuModel {
   const waiting: Array<() => void> = [];
@@ -28,6 +32,7 @@ export function createGpuModel(capacity: number): GpuModel {
   let maxQueued = 0;
   let served = 0;
   let busyMs = 0;
+  let spans: Array<[number, number]> = [];
 
   function startNext() {
     while (inFlight < capacity && waiting.length > 0) waiting.shift()!();
@@ -57,6 +62,7 @@ export function createGpuModel(capacity: number): GpuModel {
     }
     maxInFlight = Math.max(maxInFlight, inFlight);
     const started = performance.now();
+    const startedAt = Date.now();
     try {
       await new Promise<void>((resolve) => {
         if (serviceMs <= 0) setImmediate(resolve);
@@ -64,6 +70,7 @@ export function createGpuModel(capacity: number): GpuModel {
       });
     } finally {
       busyMs += performance.now() - started;
+      if (spans.length < MAX_SPANS) spans.push([startedAt, Date.now()]);
       served += 1;
       inFlight -= 1;
       startNext();
@@ -82,7 +89,9 @@ export function createGpuModel(capacity: number): GpuModel {
       served,
       busyMs: Math.round(busyMs),
     }),
+    spans: () => spans,
     resetStats() {
+      spans = [];
       maxInFlight = inFlight;
       maxQueued = waiting.length;
       served = 0;

@@ -232,6 +232,7 @@ export async function startSimPolicy(input: SimPolicyOptionsInput = {}): Promise
       return tokenize(res, body ?? '');
     }
     if (req.method === 'GET' && path === '/stats') return sendJson(res, 200, stats());
+    if (req.method === 'GET' && path === '/stats/spans') return sendJson(res, 200, { spans: gpu.spans() });
     if (req.method === 'POST' && path === '/stats/reset') {
       resetStats();
       return sendJson(res, 200, stats());

@@ -184,3 +184,23 @@ describe('sim-policy GPU model', () => {
     }
   });
 });
+
+describe('sim-policy served-request spans', () => {
+  it('lists each request it served since the reset as [start, end] in epoch ms', async () => {
+    await fetch(`${sim.url}/stats/reset`, { method: 'POST' });
+    const before = Date.now();
+    for (let i = 0; i < 2; i++) expect((await post({ messages })).status).toBe(200);
+    const after = Date.now();
+    const { spans } = (await (await fetch(`${sim.url}/stats/spans`)).json()) as { spans: number[][] };
+    expect(spans).toHaveLength(2);
+    for (const [start, end] of spans) {
+      expect(start).toBeGreaterThanOrEqual(before);
+      expect(end).toBeGreaterThanOrEqual(start!);
+      expect(end).toBeLessThanOrEqual(after);
+    }
+    await fetch(`${sim.url}/stats/reset`, { method: 'POST' });
+    expect(((await (await fetch(`${sim.url}/stats/spans`)).json()) as { spans: unknown[] }).spans).toEqual(
+      [],
+    );
+  });
+});

@@ -1,5 +1,5 @@
 import type { RetryPolicy } from '../../common/durable-objects';
-import { all, one } from './sql';
+import { all, MAX_BOUND_PARAMS, one } from './sql';
 
 /** A unit of work a TaskTree hands to a queue consumer and waits for. */
 export interface JobRow extends Record<string, SqlStorageValue> {
@@ -18,11 +18,8 @@ export interface JobRow extends Record<string, SqlStorageValue> {
 
 export type { RetryPolicy };
 
-/**
- * Jobs marked sent per statement: two bound parameters each, and a Durable Object query takes at
- * most 100 (developers.cloudflare.com/durable-objects/platform/limits/).
- */
-const MARK_SENT_CHUNK = 50;
+/** Jobs marked sent per statement (two bound parameters each). */
+const MARK_SENT_CHUNK = MAX_BOUND_PARAMS / 2;
 
 export const defaultRetryPolicy: RetryPolicy = { timeoutMs: 120_000, maxAttempts: 4, backoffMs: 1_000 };
 

@@ -7,7 +7,7 @@ import {
   takeDirtyNodeIds,
   type SearchConfigInput,
 } from '../../../shared/mcts';
-import { all, type MetaStore, one } from './sql';
+import { all, type MetaStore, one, upsertRows } from './sql';
 
 /**
  * Persists a TaskTree's search state row-wise in the Durable Object's SQLite: one row per node
@@ -55,18 +55,16 @@ export class SearchStore {
 
   save(state: SearchState): void {
     const { meta, nodes } = splitSearchState(state);
-    for (const id of takeDirtyNodeIds(state)) {
-      this.sql.exec(
-        'INSERT OR REPLACE INTO nodes (id, data) VALUES (?, ?)',
-        Number(id),
-        JSON.stringify(nodes[Number(id)]),
-      );
-    }
+    const rows = takeDirtyNodeIds(state).map((id) => [Number(id), JSON.stringify(nodes[Number(id)])]);
+    // The changed nodes in one statement (a result changes a handful: children and ancestors).
+    upsertRows(this.sql, 'nodes', ['id', 'data'], rows);
     this.meta.set('search', { ...meta, dirty: [] });
   }
 
-  putSnapshot(nodeId: string, snapshot: string): void {
-    this.sql.exec('INSERT OR REPLACE INTO snapshots (node_id, data) VALUES (?, ?)', Number(nodeId), snapshot);
+  /** Env snapshots by node id, in one statement. */
+  putSnapshots(snapshots: readonly { nodeId: string; snapshot: string }[]): void {
+    const rows = snapshots.map(({ nodeId, snapshot }) => [Number(nodeId), snapshot]);
+    upsertRows(this.sql, 'snapshots', ['node_id', 'data'], rows);
   }
 
   snapshot(nodeId: string): string | null {

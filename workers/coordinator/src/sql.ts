@@ -16,6 +16,27 @@ export function all<T extends Record<string, SqlStorageValue>>(
   return sql.exec<T>(query, ...args).toArray();
 }
 
+/** Bound parameters one Durable Object query takes at most (developers.cloudflare.com/durable-objects/platform/limits/). */
+export const MAX_BOUND_PARAMS = 100;
+
+/** `INSERT OR REPLACE` of many rows in as few statements as the bound-parameter limit allows. */
+export function upsertRows(
+  sql: SqlStorage,
+  table: string,
+  columns: readonly string[],
+  rows: readonly SqlStorageValue[][],
+): void {
+  const perStatement = Math.floor(MAX_BOUND_PARAMS / columns.length);
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  for (let at = 0; at < rows.length; at += perStatement) {
+    const chunk = rows.slice(at, at + perStatement);
+    sql.exec(
+      `INSERT OR REPLACE INTO ${table} (${columns.join(', ')}) VALUES ${chunk.map(() => tuple).join(', ')}`,
+      ...chunk.flat(),
+    );
+  }
+}
+
 /** A JSON value kept under a key in a `meta` table. */
 export class MetaStore {
   constructor(private readonly sql: SqlStorage) {

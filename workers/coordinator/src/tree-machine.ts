@@ -198,7 +198,7 @@ export class TreeMachine {
       },
       result.observation,
     );
-    if (result.snapshot !== null) this.store.putSnapshot('0', result.snapshot);
+    if (result.snapshot !== null) this.store.putSnapshots([{ nodeId: '0', snapshot: result.snapshot }]);
     this.record.setPrefix(result.prefix);
     addEnvCost(tree, result.envCost);
   }
@@ -214,10 +214,12 @@ export class TreeMachine {
     noteFit(tree, result, 'policy');
     applyExpansion(search, jobId, result.children);
     // New nodes are the distinct responses in order: attach each one's env snapshot.
+    const snapshots: { nodeId: string; snapshot: string }[] = [];
     for (const node of search.nodes.slice(before)) {
       const snapshot = result.children.find((c) => c.response === node.response)?.snapshot ?? null;
-      if (snapshot !== null && !node.terminal) this.store.putSnapshot(node.id, snapshot);
+      if (snapshot !== null && !node.terminal) snapshots.push({ nodeId: node.id, snapshot });
     }
+    this.store.putSnapshots(snapshots);
   }
 
   private persist(tree: TreeMeta): void {
