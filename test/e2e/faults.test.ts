@@ -124,6 +124,8 @@ describe(`fault tolerance (${full ? 'long' : 'short'} form)`, () => {
       for (const r of results) {
         expect(r.lost, r.scenario).toBe(0);
         expect(r.duplicated, r.scenario).toBe(0);
+        // D1 holds the end the ledger decided (the API's status is the ledger's, completedAt D1's).
+        expect(r.facts.d1_final, r.scenario).toBe(true);
         expect(r.webhooks, r.scenario).toBe(r.scenario.startsWith('gate') ? 2 : 1);
       }
       expect(by.big_completion_3mb?.status).toBe('completed');

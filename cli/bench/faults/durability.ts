@@ -87,10 +87,27 @@ async function runOne(f: Fixture, name: string, spec: RunSpecInput) {
     view,
     dir,
     endS,
+    d1Final: await d1Final(f, runId, view.status),
     lost: Math.max(0, counted - new Set(ids).size),
     duplicated: ids.length - new Set(ids).size + Math.max(0, indexRows - counted),
     webhooks,
   };
+}
+
+/**
+ * Whether D1 holds the run's end as the ledger decided it: the API's status is the ledger's, its
+ * `completedAt` D1's, which only the ledger's copy of a final status sets (bounded wait, 20 s).
+ */
+async function d1Final(f: Fixture, runId: string, status: string): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    const view = await f.handle.api.json<{ status: string; completedAt: number | null }>(
+      'GET',
+      `/v1/runs/${runId}`,
+    );
+    if (view.completedAt !== null) return view.status === status;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
 }
 
 /** run.completed deliveries of `runId`: waits up to 20 s for the first, then 2 s for a duplicate. */
@@ -131,6 +148,7 @@ async function bigCompletion(f: Fixture): Promise<DurabilityResult> {
     duplicated: run.duplicated,
     webhooks: run.webhooks,
     facts: {
+      d1_final: run.d1Final,
       big_served: (await space.stats()).bigServed ?? 0,
       failed_jobs: run.view.counters?.failedJobs ?? 0,
     },
@@ -148,7 +166,7 @@ async function bigObservation(f: Fixture): Promise<DurabilityResult> {
     lost: run.lost,
     duplicated: run.duplicated,
     webhooks: run.webhooks,
-    facts: { big_served: stats.bigServed ?? 0, big_replayed: stats.bigRepeated ?? 0 },
+    facts: { d1_final: run.d1Final, big_served: stats.bigServed ?? 0, big_replayed: stats.bigRepeated ?? 0 },
   };
 }
 
@@ -167,6 +185,7 @@ async function slowEndpoint(f: Fixture): Promise<DurabilityResult> {
     duplicated: run.duplicated + same.duplicated,
     webhooks: run.webhooks,
     facts: {
+      d1_final: run.d1Final && clean.d1Final,
       max_in_flight_per_env_id: stats.maxInFlightPerEnv ?? 0,
       max_completions_in_flight: stats.maxInFlightCompletions ?? 0,
       records_identical: same.records.every((r) => r.identical),
@@ -195,6 +214,7 @@ async function gateWithoutN(f: Fixture): Promise<DurabilityResult> {
     duplicated: a.duplicated + b.duplicated + sameA.duplicated + sameB.duplicated,
     webhooks: a.webhooks + b.webhooks,
     facts: {
+      d1_final: alone.d1Final && a.d1Final && b.d1Final,
       max_completions_in_flight: stats.maxInFlightCompletions ?? 0,
       runs: 2,
       alone_status: alone.view.status,
@@ -229,7 +249,11 @@ async function cancelWhileStarting(f: Fixture): Promise<DurabilityResult> {
     lost: 0,
     duplicated: Math.max(0, indexRows - manifest.counts.revision - manifest.counts.good),
     webhooks,
-    facts: { calls_after_cancel: later - atCancel, records: indexRows },
+    facts: {
+      d1_final: await d1Final(f, runId, view.status),
+      calls_after_cancel: later - atCancel,
+      records: indexRows,
+    },
   };
 }
 

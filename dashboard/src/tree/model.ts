@@ -55,16 +55,7 @@ export class TreeModel {
     const existing = this.nodes.get(live.id);
     if (existing) {
       if (live.visits < existing.visits) return 'stale';
-      Object.assign(existing, {
-        reward: live.reward,
-        done: live.done,
-        terminal: live.terminal,
-        visits: live.visits,
-        value: live.value,
-        judgement: live.judgement,
-        failed: live.failed === true,
-        error: live.error ?? null,
-      });
+      Object.assign(existing, changingFields(live));
       return 'updated';
     }
     if (live.parentId === null) {
@@ -83,14 +74,7 @@ export class TreeModel {
       response: live.response,
       action: live.action,
       observation: live.observation,
-      reward: live.reward,
-      done: live.done,
-      terminal: live.terminal,
-      visits: live.visits,
-      value: live.value,
-      judgement: live.judgement,
-      failed: live.failed === true,
-      error: live.error ?? null,
+      ...changingFields(live),
       children: [],
     });
     return 'added';
@@ -143,4 +127,18 @@ export function meanValue(node: VNode): number | null {
 export function nodeScore(node: VNode): number | null {
   if (node.done || node.failed || node.error) return node.reward;
   return meanValue(node);
+}
+
+/** The fields of a node a later live update may change (search counts, outcome, judgement). */
+function changingFields(live: LiveNode) {
+  return {
+    reward: live.reward,
+    done: live.done,
+    terminal: live.terminal,
+    visits: live.visits,
+    value: live.value,
+    judgement: live.judgement,
+    failed: live.failed === true,
+    error: live.error ?? null,
+  };
 }

@@ -226,7 +226,24 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
   }
 
   /** Runs the end effects still owed, D1's copy first (datasets and loops read the status there). */
+  /** The drain in progress, if any (see drainOutbox). */
+  private draining: Promise<void> | null = null;
+
+  /**
+   * One drain at a time: a task's report and the alarm reconciling together both found
+   * 'finished' owed while the first send was on its way, and run.finished went out twice.
+   */
   private async drainOutbox(): Promise<void> {
+    while (this.draining) await this.draining.catch(() => {});
+    this.draining = this.drainOutboxOnce();
+    try {
+      await this.draining;
+    } finally {
+      this.draining = null;
+    }
+  }
+
+  private async drainOutboxOnce(): Promise<void> {
     let run = this.run!;
     if (!run.outbox?.length) return;
     await this.syncRun();

@@ -12,6 +12,18 @@ import { requireRun } from '../services/runs';
 
 // GET /v1/runs/{id}/datacard: the run's data card, computed from its records (README: Data card).
 
+/** Both routes answer the card as JSON or, with format=md, as Markdown. */
+const dataCardResponses = {
+  200: {
+    description: 'The data card',
+    content: {
+      'application/json': { schema: dataCardSchema },
+      'text/markdown': { schema: z.string() },
+    },
+  },
+  ...errorResponses,
+};
+
 export const runDataCardApp = new OpenAPIHono<GatewayContext>();
 
 runDataCardApp.openapi(
@@ -27,16 +39,7 @@ runDataCardApp.openapi(
         format: z.enum(['json', 'md']).default('json'),
       }),
     },
-    responses: {
-      200: {
-        description: 'The data card',
-        content: {
-          'application/json': { schema: dataCardSchema },
-          'text/markdown': { schema: z.string() },
-        },
-      },
-      ...errorResponses,
-    },
+    responses: dataCardResponses,
   }),
   async (c) => {
     const { id } = c.req.valid('param');
@@ -62,16 +65,7 @@ datasetDataCardApp.openapi(
       params: z.object({ id: z.string().min(1).max(100) }),
       query: z.object({ format: z.enum(['json', 'md']).default('json') }),
     },
-    responses: {
-      200: {
-        description: 'The data card',
-        content: {
-          'application/json': { schema: dataCardSchema },
-          'text/markdown': { schema: z.string() },
-        },
-      },
-      ...errorResponses,
-    },
+    responses: dataCardResponses,
   }),
   async (c) => {
     const { id } = c.req.valid('param');

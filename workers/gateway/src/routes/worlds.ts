@@ -8,14 +8,8 @@ import { forgetWorld, loadWorld, worldKey } from '../../../common/worlds';
 import type { GatewayContext } from '../context';
 import { ApiError, notFound } from '../../../../shared/contracts/api-error';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi';
+import { worldListSchema, worldSummarySchema } from '../../../../shared/contracts/worlds';
 
-const worldSummarySchema = z.object({
-  name: z.string(),
-  builtIn: z.boolean(),
-  recipes: z.number(),
-  goals: z.number(),
-  baseItems: z.number(),
-});
 const nameParam = z.object({ name: worldNameSchema });
 
 export const worldsApp = new OpenAPIHono<GatewayContext>();
@@ -64,7 +58,7 @@ worldsApp.openapi(
     path: '/',
     summary: 'Built-in and stored worlds',
     responses: {
-      200: jsonResponse(z.object({ worlds: z.array(worldSummarySchema) }), 'Worlds'),
+      200: jsonResponse(worldListSchema, 'Worlds'),
       ...errorResponses,
     },
   }),

@@ -237,10 +237,18 @@ export async function deliverWebhook(
   }
   const refusal = outboundRefusal(env, hook.url, 'the webhook url');
   if (refusal) return fail(refusal);
+  // Claimed against the attempt count read above: of two copies of one delivery's message handled
+  // at once (a run.finished reported twice queues it twice), exactly one wins and sends.
   const claimed = await db
     .update(webhookDeliveries)
     .set({ attempts: sql`${webhookDeliveries.attempts} + 1`, updatedAt: Date.now() })
-    .where(and(eq(webhookDeliveries.id, delivery.id), eq(webhookDeliveries.status, 'pending')))
+    .where(
+      and(
+        eq(webhookDeliveries.id, delivery.id),
+        eq(webhookDeliveries.status, 'pending'),
+        eq(webhookDeliveries.attempts, delivery.attempts),
+      ),
+    )
     .returning({ attempts: webhookDeliveries.attempts });
   const attempt = claimed[0]?.attempts;
   if (attempt === undefined) return 'done';
