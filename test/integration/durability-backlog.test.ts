@@ -4,7 +4,11 @@ import { describe, expect, it } from 'vitest';
 import type { ExpandJob } from '../../shared/contracts/jobs';
 import { runSpecSchema } from '../../shared/contracts/run-spec';
 import type { CoordinatorBindings } from '../../workers/common/env';
+import { runLedgerStub, taskTreeStub } from '../../workers/common/env';
 import type { TaskTree } from '../../workers/coordinator/src/task-tree';
+import { proxySpace, simEndpoint } from './fault-hooks';
+import { api, eventually } from './helpers';
+import { expectSettled, runCompletedHook } from './settled';
 
 const env = workerEnv as unknown as CoordinatorBindings;
 
@@ -116,4 +120,52 @@ describe('a queue backlog never fails a job', () => {
     // Taken by the beating consumer: no other copy of attempt 1 is handed out.
     expect(await stub.getJob('root', 1)).toBeNull();
   });
+});
+
+describe('a real build behind a queue backlog', () => {
+  it('messages queued behind slow batches for many deadlines: the build completes, every job on its first attempt', async () => {
+    // One slot at 250 ms a call, 16 expand jobs per consumer batch, the next batch only after it:
+    // a message waits seconds in the queue, several times the 1 s job deadline.
+    const proxy = await proxySpace({ completionDelayMs: 250 });
+    const policy = await simEndpoint(proxy.llm, { maxConcurrency: 1 });
+    const bucket = await runCompletedHook();
+    const tasks = Array.from({ length: 32 }, (_, i) => i);
+    const created = await api('/v1/runs', {
+      method: 'POST',
+      json: { tasks, iterations: 1, width: 2, depth: 2, seed: 7, policy, jobTimeoutMs: 1000 },
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const started = Date.now();
+    await eventually(async () => {
+      const status = await runLedgerStub(env, id).status();
+      return status && status.status !== 'running' && status.status !== 'queued' ? status : null;
+    }, 2400);
+    const seconds = (Date.now() - started) / 1000;
+    const settled = await expectSettled(id, bucket);
+    let copies = 0;
+    let maxAttempt = 0;
+    for (const task of tasks) {
+      const stats = await runInDurableObject(
+        taskTreeStub(env, id, task) as unknown as DurableObjectStub,
+        (_instance, state) =>
+          state.storage.sql
+            .exec<{ copies: number; attempt: number }>(
+              'SELECT COALESCE(SUM(copies), 0) AS copies, COALESCE(MAX(attempt), 0) AS attempt FROM jobs',
+            )
+            .one(),
+      );
+      copies += stats.copies;
+      maxAttempt = Math.max(maxAttempt, stats.attempt);
+    }
+    const calls = (await proxy.stats()).completions ?? 0;
+    console.log(
+      `backlogged build: ${settled.status} in ${seconds.toFixed(1)} s, ${calls} calls, ${copies} free re-sends, highest attempt ${maxAttempt}`,
+    );
+    expect(settled.status).toBe('completed');
+    // The backlog did outlast deadlines (jobs were re-sent), and not one attempt was used by it.
+    expect(seconds).toBeGreaterThan(3);
+    expect(copies).toBeGreaterThan(0);
+    expect(maxAttempt).toBe(1);
+  }, 240_000);
 });
