@@ -39,7 +39,7 @@ const FIELD_HELP: Record<string, string> = {
   label: 'a label for the run',
   curation:
     'reference: every record the reference writes; clean: no duplicates, loops or retaken errors, shortest partner, 32 per task (README: Curation)',
-  jobTimeoutMs: 're-send a job without result after this long',
+  jobTimeoutMs: 'retry a job whose consumer is silent this long (one still queued is re-sent free)',
   startFrom: 'task id -> responses replayed before the search',
 };
 

@@ -122,7 +122,10 @@ export const runSpecSchema = z
      * stored records are never changed, so a run can always be read both ways.
      */
     curation: curationSchema.default('reference'),
-    /** A job with no result after this long is re-sent (attempts and backoff in the TaskTree). */
+    /**
+     * A job taken by a consumer that is silent (no heartbeat, no result) this long is retried
+     * (attempts and backoff in the TaskTree); one not taken yet is re-sent using up no attempt.
+     */
     jobTimeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),
     /**
      * Longest policy or judge response kept, in characters (default 262144); a longer one is cut

@@ -51,9 +51,9 @@ export async function consumeJobs<J extends AnyJob>(
       const { runId, task, jobId } = parsed.data;
       const tree = taskTreeStub(env, runId, task);
       try {
-        const job = (await tree.getJob(jobId)) as AnyJob | null;
+        // A superseded attempt or an extra copy of a taken one is dropped before any work is done.
+        const job = (await tree.getJob(jobId, parsed.data.attempt)) as AnyJob | null;
         if (!job || !kinds.includes(job.kind as J['kind'])) return message.ack();
-        if (job.attempt !== parsed.data.attempt) return message.ack(); // superseded by a re-send
         const { attempt } = job;
         // Keeps the deadline moving while this attempt works (a wait for a slot, a slow endpoint),
         // so the job is not re-sent beneath it; a hung consumer stops beating and is re-sent.

@@ -33,7 +33,11 @@ export const LIVE_HOLDER_HEADER = 'x-agent-r-token-id';
 /** One per run x task: the search, its jobs and its tree. */
 export interface TaskTreeApi extends Rpc.DurableObjectBranded {
   start(runId: string, task: number, spec: RunSpec): Promise<void>;
-  getJob(jobId: string): Promise<AnyJob | null>;
+  /**
+   * Takes a job's `attempt` (null: not wanted, superseded, or taken by another copy); without
+   * `attempt`, a look at the current one that takes nothing.
+   */
+  getJob(jobId: string, attempt?: number): Promise<AnyJob | null>;
   /** The finished tree of a current splice job, a page at a time from node `from` (null: not current). */
   splicePage(jobId: string, attempt: number, from: number): Promise<SplicePage | null>;
   completeJob(jobId: string, result: JobResult, attempt?: number): Promise<{ accepted: boolean }>;

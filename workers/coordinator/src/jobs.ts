@@ -14,12 +14,32 @@ export interface JobRow extends Record<string, SqlStorageValue> {
   sent: number;
   /** When the current attempt was handed out (ms), for "waiting since" in the run view. */
   since: number;
+  /**
+   * 1 once a consumer took the current attempt (getJob or a heartbeat). Only a taken attempt that
+   * went silent uses up an attempt; one still queued is re-sent for free (see resend).
+   */
+  picked: number;
+  /** Free re-sends of the current attempt so far (a message never picked up: backlog or lost). */
+  copies: number;
 }
 
 export type { RetryPolicy };
 
 /** Jobs marked sent per statement (two bound parameters each). */
 const MARK_SENT_CHUNK = MAX_BOUND_PARAMS / 2;
+
+/** Re-sends of a never-picked-up attempt back off up to this many deadlines apart. */
+const MAX_RESEND_FACTOR = 8;
+
+/**
+ * How long re-send number `copies` (1, 2, ...) of a never-picked-up attempt is held back: the
+ * first goes out at once (a message lost with a restarted local stack), later ones back off
+ * (0, T, 3T, 7T, then 7T each: a deadline at T, 2T, 4T, 8T, 16T, 24T...), so a queue backlog of
+ * length B adds about log2(B / T) messages per job, not B / T, and never fails the job.
+ */
+export function resendDelayMs(timeoutMs: number, copies: number): number {
+  return timeoutMs * (Math.min(2 ** (copies - 1), MAX_RESEND_FACTOR) - 1);
+}
 
 export const defaultRetryPolicy: RetryPolicy = { timeoutMs: 120_000, maxAttempts: 4, backoffMs: 1_000 };
 
@@ -46,6 +66,11 @@ export class JobTable {
     const columns = all<{ name: string }>(sql, 'PRAGMA table_info(jobs)').map((c) => c.name);
     if (!columns.includes('sent')) sql.exec('ALTER TABLE jobs ADD COLUMN sent INTEGER NOT NULL DEFAULT 1');
     if (!columns.includes('since')) sql.exec('ALTER TABLE jobs ADD COLUMN since INTEGER NOT NULL DEFAULT 0');
+    // Rows from before pickups were recorded count as queued: a missed deadline re-sends them for free.
+    if (!columns.includes('picked'))
+      sql.exec('ALTER TABLE jobs ADD COLUMN picked INTEGER NOT NULL DEFAULT 0');
+    if (!columns.includes('copies'))
+      sql.exec('ALTER TABLE jobs ADD COLUMN copies INTEGER NOT NULL DEFAULT 0');
     this.reload();
   }
 
@@ -78,7 +103,7 @@ export class JobTable {
   add(id: string, kind: JobRow['kind'], nodeId: string, deadline: number, now: number): boolean {
     if (this.rows.has(id)) return false;
     const insert = this.sql.exec(
-      "INSERT OR IGNORE INTO jobs (id, kind, node_id, attempt, deadline, status, sent, since) VALUES (?, ?, ?, 1, ?, 'pending', 0, ?)",
+      "INSERT OR IGNORE INTO jobs (id, kind, node_id, attempt, deadline, status, sent, since, picked, copies) VALUES (?, ?, ?, 1, ?, 'pending', 0, ?, 0, 0)",
       id,
       kind,
       nodeId,
@@ -97,6 +122,8 @@ export class JobTable {
       reason: null,
       sent: 0,
       since: now,
+      picked: 0,
+      copies: 0,
     });
     this.stored.set(id, deadline);
     return true;
@@ -105,7 +132,7 @@ export class JobTable {
   /** The next attempt (its message not sent yet); earlier attempts are superseded. */
   retry(id: string, attempt: number, deadline: number, reason: string, now: number): void {
     this.sql.exec(
-      'UPDATE jobs SET attempt = ?, deadline = ?, reason = ?, sent = 0, since = ? WHERE id = ?',
+      'UPDATE jobs SET attempt = ?, deadline = ?, reason = ?, sent = 0, since = ?, picked = 0, copies = 0 WHERE id = ?',
       attempt,
       deadline,
       reason,
@@ -113,7 +140,32 @@ export class JobTable {
       id,
     );
     const row = this.rows.get(id);
-    if (row) Object.assign(row, { attempt, deadline, reason, sent: 0, since: now });
+    if (row) Object.assign(row, { attempt, deadline, reason, sent: 0, since: now, picked: 0, copies: 0 });
+    if (row) this.stored.set(id, deadline);
+  }
+
+  /**
+   * A consumer took the current attempt (its work clock is started by `extend`). False when the
+   * attempt is not the current one or another copy of its message was taken already.
+   */
+  take(id: string, attempt: number): boolean {
+    const row = this.rows.get(id);
+    if (!row || row.attempt !== attempt || row.picked) return false;
+    this.sql.exec('UPDATE jobs SET picked = 1 WHERE id = ? AND attempt = ?', id, attempt);
+    row.picked = 1;
+    return true;
+  }
+
+  /**
+   * The current attempt was never picked up by its deadline (its message waits in a backlogged
+   * queue, or was lost): one more copy of the same attempt goes out (the outbox holds it back by
+   * `deadline - timeout - now`), using up no attempt; the first copy taken wins, the others are
+   * dropped at pickup.
+   */
+  resend(id: string, deadline: number): void {
+    this.sql.exec('UPDATE jobs SET deadline = ?, sent = 0, copies = copies + 1 WHERE id = ?', deadline, id);
+    const row = this.rows.get(id);
+    if (row) Object.assign(row, { deadline, sent: 0, copies: row.copies + 1 });
     if (row) this.stored.set(id, deadline);
   }
 

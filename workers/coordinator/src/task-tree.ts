@@ -6,7 +6,7 @@ import { toTreeFile } from '../../../shared/mcts';
 import type { RunSpec } from '../../../shared/contracts/run-spec';
 import type { TreeFile } from '../../../shared/contracts/tree-file';
 import { type CoordinatorBindings, runLedgerStub } from '../../common/env';
-import { defaultRetryPolicy, JobTable, type JobRow, type RetryPolicy } from './jobs';
+import { defaultRetryPolicy, JobTable, type JobRow, type RetryPolicy, resendDelayMs } from './jobs';
 import type { TaskProgress, TaskStatus, TaskWait } from '../../../shared/contracts/run-view';
 import { Critique } from './critique';
 import { jobPayload, splicePageOf } from './job-payloads';
@@ -105,11 +105,20 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     await this.afterChange(this.tree!);
   }
 
-  /** What a consumer needs to do a job, or null when the job is no longer wanted. */
-  async getJob(jobId: string): Promise<AnyJob | null> {
-    const tree = this.tree;
-    const job = this.jobs.get(jobId);
-    if (!tree || !job || job.status !== 'pending' || isFinal(tree)) return null;
+  /**
+   * A consumer takes a job (its work clock starts): what it needs, or null when the job is not
+   * wanted, `attempt` is superseded, or another copy of this attempt was taken (checked before
+   * the payload is built, so stale copies are cheap). Only a taken attempt can use itself up.
+   * Without `attempt` it is a look that takes nothing (tests, tools).
+   */
+  async getJob(jobId: string, attempt?: number): Promise<AnyJob | null> {
+    const job = this.current(jobId, attempt);
+    if (!job) return null;
+    const tree = this.tree!;
+    if (attempt !== undefined) {
+      if (job.picked) return null;
+      this.hold(job);
+    }
     return jobPayload(job, {
       tree,
       spec: this.record.spec,
@@ -159,11 +168,17 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
    * while it waits for a slot or a slow endpoint), so the job is not re-sent under it.
    */
   async keepAlive(jobId: string, attempt: number): Promise<boolean> {
-    if (!this.current(jobId, attempt)) return false;
-    const now = Date.now();
-    const { timeoutMs } = this.retry;
-    this.jobs.extend(jobId, now + timeoutMs, now, timeoutMs / 2);
+    const job = this.current(jobId, attempt);
+    if (!job) return false;
+    this.hold(job);
     return true;
+  }
+
+  /** A consumer holds the attempt (taken, if not yet), its deadline a full timeout from now. */
+  private hold(job: JobRow): void {
+    if (!job.picked) this.jobs.take(job.id, job.attempt);
+    const now = Date.now();
+    this.jobs.extend(job.id, now + this.retry.timeoutMs, now, this.retry.timeoutMs / 2);
   }
 
   /**
@@ -214,11 +229,21 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     await this.afterChange(tree);
   }
 
-  /** Jobs whose consumer never answered (a lost message, a killed process) are re-sent or failed. */
+  /**
+   * Overdue jobs: one taken whose consumer went silent (killed, hung) uses up its attempt; one
+   * never picked up (queued in a backlog, or lost with a restarted stack) has not failed: it is
+   * re-sent with backoff, using up nothing (see resendDelayMs).
+   */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
-    for (const job of this.jobs.overdue(Date.now())) {
-      await this.failJob(job.id, `no result within the deadline (attempt ${job.attempt})`, true, job.attempt);
+    const now = Date.now();
+    const { timeoutMs } = this.retry;
+    for (const job of this.jobs.overdue(now)) {
+      const reason = `no result within the deadline (attempt ${job.attempt})`;
+      if (job.picked) await this.failJob(job.id, reason, true, job.attempt);
+      // One statement per row (the outbox sends it below): nothing to roll back together.
+      else if (this.tree && !isFinal(this.tree))
+        this.jobs.resend(job.id, now + resendDelayMs(timeoutMs, job.copies + 1) + timeoutMs);
     }
     const tree = this.tree;
     if (tree && !isFinal(tree))

@@ -30,14 +30,16 @@ export function describeWait(
   }
   // The deadline was since + timeout when handed out; a consumer's heartbeat moves it on.
   const beat = oldest.deadline - timeoutMs;
-  const lastHeartbeat = beat > oldest.since ? beat : null;
+  // A free re-send of a queued job moves its deadline too: only a taken job has heartbeats.
+  const lastHeartbeat = oldest.picked && beat > oldest.since ? beat : null;
+  const copies = oldest.copies > 0 ? ` (re-sent ${oldest.copies}x, no attempt used)` : '';
   const what = `${KIND_NAMES[oldest.kind]} ${oldest.id} (attempt ${oldest.attempt})`;
   const state =
     oldest.sent === 0
       ? 'its message is not sent yet (the alarm retries)'
       : lastHeartbeat !== null
         ? 'a consumer is working on it'
-        : 'queued, no consumer has reported on it yet';
+        : `queued, no consumer has reported on it yet${copies}`;
   return {
     status,
     waitingFor: `${what}: ${state}${open.length > 1 ? `; ${open.length - 1} more open` : ''}`,
