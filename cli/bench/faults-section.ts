@@ -95,7 +95,7 @@ export async function runFaultScenarios(
   };
 
   log('faults: an AgentGym environment server that dies for good');
-  const { startFakeTextCraft } = await import('../../test/fakes/agentgym-textcraft');
+  const { startFakeTextCraft } = await import('./fakes/agentgym-textcraft');
   const envDir = join(workDir, 'dead-env');
   const envHandle = await startScenarioStack(join(envDir, 'state'), simOptions);
   try {

@@ -11,7 +11,7 @@ import {
   startScenarioStack,
   tempDir,
 } from '../../cli/bench/fault-scenarios';
-import { startFakeTextCraft } from '../fakes/agentgym-textcraft';
+import { startFakeTextCraft } from '../../cli/bench/fakes/agentgym-textcraft';
 import { runDurabilityScenarios } from '../../cli/bench/faults/durability';
 
 // Fault tolerance of a build against real processes (wrangler dev with every worker, sim-policy).

@@ -1,4 +1,4 @@
-import { type FakeServer, type Route, startFastApiLike } from './fastapi-like';
+import { type FakeServer, type Route, startFastApiLike } from '../../cli/bench/fakes/fastapi-like';
 import { SCRIPTED_SCIWORLD_TASKS, scriptedSciWorldGame } from './scripted-sciworld-game';
 
 /**

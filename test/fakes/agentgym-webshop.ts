@@ -5,7 +5,7 @@ import {
   mulberry32,
   pythonJson,
   startFastApiLike,
-} from './fastapi-like';
+} from '../../cli/bench/fakes/fastapi-like';
 import { scriptedWebShopGame } from './scripted-webshop-game';
 
 /**

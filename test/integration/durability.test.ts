@@ -64,7 +64,7 @@ async function receivedFor(bucket: string, runId: string): Promise<string[]> {
 
 const spec = { iterations: 2, width: 2, depth: 5, seed: 11, parallelism: 1 };
 
-/** A fresh namespace of the fault proxy (see test/fakes/fault-proxy.ts), armed with `faults`. */
+/** A fresh namespace of the fault proxy (see cli/bench/fakes/fault-proxy.ts), armed with `faults`. */
 
 type Node = TreeNode;
 

@@ -84,7 +84,7 @@ export async function patchBindings(
 }
 
 /**
- * A fresh namespace of the fault proxy (test/fakes/fault-proxy.ts), armed with `faults`; `base`
+ * A fresh namespace of the fault proxy (cli/bench/fakes/fault-proxy.ts), armed with `faults`; `base`
  * picks the proxy (default: the one in front of sim-policy and the TextCraft fake).
  */
 export async function proxySpace(faults: Record<string, number>, base = inject('faultProxyUrl')) {

@@ -3,8 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestProject } from 'vitest/node';
 import { startSimPolicy } from '../../cli/sim-policy/server';
-import { startFakeTextCraft } from '../fakes/agentgym-textcraft';
-import { startFaultProxy } from '../fakes/fault-proxy';
+import { startFakeTextCraft } from '../../cli/bench/fakes/agentgym-textcraft';
+import { startFaultProxy } from '../../cli/bench/fakes/fault-proxy';
 import { type RealServer, realServersMissing, startRealServer } from '../helpers/agentgym-servers';
 
 declare module 'vitest' {

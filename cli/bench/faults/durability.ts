@@ -3,8 +3,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { RunSpecInput } from '../../../shared/contracts/run-spec';
-import { startFakeTextCraft } from '../../../test/fakes/agentgym-textcraft';
-import { startFaultProxy } from '../../../test/fakes/fault-proxy';
+import { startFakeTextCraft } from '../fakes/agentgym-textcraft';
+import { startFaultProxy } from '../fakes/fault-proxy';
 import { downloadRun, submitRun, waitForRun } from '../build-run';
 import { compareRunDirs } from '../compare';
 import { type DurabilityResult, benchEntry } from './result';
@@ -15,7 +15,7 @@ import { runWorkerdScenarios } from './workerd';
 /**
  * The durability scenarios of issue 15 on the real local stack (wrangler dev, every worker), each
  * a fault the inference and env-server faults never produce. Faults come from a loopback proxy
- * (test/fakes/fault-proxy.ts) in front of the stack's sim-policy and a TextCraft server: no real
+ * (cli/bench/fakes/fault-proxy.ts) in front of the stack's sim-policy and a TextCraft server: no real
  * AgentGym server can be made to answer with 3 MB or to count requests in flight per env id.
  * D1 failing for seconds and queue.send failing once cannot be injected into `wrangler dev`
  * from outside: those run in workerd (test/integration/durability.test.ts, run by workerd.ts) and

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeSciWorldServer, startFakeSciWorld } from '../../fakes/agentgym-sciworld';
-import { type FakeTextCraftServer, startFakeTextCraft } from '../../fakes/agentgym-textcraft';
+import { type FakeTextCraftServer, startFakeTextCraft } from '../../../cli/bench/fakes/agentgym-textcraft';
 import { type FakeWebShopServer, startFakeWebShop } from '../../fakes/agentgym-webshop';
-import { scriptedTextCraftGame } from '../../fakes/scripted-textcraft-game';
+import { scriptedTextCraftGame } from '../../../cli/bench/fakes/scripted-textcraft-game';
 
 /** The fakes' bytes on the wire, as FastAPI would send them. */
 async function raw(url: string, path: string, body?: string, method = 'POST') {

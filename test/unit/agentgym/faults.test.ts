@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentGymSession } from '../../../shared/env/agentgym/session';
-import { type FakeTextCraftServer, startFakeTextCraft } from '../../fakes/agentgym-textcraft';
-import { scriptedTextCraftGame } from '../../fakes/scripted-textcraft-game';
+import { type FakeTextCraftServer, startFakeTextCraft } from '../../../cli/bench/fakes/agentgym-textcraft';
+import { scriptedTextCraftGame } from '../../../cli/bench/fakes/scripted-textcraft-game';
 import { FAST_RETRY, HANG_TIMEOUT_MS, TIMEOUT_MS, callsTo, rejection } from './helpers';
 
 describe('AgentGym client under server faults', () => {

@@ -1,4 +1,4 @@
-import type { RecordedCall } from '../../fakes/fastapi-like';
+import type { RecordedCall } from '../../../cli/bench/fakes/fastapi-like';
 
 /** Quick retries so fault tests stay fast; outcomes are asserted, never durations. */
 export const FAST_RETRY = { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 };

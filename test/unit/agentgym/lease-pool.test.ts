@@ -5,7 +5,7 @@ import {
   type LeaseGrant,
   type LeasePoolConfig,
 } from '../../../shared/env/agentgym/lease-pool';
-import { mulberry32 } from '../../fakes/fastapi-like';
+import { mulberry32 } from '../../../cli/bench/fakes/fastapi-like';
 
 const A = 'http://env-a:36001';
 const B = 'http://env-b:36002';

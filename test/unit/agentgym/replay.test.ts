@@ -3,10 +3,10 @@ import { createAgentGymSession } from '../../../shared/env/agentgym/session';
 import { ReplayDivergedError, restoreSession } from '../../../shared/env/replay';
 import type { AgentGymFlavor, EnvSession, StepResult } from '../../../shared/env/types';
 import { startFakeSciWorld } from '../../fakes/agentgym-sciworld';
-import { startFakeTextCraft } from '../../fakes/agentgym-textcraft';
-import { scriptedTextCraftGame } from '../../fakes/scripted-textcraft-game';
+import { startFakeTextCraft } from '../../../cli/bench/fakes/agentgym-textcraft';
+import { scriptedTextCraftGame } from '../../../cli/bench/fakes/scripted-textcraft-game';
 import { startFakeWebShop } from '../../fakes/agentgym-webshop';
-import type { FakeServer } from '../../fakes/fastapi-like';
+import type { FakeServer } from '../../../cli/bench/fakes/fastapi-like';
 import { FAST_RETRY, TIMEOUT_MS, rejection } from './helpers';
 
 /** Per flavour: a task and a prefix of actions that does not end the episode. */

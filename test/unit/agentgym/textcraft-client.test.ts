@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnvError } from '../../../shared/env/agentgym/errors';
 import { createAgentGymSession } from '../../../shared/env/agentgym/session';
 import { TEXTCRAFT_MULTIPLE_ACTIONS_MESSAGE } from '../../../shared/env/agentgym/textcraft-action';
-import { type FakeTextCraftServer, startFakeTextCraft } from '../../fakes/agentgym-textcraft';
-import { scriptedTextCraftGame } from '../../fakes/scripted-textcraft-game';
+import { type FakeTextCraftServer, startFakeTextCraft } from '../../../cli/bench/fakes/agentgym-textcraft';
+import { scriptedTextCraftGame } from '../../../cli/bench/fakes/scripted-textcraft-game';
 import { FAST_RETRY, TIMEOUT_MS, callsTo, rejection } from './helpers';
 
 const SOLVE_LIGHT_BLUE = [

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentGymSession } from '../../../shared/env/agentgym/session';
 import { solveGoal } from '../../../shared/env/crafting/solver';
 import { defaultWorld } from '../../../shared/worlds/default';
-import { type FakeTextCraftServer, startFakeTextCraft } from '../../fakes/agentgym-textcraft';
-import { craftingEngineGame } from '../../fakes/crafting-engine-game';
+import { type FakeTextCraftServer, startFakeTextCraft } from '../../../cli/bench/fakes/agentgym-textcraft';
+import { craftingEngineGame } from '../../../cli/bench/fakes/crafting-engine-game';
 import { hasTranscripts, minecraftWorld, readTranscripts, warnIfMissing } from '../crafting/shared-data';
 import { FAST_RETRY, TIMEOUT_MS } from './helpers';
 

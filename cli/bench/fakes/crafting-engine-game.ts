@@ -1,6 +1,6 @@
-import { CraftingEngine, type CraftingOptions } from '../../shared/env/crafting/engine';
-import type { World } from '../../shared/env/crafting/world';
-import { defaultWorld } from '../../shared/worlds/default';
+import { CraftingEngine, type CraftingOptions } from '../../../shared/env/crafting/engine';
+import type { World } from '../../../shared/env/crafting/world';
+import { defaultWorld } from '../../../shared/worlds/default';
 import type { TextCraftGame } from './scripted-textcraft-game';
 
 export interface CraftingEngineGameOptions extends CraftingOptions {
