@@ -7,7 +7,7 @@ import type { RunSpec } from '../../../shared/contracts/run-spec';
 import type { TreeFile } from '../../../shared/contracts/tree-file';
 import { type CoordinatorBindings, runLedgerStub } from '../../common/env';
 import { defaultRetryPolicy, JobTable, type JobRow, type RetryPolicy, resendDelayMs } from './jobs';
-import type { TaskProgress, TaskStatus, TaskWait } from '../../../shared/contracts/run-view';
+import type { TaskStatus, TaskWait } from '../../../shared/contracts/run-view';
 import { Critique } from './critique';
 import { jobPayload, splicePageOf } from './job-payloads';
 import { Outbox } from './outbox';
@@ -15,6 +15,7 @@ import { SearchStore } from './search-store';
 import { MetaStore } from './sql';
 import { expectedResult, isFinal, type TreeMeta, TreeRecord } from './tree-meta';
 import { TreeMachine } from './tree-machine';
+import { type TreeProgress, treeProgress } from './tree-progress';
 import { TreeUpdates } from './tree-updates';
 import { describeWait } from './waits';
 
@@ -300,40 +301,11 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     return tree && search ? toTreeFile(search, tree.task) : null;
   }
 
-  async progress(): Promise<
-    | (TaskProgress & {
-        referenceJudgeCalls: number;
-        pairs: number;
-        failures: { id: string; reason: string | null }[];
-      })
-    | null
-  > {
+  async progress(): Promise<TreeProgress | null> {
     const tree = this.tree;
     if (!tree) return null;
-    const failures = this.jobs.failures();
-    return {
-      status: tree.status,
-      nodes: this.machine.search?.nodes.length ?? 0,
-      policyCalls: tree.policyCalls,
-      judgeCalls: tree.judgeCalls,
-      promptTokens: tree.promptTokens,
-      completionTokens: tree.completionTokens,
-      revision: tree.revision,
-      good: tree.good,
-      failedJobs: this.jobs.counts().failed,
-      error: tree.error,
-      referenceJudgeCalls: tree.referenceJudgeCalls,
-      pairs: tree.pairs,
-      failures: failures.map((f) => ({ id: f.id, reason: f.reason })),
-      envResets: tree.envResets ?? 0,
-      envSteps: tree.envSteps ?? 0,
-      expansions: tree.expansions ?? 0,
-      judgeFailures: failures.filter((f) => f.id.startsWith('judge:')).length,
-      contextRetries: tree.contextRetries ?? 0,
-      tokenizer: tree.tokenizer ?? null,
-      policyModel: tree.policyModel ?? null,
-      judgeModel: tree.judgeModel ?? null,
-    };
+    const nodes = this.machine.search?.nodes.length ?? 0;
+    return treeProgress(tree, nodes, this.jobs.counts().failed, this.jobs.failures());
   }
 
   /** Shorter deadlines and backoff (tests, or a run that wants them); persisted. */
