@@ -3,10 +3,7 @@ import { env as workerEnv } from 'cloudflare:workers';
 import { drizzle } from 'drizzle-orm/d1';
 import { describe, expect, it } from 'vitest';
 import { runs } from '../../shared/db/schema';
-import type { SpliceJob } from '../../shared/contracts/jobs';
 import type { TrajectoryRow } from '../../shared/contracts/run-view';
-import { runSpecSchema } from '../../shared/contracts/run-spec';
-import { createRng } from '../../shared/random';
 import type { NativeRecord } from '../../shared/revision';
 import type { CoreBindings } from '../../workers/common/env';
 import {
@@ -19,36 +16,21 @@ import {
 import { readRecordAt } from '../../workers/common/records';
 import { taskRecordsKey } from '../../workers/common/storage-keys';
 import { spliceTree } from '../../workers/splicer/src/splice-tree';
-import { randomTree } from '../unit/revision/tree-builder';
-import { api, recordLineReader } from './helpers';
+import { api } from './helpers';
+import { recordsOf, spliceJob, treeInput } from './splice-job';
 
 type Migrations = Parameters<typeof applyD1Migrations>[1];
 const env = workerEnv as unknown as CoreBindings & { LEGACY_DB: D1Database; TEST_MIGRATIONS: Migrations };
 
-function spliceJob(runId: string, task: number): SpliceJob {
-  return {
-    kind: 'splice',
-    jobId: `splice-${runId}-${task}`,
-    attempt: 1,
-    runId,
-    task,
-    spec: runSpecSchema.parse({ tasks: [task] }),
-    firstObservation: 'Goal: craft 1 stick.',
-  };
-}
-
 /** Splices a random tree for `task` (records to R2, index rows to D1); returns its records by kind. */
 async function splice(runId: string, task: number, seed: number) {
-  const result = await spliceTree(env, spliceJob(runId, task), undefined, async () => ({
-    tree: randomTree(createRng(seed), task, 6),
-    feedback: {},
-  }));
-  const records: Record<'revision' | 'good', NativeRecord[]> = { revision: [], good: [] };
-  for (const kind of ['revision', 'good'] as const) {
-    const text = await (await env.BUCKET.get(taskRecordsKey(runId, task, kind)))!.text();
-    records[kind] = text.split('\n').filter(Boolean).map(recordLineReader());
-  }
-  return { result, records };
+  await spliceTree(env, spliceJob(runId, task), undefined, treeInput(task, seed));
+  return {
+    records: {
+      revision: await recordsOf(runId, task, 'revision'),
+      good: await recordsOf(runId, task, 'good'),
+    },
+  };
 }
 
 /** The listing row a record should have. */

@@ -3,12 +3,7 @@ import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { describe, expect, it } from 'vitest';
 import { recordIndex } from '../../shared/db/schema';
-import type { SpliceJob } from '../../shared/contracts/jobs';
-import { createRng } from '../../shared/random';
-import type { NativeRecord } from '../../shared/revision';
-import { runSpecSchema } from '../../shared/contracts/run-spec';
 import type { CoreBindings } from '../../workers/common/env';
-import { taskRecordsKey } from '../../workers/common/storage-keys';
 import {
   indexRowFor,
   MAX_INDEX_CHUNK_CHARS,
@@ -16,8 +11,7 @@ import {
   taskIndexStatementsOf,
 } from '../../workers/common/record-index';
 import { spliceTree } from '../../workers/splicer/src/splice-tree';
-import { randomTree } from '../unit/revision/tree-builder';
-import { recordLineReader } from './helpers';
+import { recordsOf, spliceJob, treeInput } from './splice-job';
 
 const env = workerEnv as unknown as CoreBindings;
 
@@ -68,29 +62,6 @@ function expectedTyped(row: RecordIndexInsert): TypedRow {
 }
 
 const byId = (a: TypedRow, b: TypedRow) => ((a.id as string) < (b.id as string) ? -1 : 1);
-
-function spliceJob(runId: string, task: number): SpliceJob {
-  return {
-    kind: 'splice',
-    jobId: `splice-${runId}-${task}`,
-    attempt: 1,
-    runId,
-    task,
-    spec: runSpecSchema.parse({ tasks: [task] }),
-    firstObservation: 'Goal: craft 1 stick.',
-  };
-}
-
-/** The splice's input as its TaskTree's pages would give it. */
-const treeInput = (task: number, seed: number) => async () => ({
-  tree: randomTree(createRng(seed), task, 6),
-  feedback: {},
-});
-
-async function recordsOf(runId: string, task: number, kind: 'revision' | 'good'): Promise<NativeRecord[]> {
-  const text = await (await env.BUCKET.get(taskRecordsKey(runId, task, kind)))!.text();
-  return text.split('\n').filter(Boolean).map(recordLineReader());
-}
 
 /** Synthetic index rows with awkward values: nulls, integral and inexact reals, non-ASCII text. */
 function syntheticRows(runId: string, task: number, count: number): RecordIndexInsert[] {
