@@ -8,7 +8,7 @@ export interface NodeRow extends Record<string, SqlStorageValue> {
   parent: number | null;
   depth: number;
   reward: number;
-  /** DONE | FAILED | RAW_ACTION. */
+  /** DONE | FAILED. */
   flags: number;
   error: string | null;
   judgement: string | null;
@@ -24,8 +24,6 @@ export interface NodeText {
 
 const DONE = 1;
 const FAILED = 2;
-/** The node has a `rawAction` (an env client that maps actions sent another one). */
-const RAW_ACTION = 4;
 
 /** The own data of a node that may change after it is stored (a failed expansion, a verdict). */
 export function ownState(node: Pick<SearchNode, 'reward' | 'error' | 'judgement'>): string {
@@ -34,57 +32,37 @@ export function ownState(node: Pick<SearchNode, 'reward' | 'error' | 'judgement'
 
 /**
  * A node from its row whose texts are read through `text` when first asked for (own enumerable
- * getters, in the key order of a created node, so spreads and JSON see a plain node). The derived
- * fields are placeholders until deriveSearchFields sets them.
+ * getters, in the key order of a created node, so spreads see a plain node; `rawAction` reads
+ * undefined when the node has none). The derived fields are placeholders until
+ * deriveSearchFields sets them.
  */
 export function lazyNode(row: NodeRow, text: () => NodeText): SearchNode {
-  const head = {
+  return {
     id: String(row.id),
     parentId: row.parent === null ? null : String(row.parent),
     depth: row.depth,
-  };
-  const tail = {
-    reward: row.reward,
-    done: (row.flags & DONE) !== 0,
-    failed: (row.flags & FAILED) !== 0,
-    terminal: false,
-    visits: 0,
-    value: 0,
-    childIds: [] as string[],
-    expanded: false,
-    judgement: row.judgement as Judgement,
-    error: row.error,
-  };
-  if ((row.flags & RAW_ACTION) !== 0) {
-    return {
-      ...head,
-      get response() {
-        return text().response;
-      },
-      get action() {
-        return text().action;
-      },
-      get rawAction() {
-        return text().rawAction;
-      },
-      get observation() {
-        return text().observation;
-      },
-      ...tail,
-    };
-  }
-  return {
-    ...head,
     get response() {
       return text().response;
     },
     get action() {
       return text().action;
     },
+    get rawAction() {
+      return text().rawAction;
+    },
     get observation() {
       return text().observation;
     },
-    ...tail,
+    reward: row.reward,
+    done: (row.flags & DONE) !== 0,
+    failed: (row.flags & FAILED) !== 0,
+    terminal: false,
+    visits: 0,
+    value: 0,
+    childIds: [],
+    expanded: false,
+    judgement: row.judgement as Judgement,
+    error: row.error,
   };
 }
 
@@ -101,8 +79,7 @@ export function textOf(node: SearchNode): NodeText {
 /** The row of a node created by this change (its snapshot, if any, in the same row). */
 export function nodeRowOf(node: SearchNode, snapshot: string | null): SqlStorageValue[] {
   const text = textOf(node);
-  const flags =
-    (node.done ? DONE : 0) | (node.failed ? FAILED : 0) | (node.rawAction !== undefined ? RAW_ACTION : 0);
+  const flags = (node.done ? DONE : 0) | (node.failed ? FAILED : 0);
   return [
     Number(node.id),
     node.parentId === null ? null : Number(node.parentId),
