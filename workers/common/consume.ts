@@ -88,6 +88,7 @@ async function consumeOne<J extends AnyJob>(
   const { runId, task, jobId } = parsed.data;
   const tree = taskTreeStub(env, runId, task);
   let job: AnyJob | null;
+  const takenAt = Date.now();
   try {
     // A superseded attempt or an extra copy of a taken one is dropped before any work is done.
     const taking = tree.getJob(jobId, parsed.data.attempt) as Promise<AnyJob | null>;
@@ -103,10 +104,21 @@ async function consumeOne<J extends AnyJob>(
   // Keeps the deadline moving while this attempt works (a wait for a slot, a slow endpoint), so
   // the job is not re-sent beneath it; it stops with the work, at the latest at workMs.
   const beat = Math.max(500, Math.floor(job.spec.jobTimeoutMs / HEARTBEATS_PER_DEADLINE));
-  const heartbeat = setInterval(() => void tree.keepAlive(jobId, attempt).catch(() => false), beat);
+  // getJob and every heartbeat that answers true put the deadline at least this far ahead.
+  const slack = job.spec.jobTimeoutMs / 2;
   const context: JobContext = {
     stillCurrent: () => call(tree.isCurrent(jobId, attempt), 'checking the job'),
+    currentUntil: takenAt + slack,
   };
+  const heartbeat = setInterval(() => {
+    const sentAt = Date.now();
+    void tree
+      .keepAlive(jobId, attempt)
+      .then((alive) => {
+        if (alive) context.currentUntil = Math.max(context.currentUntil ?? 0, sentAt + slack);
+      })
+      .catch(() => false);
+  }, beat);
   // A failure (or a result that could not be reported) ends this attempt; the TaskTree retries it.
   const fail = (error: unknown, retryable: boolean) =>
     call(tree.failJob(jobId, describe(error), retryable, attempt), 'reporting the failure').catch((e) =>
@@ -121,6 +133,8 @@ async function consumeOne<J extends AnyJob>(
     return message.ack();
   } finally {
     clearInterval(heartbeat);
+    // Work given up at its deadline runs on unobserved: it must ask before any further effect.
+    context.currentUntil = 0;
   }
   try {
     const { accepted } = await call(tree.completeJob(jobId, result, attempt), 'reporting the result');
