@@ -11,7 +11,7 @@ import type {
   TaskWait,
 } from '../../../shared/contracts/run-view';
 import { type CoordinatorBindings, taskTreeStub } from '../../common/env';
-import { envPoolStub } from '../../common/durable-objects';
+import { envPoolStub, revokeRunAtGates } from '../../common/durable-objects';
 import { copyRunToD1, copyTaskToD1, type TaskRowCopy } from './ledger-d1';
 import { endEffects, LedgerRecord, type RunEffect, type RunMeta } from './ledger-record';
 import { createLedgerTables, ledgerCounters } from './ledger-tables';
@@ -322,12 +322,18 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
       );
     });
     await this.ctx.storage.setAlarm(Date.now() + RETRY_MS);
-    // Trees being started right now are cancelled by startTrees once their start returns.
-    await Promise.all(
-      open
+    // Trees being started right now are cancelled by startTrees once their start returns. Jobs
+    // waiting for an endpoint slot are refused it (they do not ask their tree after a short wait).
+    const { spec } = this.stored;
+    const gates = revokeRunAtGates(this.env, run.runId, [spec.policy, spec.judge ?? spec.policy]).catch(
+      (error) => console.error(`run ${run.runId}: endpoint gates not told of the cancel`, error),
+    );
+    await Promise.all([
+      gates,
+      ...open
         .filter((t) => t.started)
         .map((t) => taskTreeStub(this.env, run.runId, t.task).cancel('run cancelled')),
-    );
+    ]);
     await this.syncRun().catch((error) => console.error(`run ${run.runId}: cancel not in D1 yet`, error));
     return 'cancelled';
   }
