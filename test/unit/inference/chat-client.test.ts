@@ -80,7 +80,7 @@ describe('chat client against sim-policy', () => {
     expect(result.finishReasons).toEqual(['stop', 'stop', 'stop', 'stop']);
   });
 
-  it('sends the same request body as the AI SDK\'s generateText with the same settings', async () => {
+  it("sends the same request body as the AI SDK's generateText with the same settings", async () => {
     // The client calls the provider's model directly (no generateText: its per-call validation and
     // telemetry were a third of the SDK's CPU in a build's profile); the body must not change.
     const { chat, recorded } = client({ defaults: { stop: ['\nObservation:'] } });
