@@ -1,5 +1,5 @@
 import type { RetryPolicy } from '../../common/durable-objects';
-import { all, MAX_BOUND_PARAMS, one } from './sql';
+import { all, one } from './sql';
 
 /** A unit of work a TaskTree hands to a queue consumer and waits for. */
 export interface JobRow extends Record<string, SqlStorageValue> {
@@ -10,7 +10,10 @@ export interface JobRow extends Record<string, SqlStorageValue> {
   deadline: number;
   status: 'pending' | 'done' | 'failed';
   reason: string | null;
-  /** 1 once the current attempt's queue message went out (an outbox: the alarm sends the rest). */
+  /**
+   * 1 once the current attempt's queue message went out (an outbox: the alarm sends the rest). The
+   * mirror has it at once; storage from the pickup on (a restart re-sends what it has as 0).
+   */
   sent: number;
   /** When the current attempt was handed out (ms), for "waiting since" in the run view. */
   since: number;
@@ -24,9 +27,6 @@ export interface JobRow extends Record<string, SqlStorageValue> {
 }
 
 export type { RetryPolicy };
-
-/** Jobs marked sent per statement (two bound parameters each). */
-const MARK_SENT_CHUNK = MAX_BOUND_PARAMS / 2;
 
 /** Re-sends of a never-picked-up attempt back off up to this many deadlines apart. */
 const MAX_RESEND_FACTOR = 8;
@@ -153,8 +153,10 @@ export class JobTable {
   take(id: string, attempt: number): boolean {
     const row = this.rows.get(id);
     if (!row || row.attempt !== attempt || row.picked) return false;
-    this.sql.exec('UPDATE jobs SET picked = 1 WHERE id = ? AND attempt = ?', id, attempt);
+    // A taken attempt was sent: storage learns that here (see markSent).
+    this.sql.exec('UPDATE jobs SET picked = 1, sent = 1 WHERE id = ? AND attempt = ?', id, attempt);
     row.picked = 1;
+    row.sent = 1;
     return true;
   }
 
@@ -171,15 +173,13 @@ export class JobTable {
     if (row) this.stored.set(id, deadline);
   }
 
-  /** These attempts' messages went out (one statement per MARK_SENT_CHUNK of them). */
+  /**
+   * These attempts' messages went out. Only the mirror changes: writing it was a commit of its
+   * own per result (the send is awaited after the result's transaction). Storage learns it when a
+   * consumer takes the attempt (`take`); until then a restarted object re-sends the message, an
+   * extra copy of the same attempt that is dropped at pickup (as a free re-send is).
+   */
   markSent(sent: readonly { id: string; attempt: number }[]): void {
-    for (let at = 0; at < sent.length; at += MARK_SENT_CHUNK) {
-      const chunk = sent.slice(at, at + MARK_SENT_CHUNK);
-      this.sql.exec(
-        `UPDATE jobs SET sent = 1 WHERE (id, attempt) IN (VALUES ${chunk.map(() => '(?, ?)').join(', ')})`,
-        ...chunk.flatMap(({ id, attempt }) => [id, attempt]),
-      );
-    }
     for (const { id, attempt } of sent) {
       const row = this.rows.get(id);
       if (row && row.attempt === attempt) row.sent = 1;
