@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { AnyJob, JobResult } from '../../shared/contracts/jobs';
 import { type RunSpec, runSpecSchema } from '../../shared/contracts/run-spec';
 import type { CoordinatorBindings } from '../../workers/common/env';
+import type { SearchNode } from '../../shared/mcts';
+import { plainNode } from '../../workers/coordinator/src/search-rows';
 import type { TaskTree } from '../../workers/coordinator/src/task-tree';
 
 // A TaskTree stores each node once and, on a wake, reads only the numbers of its nodes (texts when
@@ -210,12 +212,12 @@ describe('TaskTree incremental wake-up', () => {
     const before = JSON.stringify(await moved.treeFile());
     await runInDurableObject(moved, (instance, state) => {
       const sql = state.storage.sql;
-      const nodes = (instance as unknown as { machine: { search: { nodes: object[] } } }).machine.search
+      const nodes = (instance as unknown as { machine: { search: { nodes: SearchNode[] } } }).machine.search
         .nodes;
       sql.exec('CREATE TABLE nodes (id INTEGER PRIMARY KEY, data TEXT NOT NULL)');
       sql.exec('CREATE TABLE snapshots (node_id INTEGER PRIMARY KEY, data TEXT NOT NULL)');
       for (const [i, node] of nodes.entries())
-        sql.exec('INSERT INTO nodes VALUES (?, ?)', i, JSON.stringify(node));
+        sql.exec('INSERT INTO nodes VALUES (?, ?)', i, JSON.stringify(plainNode(node)));
       sql.exec('INSERT INTO snapshots SELECT id, snapshot FROM tree_nodes WHERE snapshot IS NOT NULL');
       sql.exec('DELETE FROM tree_nodes');
     });

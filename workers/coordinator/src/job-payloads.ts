@@ -3,6 +3,7 @@ import type { RunSpec } from '../../../shared/contracts/run-spec';
 import { type PathStep, pathSteps, type SearchNode, type SearchState } from '../../../shared/mcts';
 import { judgeInputsOnPath, type PairJudgements, pairKeyOfJob } from '../../../shared/revision';
 import type { JobRow } from './jobs';
+import { plainNode } from './search-rows';
 import type { SearchStore } from './search-store';
 import type { TreeMeta } from './tree-meta';
 
@@ -92,8 +93,7 @@ export function splicePageOf(search: SearchState, store: SearchStore, from: numb
   store.loadTexts(at);
   for (; at < search.nodes.length && (nodes.length === 0 || chars < PAGE_CHARS); at++) {
     // A plain copy: a node woken from storage reads its texts through getters.
-    const node = { ...search.nodes[at]! };
-    if (node.rawAction === undefined) delete node.rawAction;
+    const node = plainNode(search.nodes[at]!);
     nodes.push(node);
     chars += node.response.length + node.action.length + node.observation.length + 300;
   }

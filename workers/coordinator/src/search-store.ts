@@ -16,7 +16,9 @@ import {
   type NodeRow,
   type NodeText,
   nodeRowOf,
-  ownState,
+  ownChanged,
+  rowOf,
+  SKELETON_SQL,
   textOf,
 } from './search-rows';
 
@@ -39,8 +41,8 @@ export class SearchStore {
   private texts: (NodeText | undefined)[] = [];
   /** Rows in storage (node ids below this are stored). */
   private stored = 0;
-  /** Each stored node's own mutable data as stored (reward, error, judgement). */
-  private saved: string[] = [];
+  /** Each stored node's own columns as stored. */
+  private saved: NodeRow[] = [];
   /** Env snapshots of nodes not yet stored, written with their rows. */
   private staged = new Map<number, string>();
 
@@ -73,22 +75,18 @@ export class SearchStore {
       this.saved = [];
       return null;
     }
-    const skeleton = (): NodeRow[] =>
-      all<NodeRow>(
-        this.sql,
-        'SELECT id, parent, depth, reward, flags, error, judgement FROM tree_nodes ORDER BY id',
-      );
+    const skeleton = () => [...this.sql.exec(SKELETON_SQL).raw()] as NodeRow[];
     let rows = skeleton();
     // A tree stored before nodes had their own columns: moved over once.
     if (rows.length === 0 && migrateLegacyNodes(this.sql)) rows = skeleton();
     const nodes = rows.map((row, i) => {
-      if (row.id !== i) throw new Error(`search state: node at index ${i} has id ${row.id}`);
-      return lazyNode(row, () => this.textOf(i));
+      if (row[0] !== i) throw new Error(`search state: node at index ${i} has id ${row[0]}`);
+      return lazyNode(row, this.readText);
     });
     if (nodes.length === 0) throw new Error('search state: no root node');
     deriveSearchFields(nodes, meta.config.maxDepth);
     this.stored = nodes.length;
-    this.saved = nodes.map(ownState);
+    this.saved = rows;
     return { ...meta, nodes };
   }
 
@@ -116,8 +114,8 @@ export class SearchStore {
         fresh.push(node);
         continue;
       }
-      const own = ownState(node);
-      if (own === this.saved[i]) continue;
+      const row = this.saved[i]!;
+      if (!ownChanged(row, node)) continue;
       this.sql.exec(
         'UPDATE tree_nodes SET reward = ?, error = ?, judgement = ? WHERE id = ?',
         node.reward,
@@ -125,7 +123,7 @@ export class SearchStore {
         node.judgement,
         i,
       );
-      this.saved[i] = own;
+      this.saved[i] = rowOf(node);
     }
     fresh.sort((a, b) => Number(a.id) - Number(b.id));
     insertNodeRows(
@@ -135,7 +133,7 @@ export class SearchStore {
     for (const node of fresh) {
       const i = Number(node.id);
       this.texts[i] = textOf(node);
-      this.saved[i] = ownState(node);
+      this.saved[i] = rowOf(node);
       this.staged.delete(i);
       this.stored = Math.max(this.stored, i + 1);
     }
@@ -173,6 +171,8 @@ export class SearchStore {
       this.texts[row.id] ??= JSON.parse(row.text) as NodeText;
     }
   }
+
+  private readonly readText = (i: number): NodeText => this.textOf(i);
 
   private textOf(i: number): NodeText {
     let text = this.texts[i];
