@@ -72,23 +72,40 @@ export interface GateRefusal {
   revoked?: true;
 }
 
+/**
+ * Slots granted together (one lease). `queued`: the caller waited for them (they were not free
+ * when it asked). `waiting`: callers still waiting at the gate when it answered.
+ */
+export type GateGrant = SlotLease & { queued?: true; waiting: number };
+
 /** One per inference endpoint: never more requests in flight than its maxConcurrency. */
 export interface EndpointGateApi extends Rpc.DurableObjectBranded {
   /**
    * `refused`: more slots than the capacity (they could never be granted together), or (`revoked`)
-   * the holder's run was cancelled. `queued`: the caller waited for the slots (they were not free
-   * when it asked).
+   * the holder's run was cancelled.
    */
   acquire(
     holderId: string,
     capacity: number,
     priority?: number,
     slots?: number,
-  ): Promise<(SlotLease & { queued?: true }) | GateRefusal>;
+  ): Promise<GateGrant | GateRefusal>;
+  /**
+   * `release(leaseId)` then `acquire(...)` in one call: a caller hands the slots of a request
+   * that ended to the gate together with the next request's ask (gate-client.ts).
+   */
+  exchange(
+    leaseId: string,
+    holderId: string,
+    capacity: number,
+    priority?: number,
+    slots?: number,
+  ): Promise<GateGrant | GateRefusal>;
   /** Refuses the waiting and later acquires of holders whose id starts with `prefix`. */
   revoke(prefix: string): Promise<number>;
   renew(leaseId: string): Promise<boolean>;
-  release(leaseId: string): Promise<void>;
+  /** Gives the lease back; answers how many callers still wait. */
+  release(leaseId: string): Promise<number>;
   stats(): Promise<{ capacity: number; inUse: number; queued: number }>;
 }
 

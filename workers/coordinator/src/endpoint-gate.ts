@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { EndpointGateApi, GateRefusal } from '../../common/durable-objects';
+import type { EndpointGateApi, GateGrant, GateRefusal } from '../../common/durable-objects';
 import { SlotGate, type SlotLease } from '../../../shared/inference/slot-gate';
 import type { CoordinatorBindings } from '../../common/env';
 import { Waiters } from './waiters';
@@ -41,7 +41,7 @@ export class EndpointGate extends DurableObject<CoordinatorBindings> implements 
     capacity: number,
     priority = 0,
     slots = 1,
-  ): Promise<(SlotLease & { queued?: true }) | GateRefusal> {
+  ): Promise<GateGrant | GateRefusal> {
     if (slots > capacity)
       return { refused: `cannot hold ${slots} slots at once: the capacity is ${capacity}` };
     const now = Date.now();
@@ -51,11 +51,26 @@ export class EndpointGate extends DurableObject<CoordinatorBindings> implements 
     this.deliver(gate.expire(now).granted);
     const answer = gate.acquire(holderId, now, priority, slots);
     this.scheduleExpiry(gate);
-    if (answer.status === 'granted') return answer.lease;
+    if (answer.status === 'granted') return { ...answer.lease, waiting: gate.queued };
     const lease = await this.waiters.wait(answer.leaseId, MAX_WAIT_MS, () => {
       this.deliver(gate.release(answer.leaseId, Date.now()));
     });
-    return 'refused' in lease ? lease : { ...lease, queued: true };
+    return 'refused' in lease ? lease : { ...lease, queued: true, waiting: gate.queued };
+  }
+
+  /**
+   * The slots of `leaseId` come back (first: they may go to a caller already waiting), then the
+   * caller asks for its next request's slots as `acquire` does: two calls' work in one.
+   */
+  async exchange(
+    leaseId: string,
+    holderId: string,
+    capacity: number,
+    priority = 0,
+    slots = 1,
+  ): Promise<GateGrant | GateRefusal> {
+    await this.release(leaseId);
+    return this.acquire(holderId, capacity, priority, slots);
   }
 
   /**
@@ -88,10 +103,11 @@ export class EndpointGate extends DurableObject<CoordinatorBindings> implements 
     return lease !== null;
   }
 
-  async release(leaseId: string): Promise<void> {
+  async release(leaseId: string): Promise<number> {
     const gate = this.gate;
-    if (!gate) return;
+    if (!gate) return 0;
     this.deliver(gate.release(leaseId, Date.now()));
+    return gate.queued;
   }
 
   async stats(): Promise<{ capacity: number; inUse: number; queued: number }> {
