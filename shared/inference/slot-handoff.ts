@@ -10,6 +10,12 @@
 /** A caller waiting here is sent to the gate on its own after this long without a hand-off. */
 export const HAND_OFF_WAIT_MS = 200;
 
+/** How busy the gate was when it last answered: callers waiting, slots free. */
+export interface GateLoad {
+  waiting: number;
+  free: number;
+}
+
 interface Deferred {
   resolve: (leaseId: string | null) => void;
   timer: ReturnType<typeof setTimeout>;
@@ -17,7 +23,7 @@ interface Deferred {
 
 export class SlotHandOff {
   private held = 0;
-  private waiting = 0;
+  private load: GateLoad = { waiting: 0, free: Number.POSITIVE_INFINITY };
   private capacity = Number.POSITIVE_INFINITY;
   private readonly deferred: Deferred[] = [];
 
@@ -48,10 +54,10 @@ export class SlotHandOff {
     });
   }
 
-  /** Slots granted to a caller of this process; `waiting`: the gate's queue when it answered. */
-  granted(slots: number, waiting: number): void {
+  /** Slots granted to a caller of this process, and the gate's load when it answered. */
+  granted(slots: number, load: GateLoad): void {
     this.held += slots;
-    this.seen(waiting);
+    this.seen(load);
   }
 
   /**
@@ -67,9 +73,9 @@ export class SlotHandOff {
     return true;
   }
 
-  /** The gate's queue as it last answered; callers waiting here ask alone once it is not busy. */
-  seen(waiting: number): void {
-    this.waiting = waiting;
+  /** The gate's load as it last answered; callers waiting here ask alone once it is not busy. */
+  seen(load: GateLoad): void {
+    this.load = { waiting: load.waiting, free: load.free };
     if (this.busy()) return;
     for (const next of this.deferred.splice(0)) {
       clearTimeout(next.timer);
@@ -78,12 +84,13 @@ export class SlotHandOff {
   }
 
   /**
-   * The gate's queue is long enough that an ask sent now would not be served before this
-   * process's next release anyway: holding `held` of `capacity` slots, about capacity / held
-   * releases happen before one of ours, and `waiting` callers were ahead.
+   * No slot is free and an ask sent now would not be served before this process's next release
+   * anyway: holding `held` of `capacity` slots, about capacity / held releases happen before one
+   * of ours, and the ask would be served at release number `waiting` + 1.
    */
   private busy(): boolean {
-    return this.held > 0 && this.waiting * this.held >= this.capacity;
+    const { waiting, free } = this.load;
+    return this.held > 0 && free === 0 && (waiting + 1) * this.held >= this.capacity;
   }
 
   /** Slots held by this process's callers (for tests and stats). */

@@ -13,6 +13,7 @@ import type { TreeFile } from '../../shared/contracts/tree-file';
 import type { LeaseGrant, ReleaseOutcome } from '../../shared/env/agentgym';
 import type { AgentGymFlavor } from '../../shared/env/types';
 import type { SlotLease } from '../../shared/inference/slot-gate';
+import type { GateLoad } from '../../shared/inference/slot-handoff';
 
 // What the coordinator's Durable Objects answer over RPC: the workers, the gateway and the objects
 // themselves call them through these interfaces (each class `implements` its own, so they cannot
@@ -73,10 +74,10 @@ export interface GateRefusal {
 }
 
 /**
- * Slots granted together (one lease). `queued`: the caller waited for them (they were not free
- * when it asked). `waiting`: callers still waiting at the gate when it answered.
+ * Slots granted together (one lease), with the gate's load. `queued`: the caller waited for them
+ * (they were not free when it asked).
  */
-export type GateGrant = SlotLease & { queued?: true; waiting: number };
+export type GateGrant = SlotLease & GateLoad & { queued?: true };
 
 /** One per inference endpoint: never more requests in flight than its maxConcurrency. */
 export interface EndpointGateApi extends Rpc.DurableObjectBranded {
@@ -104,8 +105,8 @@ export interface EndpointGateApi extends Rpc.DurableObjectBranded {
   /** Refuses the waiting and later acquires of holders whose id starts with `prefix`. */
   revoke(prefix: string): Promise<number>;
   renew(leaseId: string): Promise<boolean>;
-  /** Gives the lease back; answers how many callers still wait. */
-  release(leaseId: string): Promise<number>;
+  /** Gives the lease back; answers the gate's load after it. */
+  release(leaseId: string): Promise<GateLoad>;
   stats(): Promise<{ capacity: number; inUse: number; queued: number }>;
 }
 

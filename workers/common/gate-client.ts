@@ -46,7 +46,7 @@ export async function acquireSlots(
     }
   }
   if ('refused' in answer) return answer;
-  local.granted(answer.slots ?? 1, answer.waiting);
+  local.granted(answer.slots ?? 1, answer);
   return deferred && !answer.queued ? { ...answer, queued: true } : answer;
 }
 

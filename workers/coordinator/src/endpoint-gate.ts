@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { EndpointGateApi, GateGrant, GateRefusal } from '../../common/durable-objects';
+import type { GateLoad } from '../../../shared/inference/slot-handoff';
 import { SlotGate, type SlotLease } from '../../../shared/inference/slot-gate';
 import type { CoordinatorBindings } from '../../common/env';
 import { Waiters } from './waiters';
@@ -22,6 +23,11 @@ const REVOKED_FOR_MS = MAX_WAIT_MS;
  * (lease ids carry the start time, so they never match a new lease).
  */
 const revokedAnswer: GateRefusal = { refused: 'its work was cancelled', revoked: true };
+
+const loadOf = (gate: SlotGate): GateLoad => ({
+  waiting: gate.queued,
+  free: Math.max(0, gate.capacity - gate.inUse),
+});
 
 export class EndpointGate extends DurableObject<CoordinatorBindings> implements EndpointGateApi {
   private readonly waiters = new Waiters<SlotLease | GateRefusal>();
@@ -51,11 +57,11 @@ export class EndpointGate extends DurableObject<CoordinatorBindings> implements 
     this.deliver(gate.expire(now).granted);
     const answer = gate.acquire(holderId, now, priority, slots);
     this.scheduleExpiry(gate);
-    if (answer.status === 'granted') return { ...answer.lease, waiting: gate.queued };
+    if (answer.status === 'granted') return { ...answer.lease, ...loadOf(gate) };
     const lease = await this.waiters.wait(answer.leaseId, MAX_WAIT_MS, () => {
       this.deliver(gate.release(answer.leaseId, Date.now()));
     });
-    return 'refused' in lease ? lease : { ...lease, queued: true, waiting: gate.queued };
+    return 'refused' in lease ? lease : { ...lease, queued: true, ...loadOf(gate) };
   }
 
   /**
@@ -103,11 +109,11 @@ export class EndpointGate extends DurableObject<CoordinatorBindings> implements 
     return lease !== null;
   }
 
-  async release(leaseId: string): Promise<number> {
+  async release(leaseId: string): Promise<GateLoad> {
     const gate = this.gate;
-    if (!gate) return 0;
+    if (!gate) return { waiting: 0, free: 0 };
     this.deliver(gate.release(leaseId, Date.now()));
-    return gate.queued;
+    return loadOf(gate);
   }
 
   async stats(): Promise<{ capacity: number; inUse: number; queued: number }> {
