@@ -18,6 +18,8 @@ import { TreeMachine } from './tree-machine';
 import { type TreeProgress, treeProgress } from './tree-progress';
 import { TreeUpdates } from './tree-updates';
 import { describeWait } from './waits';
+import { WriteMarks } from './tree-writes';
+import { removeTaskRecords } from '../../common/task-records';
 
 /**
  * One per (run, task): owns the search tree and every job it hands out (expand, judge, splice)
@@ -43,6 +45,8 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
   private lastReport = { at: 0, status: '' };
   /** Dashboard sockets (hibernatable): changed nodes go out after every applied result. */
   private readonly live = new TreeUpdates(this.ctx);
+  /** The splice's write permit (cancel is final while records are being written). */
+  private readonly writes: WriteMarks;
 
   constructor(ctx: DurableObjectState, env: CoordinatorBindings) {
     super(ctx, env);
@@ -50,6 +54,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     this.jobs = new JobTable(ctx.storage.sql);
     this.store = new SearchStore(ctx.storage.sql, this.meta);
     this.record = new TreeRecord(this.meta);
+    this.writes = new WriteMarks(this.meta);
     this.critique = new Critique(this.meta, this.store);
     this.outbox = new Outbox(() => this.env, this.jobs);
     this.machine = new TreeMachine({
@@ -146,7 +151,10 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
    */
   async completeJob(jobId: string, result: JobResult, attempt?: number): Promise<{ accepted: boolean }> {
     try {
-      return await this.guarded(() => this.applyResult(jobId, result, attempt));
+      const answer = await this.guarded(() => this.applyResult(jobId, result, attempt));
+      // A refused splice has stopped writing (an accepted one cleared its mark with the result).
+      if (!answer.accepted && jobId === 'splice') this.writes.stopped(attempt);
+      return answer;
     } catch (error) {
       if (!this.current(jobId, attempt)) throw error;
       const reason = `could not apply the result: ${error instanceof Error ? error.message : String(error)}`;
@@ -190,6 +198,27 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     return this.current(jobId, attempt) !== null;
   }
 
+  /**
+   * A splice's permit for its next write step: granted while the attempt is current; refused
+   * once the task is cancelled (or the attempt superseded), which also tells a waiting cancel
+   * that this writer stopped (it asks between steps, so no step of it is running).
+   */
+  async beginWrite(jobId: string, attempt: number): Promise<boolean> {
+    const job = this.current(jobId, attempt);
+    if (!job || job.kind !== 'splice') {
+      this.writes.stopped(attempt);
+      return false;
+    }
+    this.writes.grant(attempt);
+    this.hold(job);
+    return true;
+  }
+
+  /** A splice is still writing (renewed even after a cancel: the cancel waits for the step). */
+  async renewWrite(_jobId: string, attempt: number): Promise<boolean> {
+    return this.writes.renew(attempt);
+  }
+
   private async applyResult(
     jobId: string,
     result: JobResult,
@@ -203,7 +232,11 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
       throw new Error(`job ${jobId} is a ${job.kind} job, got a ${parsed.kind} result`);
     // Apply, then mark: the result, the job's end, the tree and the jobs it leads to commit
     // together or not at all; messages and the report go out after (the alarm retries them).
-    this.ctx.storage.transactionSync(() => this.machine.apply(tree, job, parsed));
+    this.ctx.storage.transactionSync(() => {
+      this.machine.apply(tree, job, parsed);
+      // The splice's records are accepted with its result: no longer a write to take back.
+      if (job.kind === 'splice') this.writes.clear();
+    });
     await this.afterChange(tree);
     return { accepted: true };
   }
@@ -223,6 +256,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     attempt?: number,
   ): Promise<void> {
     // A late failure of a superseded attempt does not use up an attempt of the current one.
+    if (jobId === 'splice') this.writes.stopped(attempt);
     const job = this.current(jobId, attempt);
     if (!job) return;
     const tree = this.tree!;
@@ -249,19 +283,51 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     const tree = this.tree;
     if (tree && !isFinal(tree))
       await this.guarded(async () => this.ctx.storage.transactionSync(() => this.machine.reconcile(tree)));
+    if (tree && isFinal(tree)) await this.takeBackWrites(tree).catch(() => {});
     if (tree) await this.afterChange(tree, true);
   }
 
-  async cancel(reason = 'cancelled'): Promise<void> {
+  /**
+   * Stops the task. A splice writing its records at this moment is refused at its next write
+   * step; the answer waits (bounded, tree-writes.ts) until it stopped or its lease ran out, and
+   * until what it wrote is removed, so no record of the task appears after the answer. A tree
+   * that was final already answers its progress (a splice accepted just before: records kept).
+   */
+  async cancel(reason = 'cancelled'): Promise<TreeProgress | null> {
     const tree = this.tree;
-    if (!tree || isFinal(tree)) return;
+    if (!tree) return null;
+    if (isFinal(tree)) {
+      if (tree.status === 'cancelled') await this.takeBackWrites(tree);
+      return this.progress();
+    }
     tree.status = 'cancelled';
     tree.error = reason;
     this.saveTree(tree);
     await this.ctx.storage.deleteAlarm();
     this.alarmAt = null;
+    await this.takeBackWrites(tree);
     // The ledger asked for this; a report that fails here changes nothing there.
     await this.report(tree).catch(() => {});
+    return null;
+  }
+
+  /**
+   * A final task with records of a splice that was never accepted (refused by a cancel, or it
+   * failed or died mid-write): once no writer is at work, they are removed and the mark cleared.
+   * A removal that fails keeps the mark; the alarm tries again.
+   */
+  private async takeBackWrites(tree: TreeMeta): Promise<void> {
+    if (!this.writes.mark) return;
+    await this.writes.settle();
+    if (!this.writes.mark || this.writes.busy()) return;
+    try {
+      await removeTaskRecords(this.env, tree.runId, tree.task);
+      this.writes.clear();
+    } catch (error) {
+      console.error(`task ${tree.runId}/${tree.task}: could not take back unaccepted records yet`, error);
+      await this.ctx.storage.setAlarm(Date.now() + OUTBOX_RETRY_MS);
+      this.alarmAt = Date.now() + OUTBOX_RETRY_MS;
+    }
   }
 
   /** Live updates for the dashboard: a WebSocket upgrade forwarded by the gateway. */
@@ -349,6 +415,9 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     const tree = this.tree;
     const times = [this.jobs.nextDeadline(), soon];
     if (tree && (!isFinal(tree) || this.reported !== tree.status)) times.push(Date.now() + RECONCILE_MS);
+    // Records of a splice that was never accepted are taken back once its writer stopped.
+    const mark = this.writes.mark;
+    if (tree && isFinal(tree) && mark) times.push(mark.live ? mark.until : Date.now());
     const due = times.filter((t): t is number => t !== null);
     const next = due.length ? Math.min(...due) : null;
     if (next !== null && (this.alarmAt === null || next < this.alarmAt)) {

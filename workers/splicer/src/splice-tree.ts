@@ -8,9 +8,10 @@ import { indexRowOf, type NativeRecord, spliceTaskRecords } from '../../../share
 import { rootPrefixForRun } from '../../../shared/run-conversation';
 import { type CoreBindings, taskTreeStub } from '../../common/env';
 import { putJsonl } from '../../common/r2-jsonl';
-import { ensureCurrent, type JobContext, JobSuperseded } from '../../common/job-context';
+import { type JobContext, JobSuperseded } from '../../common/job-context';
 import { provenanceOf } from '../../common/provenance';
 import { taskRecordsKey, taskTreeKey } from '../../common/storage-keys';
+import { DELETE_TASK_ROWS_SQL } from '../../common/task-records';
 
 /** One row of the D1 trajectory index, keyed by the schema's property names. */
 export type TrajectoryIndexInsert = typeof trajectories.$inferInsert;
@@ -34,7 +35,6 @@ const INDEX_TABLE = getTableName(trajectories);
 const INSERT_INDEX_ROWS_SQL =
   `INSERT INTO "${INDEX_TABLE}" (${INDEX_COLUMNS.map((c) => `"${c.name}"`).join(', ')}) ` +
   `SELECT ${INDEX_COLUMNS.map((c) => `json_extract(value, '$.${c.key}')`).join(', ')} FROM json_each(?1)`;
-const DELETE_TASK_ROWS_SQL = `DELETE FROM "${INDEX_TABLE}" WHERE "${trajectories.runId.name}" = ?1 AND "${trajectories.task.name}" = ?2`;
 
 /**
  * Most UTF-16 code units of JSON bound to one insert. D1 caps a string or BLOB (a bound value
@@ -135,6 +135,27 @@ export interface SpliceInput {
 /** Bounds the page loop (a page holds at least one node; trees are capped far below this). */
 const MAX_PAGES = 1_000_000;
 
+/** How often a writing splice renews its permit (a third of the lease, see tree-writes.ts). */
+const PERMIT_RENEW_MS = 3_000;
+
+/**
+ * The TaskTree's write permit for one splice attempt: `step` before each write (JobSuperseded
+ * when refused: the task was cancelled or the attempt superseded), renewed in the background
+ * while a step runs, so a cancel waits for the step and not for a writer that died.
+ */
+function writePermit(env: CoreBindings, job: SpliceJob, context?: JobContext) {
+  // Outside a queue consumer (tools, tests of the splice alone) there is no permit to take.
+  if (!context) return { step: async (_what: string) => {}, done: () => {} };
+  const stub = taskTreeStub(env, job.runId, job.task);
+  const renew = setInterval(() => void stub.renewWrite(job.jobId, job.attempt).catch(() => false), PERMIT_RENEW_MS);
+  return {
+    step: async (what: string) => {
+      if (!(await stub.beginWrite(job.jobId, job.attempt))) throw new JobSuperseded(what);
+    },
+    done: () => clearInterval(renew),
+  };
+}
+
 /** Reads the finished tree from its TaskTree a page at a time (no single RPC carries all of it). */
 export async function readTreeInPages(env: CoreBindings, job: SpliceJob): Promise<SpliceInput> {
   const stub = taskTreeStub(env, job.runId, job.task);
@@ -195,8 +216,10 @@ export async function spliceTree(
     (nodeId) => feedback[nodeId],
     job.pairJudgements,
   );
-  // A cancelled task (or a superseded attempt) writes nothing.
-  await ensureCurrent(context, 'records');
+  // A cancelled task (or a superseded attempt) writes nothing: each write step takes the
+  // TaskTree's write permit first, which a cancel refuses and waits for (tree-writes.ts).
+  const permit = writePermit(env, job, context);
+  await permit.step('records');
   const index = new JsonChunks(MAX_INDEX_CHUNK_CHARS);
   let next = records.next();
   // The records of one kind as interned JSONL lines, each indexed as it goes by.
@@ -208,16 +231,23 @@ export async function spliceTree(
       next = records.next();
     }
   }
-  for (const kind of ['revision', 'good'] as const) {
-    const key = taskRecordsKey(job.runId, job.task, kind);
-    await putJsonl(env.BUCKET, key, linesOf(kind, key));
+  try {
+    for (const kind of ['revision', 'good'] as const) {
+      const key = taskRecordsKey(job.runId, job.task, kind);
+      if (kind === 'good') await permit.step('records');
+      await putJsonl(env.BUCKET, key, linesOf(kind, key));
+    }
+    if (!next.done) throw new Error('splice: records came out of order');
+    await permit.step('the tree file');
+    await env.BUCKET.put(taskTreeKey(job.runId, job.task), JSON.stringify(tree), {
+      httpMetadata: { contentType: 'application/json' },
+    });
+    await permit.step('the index rows');
+    await env.DB.batch(indexStatements(env.DB, job.runId, job.task, index.done()));
+  } finally {
+    permit.done();
   }
-  if (!next.done) throw new Error('splice: records came out of order');
   const counts = next.value;
-  await env.BUCKET.put(taskTreeKey(job.runId, job.task), JSON.stringify(tree), {
-    httpMetadata: { contentType: 'application/json' },
-  });
-  await env.DB.batch(indexStatements(env.DB, job.runId, job.task, index.done()));
 
   return {
     kind: 'splice',
@@ -229,12 +259,3 @@ export async function spliceTree(
   };
 }
 
-/** Takes back what a splice wrote for one task: its record files, tree file and index rows. */
-export async function removeTaskRecords(env: CoreBindings, runId: string, task: number): Promise<void> {
-  await env.BUCKET.delete([
-    taskRecordsKey(runId, task, 'revision'),
-    taskRecordsKey(runId, task, 'good'),
-    taskTreeKey(runId, task),
-  ]);
-  await env.DB.prepare(DELETE_TASK_ROWS_SQL).bind(runId, task).run();
-}

@@ -1,0 +1,94 @@
+import { env as workerEnv } from 'cloudflare:workers';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CoordinatorBindings } from '../../workers/common/env';
+import { runLedgerStub, taskTreeStub } from '../../workers/common/env';
+import { taskRecordsKey } from '../../workers/common/storage-keys';
+import { proxySpace, simEndpoint } from './fault-hooks';
+import { api, eventually } from './helpers';
+import { expectSettled, runCompletedHook } from './settled';
+import { armSpliceHold, disarmSpliceHold } from './splice-hold';
+
+// Issue 15, "cancel is final": after POST /v1/runs/:id/cancel answers, no record of the run is
+// written. The hard case is a splice that passed its last check and is about to write: it is held
+// right there (splice-hold.ts wraps the splicer's R2 binding; everything else is the product's
+// code on real workerd), the cancel is sent, and the splice is let go while the cancel waits.
+
+const env = workerEnv as unknown as CoordinatorBindings;
+
+afterEach(() => disarmSpliceHold());
+
+/** A one-task run on sim-policy; returns its id and the webhook receiver bucket. */
+async function oneTaskRun(seed: number) {
+  const proxy = await proxySpace({});
+  const policy = await simEndpoint(proxy.llm, { maxConcurrency: 8 });
+  const bucket = await runCompletedHook();
+  const created = await api('/v1/runs', {
+    method: 'POST',
+    json: { tasks: [0], iterations: 2, width: 2, depth: 4, seed, policy },
+  });
+  expect(created.status).toBe(201);
+  const { id } = (await created.json()) as { id: string };
+  return { id, bucket, proxy };
+}
+
+/** What of the run is visible: its R2 objects and its D1 index rows. */
+async function visible(runId: string): Promise<{ objects: string[]; rows: number }> {
+  const listed = await env.BUCKET.list({ prefix: `runs/${runId}/` });
+  const row = await env.DB.prepare('SELECT COUNT(*) AS n FROM trajectories WHERE run_id = ?')
+    .bind(runId)
+    .first<{ n: number }>();
+  // The run's start-from file (written at creation, when there is one) is not a record.
+  const objects = listed.objects.map((o) => o.key).filter((key) => !key.endsWith('start-from.json'));
+  return { objects, rows: row?.n ?? 0 };
+}
+
+/** Polls `visible` for `ms` after the answer; every sighting of a record of the run is returned. */
+async function watchAfter(runId: string, ms: number): Promise<string[]> {
+  const seen: string[] = [];
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const now = await visible(runId);
+    if (now.objects.length || now.rows) seen.push(`${now.objects.join(',')} rows=${now.rows}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return seen;
+}
+
+describe('cancel is final while a splice writes', () => {
+  it('a splice held after its last check: the cancel answers only once it stopped; no record of the run exists or is written after the answer', async () => {
+    const { id, bucket, proxy } = await oneTaskRun(21);
+    const hold = armSpliceHold(id, 'put');
+    await eventually(async () => hold.held, 600, 20);
+    expect(await taskTreeStub(env, id, 0).status()).toBe('splicing');
+    const callsAtHold = (await proxy.stats()).completions ?? 0;
+    const sentAt = Date.now();
+    const cancel = api(`/v1/runs/${id}/cancel`, { method: 'POST' });
+    // The splice resumes while the cancel is being answered (its first file goes out now).
+    await new Promise((r) => setTimeout(r, 300));
+    hold.release();
+    const answer = await cancel;
+    const answeredAt = Date.now();
+    expect(answer.status).toBe(200);
+    const atAnswer = await visible(id);
+    const sightings = await watchAfter(id, 3000);
+    const lateWrites = hold.writes.filter((w) => (w.end ?? Number.POSITIVE_INFINITY) > answeredAt);
+    console.log(
+      `cancel while a splice writes: answered in ${answeredAt - sentAt} ms; splice writes ` +
+        `${JSON.stringify(hold.writes.map((w) => [w.what.split('/').pop(), w.start - sentAt, w.end && w.end - sentAt]))}; ` +
+        `visible at the answer ${JSON.stringify(atAnswer)}, sightings after ${sightings.length}`,
+    );
+    // Nothing of the task at the answer, nothing appearing later, no write ending after it.
+    expect(atAnswer).toEqual({ objects: [], rows: 0 });
+    expect(sightings).toEqual([]);
+    expect(lateWrites).toEqual([]);
+    // The splice comes after the search: no inference call was made after the hold either.
+    expect((await proxy.stats()).completions ?? 0).toBe(callsAtHold);
+    expect(await taskTreeStub(env, id, 0).status()).toBe('cancelled');
+    expect((await runLedgerStub(env, id).status())?.status).toBe('cancelled');
+    for (const kind of ['revision', 'good'] as const)
+      expect(await env.BUCKET.head(taskRecordsKey(id, 0, kind))).toBeNull();
+    const settled = await expectSettled(id, bucket);
+    expect(settled.status).toBe('cancelled');
+    expect(settled.indexRows).toBe(0);
+  });
+});
