@@ -18,13 +18,13 @@ const env = workerEnv as unknown as CoordinatorBindings;
 afterEach(() => disarmSpliceHold());
 
 /** A one-task run on sim-policy; returns its id and the webhook receiver bucket. */
-async function oneTaskRun(seed: number) {
+async function oneTaskRun(seed: number, more: Record<string, unknown> = {}) {
   const proxy = await proxySpace({});
   const policy = await simEndpoint(proxy.llm, { maxConcurrency: 8 });
   const bucket = await runCompletedHook();
   const created = await api('/v1/runs', {
     method: 'POST',
-    json: { tasks: [0], iterations: 2, width: 2, depth: 4, seed, policy },
+    json: { tasks: [0], iterations: 2, width: 2, depth: 4, seed, policy, ...more },
   });
   expect(created.status).toBe(201);
   const { id } = (await created.json()) as { id: string };
@@ -90,5 +90,73 @@ describe('cancel is final while a splice writes', () => {
     const settled = await expectSettled(id, bucket);
     expect(settled.status).toBe('cancelled');
     expect(settled.indexRows).toBe(0);
+  });
+});
+
+describe('a splice that dies while writing leaves nothing visible', () => {
+  /**
+   * A one-task run whose splice message is held back before delivery; the test takes the splice
+   * job itself (as the consumer would), gets the write permit and writes half of the records
+   * (a revision file of garbage), then stops: a splicer that died mid-write.
+   */
+  async function deadWriter(seed: number, more: Record<string, unknown> = {}) {
+    const run = await oneTaskRun(seed, more);
+    const hold = armSpliceHold(run.id, 'delivery');
+    const tree = taskTreeStub(env, run.id, 0);
+    await eventually(async () => hold.held, 600, 20);
+    const job = await tree.getJob('splice', 1);
+    expect(job?.kind).toBe('splice');
+    expect(await tree.beginWrite('splice', 1)).toBe(true);
+    await env.BUCKET.put(taskRecordsKey(run.id, 0, 'revision'), '{"half": "a record');
+    return { ...run, hold, tree };
+  }
+
+  it('cancel waits out the dead writer lease, removes what it wrote, then answers; nothing appears later', async () => {
+    const { id, bucket, hold, tree } = await deadWriter(22);
+    const sentAt = Date.now();
+    const answer = await api(`/v1/runs/${id}/cancel`, { method: 'POST' });
+    const answeredAt = Date.now();
+    expect(answer.status).toBe(200);
+    const atAnswer = await visible(id);
+    // The held message is delivered now: the real splicer finds the job taken and cancelled.
+    hold.release();
+    const sightings = await watchAfter(id, 3000);
+    console.log(
+      `cancel with a dead writer: answered in ${answeredAt - sentAt} ms; at the answer ${JSON.stringify(atAnswer)}`,
+    );
+    expect(atAnswer).toEqual({ objects: [], rows: 0 });
+    expect(sightings).toEqual([]);
+    // It waited for the lease (no renewal came), bounded: 10 s (WRITE_LEASE_MS) plus slack.
+    expect(answeredAt - sentAt).toBeLessThan(15_000);
+    expect(await tree.status()).toBe('cancelled');
+    expect(await tree.beginWrite('splice', 1)).toBe(false);
+    const settled = await expectSettled(id, bucket);
+    expect(settled.status).toBe('cancelled');
+    expect(settled.indexRows).toBe(0);
+  });
+
+  it('without a cancel, the next attempt replaces the half-written file: the run completes with every record once', async () => {
+    // The dead attempt is noticed at its deadline (2 s here) and the splice sent again.
+    const { id, bucket, hold, tree } = await deadWriter(23, { jobTimeoutMs: 2000 });
+    hold.release();
+    const done = await eventually(async () => ((await tree.status()) === 'done' ? true : null), 600, 50);
+    expect(done).toBe(true);
+    const settled = await expectSettled(id, bucket);
+    expect(settled.status).toBe('completed');
+    const progress = await tree.progress();
+    const lines = async (kind: 'revision' | 'good') => {
+      const text = (await (await env.BUCKET.get(taskRecordsKey(id, 0, kind)))?.text()) ?? '';
+      return text.split('\n').filter((line) => line.trim() !== '');
+    };
+    const revision = await lines('revision');
+    expect(revision.join('\n')).not.toContain('"half"');
+    expect(revision.length).toBe(progress?.revision);
+    expect((await lines('good')).length).toBe(progress?.good);
+    // Index rows: one per record, none twice.
+    expect(settled.indexRows).toBe((progress?.revision ?? 0) + (progress?.good ?? 0));
+    const ids = await env.DB.prepare('SELECT COUNT(DISTINCT id) AS n FROM trajectories WHERE run_id = ?')
+      .bind(id)
+      .first<{ n: number }>();
+    expect(ids?.n).toBe(settled.indexRows);
   });
 });

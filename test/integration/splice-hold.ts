@@ -77,7 +77,9 @@ export async function splicerEnv<E extends { BUCKET: R2Bucket; DB: D1Database }>
     return logged(h, `put ${key}`, () => bucket.put(key, value, options));
   }) as R2Bucket['put'];
   wrapped.createMultipartUpload = ((key: string, options?: never) =>
-    logged(h, `multipart ${key}`, () => bucket.createMultipartUpload(key, options))) as R2Bucket['createMultipartUpload'];
+    logged(h, `multipart ${key}`, () =>
+      bucket.createMultipartUpload(key, options),
+    )) as R2Bucket['createMultipartUpload'];
   wrapped.delete = bucket.delete.bind(bucket);
   wrapped.get = bucket.get.bind(bucket);
   wrapped.head = bucket.head.bind(bucket);

@@ -5,7 +5,7 @@ import { jobResultSchema } from '../../../shared/contracts/jobs';
 import { toTreeFile } from '../../../shared/mcts';
 import type { RunSpec } from '../../../shared/contracts/run-spec';
 import type { TreeFile } from '../../../shared/contracts/tree-file';
-import { type CoordinatorBindings, runLedgerStub } from '../../common/env';
+import type { CoordinatorBindings } from '../../common/env';
 import { defaultRetryPolicy, JobTable, type JobRow, type RetryPolicy, resendDelayMs } from './jobs';
 import type { TaskStatus, TaskWait } from '../../../shared/contracts/run-view';
 import { Critique } from './critique';
@@ -19,6 +19,7 @@ import { type TreeProgress, treeProgress } from './tree-progress';
 import { TreeUpdates } from './tree-updates';
 import { describeWait } from './waits';
 import { WriteMarks } from './tree-writes';
+import { TreeReports } from './tree-report';
 import { removeTaskRecords } from '../../common/task-records';
 
 /**
@@ -40,9 +41,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
   private alarmAt: number | null = null;
   /** When the task started (read on the first `waiting` of an activation). */
   private since: number | null | undefined;
-  private reportedStatus: string | null | undefined;
-  /** When the RunLedger last heard from this tree, and in which status. */
-  private lastReport = { at: 0, status: '' };
+  private readonly reports: TreeReports;
   /** Dashboard sockets (hibernatable): changed nodes go out after every applied result. */
   private readonly live = new TreeUpdates(this.ctx);
   /** The splice's write permit (cancel is final while records are being written). */
@@ -55,6 +54,11 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     this.store = new SearchStore(ctx.storage.sql, this.meta);
     this.record = new TreeRecord(this.meta);
     this.writes = new WriteMarks(this.meta);
+    this.reports = new TreeReports(
+      this.meta,
+      () => this.env,
+      () => this.progress(),
+    );
     this.critique = new Critique(this.meta, this.store);
     this.outbox = new Outbox(() => this.env, this.jobs);
     this.machine = new TreeMachine({
@@ -198,20 +202,11 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     return this.current(jobId, attempt) !== null;
   }
 
-  /**
-   * A splice's permit for its next write step: granted while the attempt is current; refused
-   * once the task is cancelled (or the attempt superseded), which also tells a waiting cancel
-   * that this writer stopped (it asks between steps, so no step of it is running).
-   */
+  /** A splice's permit for its next write step, refused once cancelled or superseded (tree-writes.ts). */
   async beginWrite(jobId: string, attempt: number): Promise<boolean> {
     const job = this.current(jobId, attempt);
-    if (!job || job.kind !== 'splice') {
-      this.writes.stopped(attempt);
-      return false;
-    }
-    this.writes.grant(attempt);
-    this.hold(job);
-    return true;
+    if (job?.kind === 'splice') this.hold(job);
+    return this.writes.ask(attempt, job?.kind === 'splice');
   }
 
   /** A splice is still writing (renewed even after a cancel: the cancel waits for the step). */
@@ -288,10 +283,8 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
   }
 
   /**
-   * Stops the task. A splice writing its records at this moment is refused at its next write
-   * step; the answer waits (bounded, tree-writes.ts) until it stopped or its lease ran out, and
-   * until what it wrote is removed, so no record of the task appears after the answer. A tree
-   * that was final already answers its progress (a splice accepted just before: records kept).
+   * Stops the task; answers once no splice of it writes and a refused one's records are gone
+   * (tree-writes.ts). A tree final already answers its progress (done: its records stay).
    */
   async cancel(reason = 'cancelled'): Promise<TreeProgress | null> {
     const tree = this.tree;
@@ -307,27 +300,14 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     this.alarmAt = null;
     await this.takeBackWrites(tree);
     // The ledger asked for this; a report that fails here changes nothing there.
-    await this.report(tree).catch(() => {});
+    await this.reports.report(tree).catch(() => {});
     return null;
   }
 
-  /**
-   * A final task with records of a splice that was never accepted (refused by a cancel, or it
-   * failed or died mid-write): once no writer is at work, they are removed and the mark cleared.
-   * A removal that fails keeps the mark; the alarm tries again.
-   */
+  /** Records of a splice never accepted are removed once it stopped (a failure: the alarm retries). */
   private async takeBackWrites(tree: TreeMeta): Promise<void> {
-    if (!this.writes.mark) return;
-    await this.writes.settle();
-    if (!this.writes.mark || this.writes.busy()) return;
-    try {
-      await removeTaskRecords(this.env, tree.runId, tree.task);
-      this.writes.clear();
-    } catch (error) {
-      console.error(`task ${tree.runId}/${tree.task}: could not take back unaccepted records yet`, error);
-      await this.ctx.storage.setAlarm(Date.now() + OUTBOX_RETRY_MS);
-      this.alarmAt = Date.now() + OUTBOX_RETRY_MS;
-    }
+    const removed = await this.writes.takeBack(() => removeTaskRecords(this.env, tree.runId, tree.task));
+    if (!removed) await this.scheduleAlarm(Date.now() + OUTBOX_RETRY_MS);
   }
 
   /** Live updates for the dashboard: a WebSocket upgrade forwarded by the gateway. */
@@ -399,7 +379,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
       retrySoon = !(await this.outbox.flush(tree.runId, tree.task, this.retry.timeoutMs));
     }
     try {
-      await this.report(tree, forceReport);
+      await this.reports.report(tree, forceReport);
     } catch (error) {
       console.error(`task ${tree.runId}/${tree.task}: could not report to the ledger, retrying`, error);
       retrySoon = true;
@@ -414,10 +394,9 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
   private async scheduleAlarm(soon: number | null = null): Promise<void> {
     const tree = this.tree;
     const times = [this.jobs.nextDeadline(), soon];
-    if (tree && (!isFinal(tree) || this.reported !== tree.status)) times.push(Date.now() + RECONCILE_MS);
-    // Records of a splice that was never accepted are taken back once its writer stopped.
-    const mark = this.writes.mark;
-    if (tree && isFinal(tree) && mark) times.push(mark.live ? mark.until : Date.now());
+    if (tree && (!isFinal(tree) || this.reports.reported !== tree.status))
+      times.push(Date.now() + RECONCILE_MS);
+    if (tree && isFinal(tree)) times.push(this.writes.takeBackAt());
     const due = times.filter((t): t is number => t !== null);
     const next = due.length ? Math.min(...due) : null;
     if (next !== null && (this.alarmAt === null || next < this.alarmAt)) {
@@ -425,33 +404,8 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
       this.alarmAt = next;
     }
   }
-
-  /**
-   * Tells the RunLedger how the task stands: at once when the status changes, otherwise at most
-   * once per REPORT_INTERVAL_MS (counters of a searching tree change with every result).
-   */
-  private async report(tree: TreeMeta, force = false): Promise<void> {
-    const now = Date.now();
-    const { reported } = this;
-    if (!force && tree.status === reported && now - this.lastReport.at < REPORT_INTERVAL_MS) return;
-    if (force && tree.status === reported && isFinal(tree)) return;
-    const progress = await this.progress();
-    if (!progress) return;
-    await runLedgerStub(this.env, tree.runId).reportTask(tree.task, progress);
-    // Marked only once the ledger has it: a failed report is sent again by the alarm.
-    this.lastReport = { at: now, status: tree.status };
-    this.meta.set('reported', tree.status);
-    this.reportedStatus = tree.status;
-  }
-
-  /** The status the RunLedger last acknowledged (stored; read once per activation). */
-  private get reported(): string | null {
-    if (this.reportedStatus === undefined) this.reportedStatus = this.meta.get<string>('reported');
-    return this.reportedStatus;
-  }
 }
 
-const REPORT_INTERVAL_MS = 1000;
 /** How soon the alarm retries a message or report that failed. */
 const OUTBOX_RETRY_MS = 1000;
 /** While a task is open, its invariants are checked at least this often. */

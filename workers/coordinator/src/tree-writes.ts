@@ -43,9 +43,15 @@ export class WriteMarks {
     this.cached = mark;
   }
 
-  /** A permit for one write step of `attempt` (the caller checked that it is current). */
-  grant(attempt: number, now = Date.now()): void {
-    this.save({ attempt, live: true, until: now + WRITE_LEASE_MS });
+  /**
+   * A permit for the next write step of `attempt` when `current` (the attempt is current and a
+   * splice); a refusal also tells a waiting cancel that this writer stopped (it asks between
+   * steps, so no step of it is running).
+   */
+  ask(attempt: number, current: boolean, now = Date.now()): boolean {
+    if (current) this.save({ attempt, live: true, until: now + WRITE_LEASE_MS });
+    else this.stopped(attempt);
+    return current;
   }
 
   /** The writer of `attempt` is still at work (a renewal while one step runs, even after a cancel). */
@@ -59,7 +65,8 @@ export class WriteMarks {
   /** The writer of `attempt` stopped writing (refused between steps, or it reported). */
   stopped(attempt: number | undefined): void {
     const mark = this.mark;
-    if (mark && mark.live && (attempt === undefined || mark.attempt === attempt)) this.save({ ...mark, live: false });
+    if (mark?.live && (attempt === undefined || mark.attempt === attempt))
+      this.save({ ...mark, live: false });
   }
 
   /** The records were accepted (inside the result's transaction), or taken back. */
@@ -67,10 +74,16 @@ export class WriteMarks {
     if (this.mark) this.save(null);
   }
 
+  /** When the alarm of a final task should take back unaccepted records (null: none). */
+  takeBackAt(now = Date.now()): number | null {
+    const mark = this.mark;
+    return mark ? (mark.live ? Math.max(now, mark.until) : now) : null;
+  }
+
   /** Whether a writer may still be at work at `now`. */
   busy(now = Date.now()): boolean {
     const mark = this.mark;
-    return mark !== null && mark.live && now < mark.until;
+    return mark?.live === true && now < mark.until;
   }
 
   /** Waits (bounded) until no writer is at work; true when one was waited for. */
@@ -80,6 +93,26 @@ export class WriteMarks {
     while (this.busy() && Date.now() - start < CANCEL_WAIT_MAX_MS) {
       await new Promise((resolve) => setTimeout(resolve, CANCEL_POLL_MS));
     }
+    return true;
+  }
+
+  /**
+   * A final task with records of a splice that was never accepted (refused by a cancel, or it
+   * failed or died mid-write): once no writer is at work (waited for, bounded), they are removed
+   * with `remove` and the mark cleared. False when they are still there (the caller retries).
+   */
+  async takeBack(remove: () => Promise<void>): Promise<boolean> {
+    if (!this.mark) return true;
+    await this.settle();
+    if (!this.mark) return true;
+    if (this.busy()) return false;
+    try {
+      await remove();
+    } catch (error) {
+      console.error('could not take back records of a splice that was not accepted yet', error);
+      return false;
+    }
+    this.clear();
     return true;
   }
 }

@@ -147,7 +147,10 @@ function writePermit(env: CoreBindings, job: SpliceJob, context?: JobContext) {
   // Outside a queue consumer (tools, tests of the splice alone) there is no permit to take.
   if (!context) return { step: async (_what: string) => {}, done: () => {} };
   const stub = taskTreeStub(env, job.runId, job.task);
-  const renew = setInterval(() => void stub.renewWrite(job.jobId, job.attempt).catch(() => false), PERMIT_RENEW_MS);
+  const renew = setInterval(
+    () => void stub.renewWrite(job.jobId, job.attempt).catch(() => false),
+    PERMIT_RENEW_MS,
+  );
   return {
     step: async (what: string) => {
       if (!(await stub.beginWrite(job.jobId, job.attempt))) throw new JobSuperseded(what);
@@ -234,11 +237,9 @@ export async function spliceTree(
   try {
     for (const kind of ['revision', 'good'] as const) {
       const key = taskRecordsKey(job.runId, job.task, kind);
-      if (kind === 'good') await permit.step('records');
       await putJsonl(env.BUCKET, key, linesOf(kind, key));
     }
     if (!next.done) throw new Error('splice: records came out of order');
-    await permit.step('the tree file');
     await env.BUCKET.put(taskTreeKey(job.runId, job.task), JSON.stringify(tree), {
       httpMetadata: { contentType: 'application/json' },
     });
@@ -258,4 +259,3 @@ export async function spliceTree(
     skipped: counts.skipped,
   };
 }
-
