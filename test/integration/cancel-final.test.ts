@@ -4,6 +4,7 @@ import type { CoordinatorBindings } from '../../workers/common/env';
 import { runLedgerStub, taskTreeStub } from '../../workers/common/env';
 import { taskRecordsKey } from '../../workers/common/storage-keys';
 import { proxySpace, simEndpoint } from './fault-hooks';
+import { measureRun, reportFaultResult } from './fault-results';
 import { api, eventually } from './helpers';
 import { expectSettled, runCompletedHook } from './settled';
 import { armSpliceHold, disarmSpliceHold } from './splice-hold';
@@ -77,6 +78,28 @@ describe('cancel is final while a splice writes', () => {
         `${JSON.stringify(hold.writes.map((w) => [w.what.split('/').pop(), w.start - sentAt, w.end && w.end - sentAt]))}; ` +
         `visible at the answer ${JSON.stringify(atAnswer)}, sightings after ${sightings.length}`,
     );
+    const settled = await expectSettled(id, bucket);
+    const measured = await measureRun(id, [0]);
+    // Measured first, asserted after: the bench (faults.cancel_while_splice_writes) shows the
+    // figures of a failing run too.
+    await reportFaultResult({
+      scenario: 'cancel_while_splice_writes',
+      status: settled.status,
+      endS: (answeredAt - sentAt) / 1000,
+      lost: measured.lost,
+      duplicated: measured.duplicated,
+      webhooks: settled.deliveries.length,
+      facts: {
+        cancel_answer_ms: answeredAt - sentAt,
+        splice_writes_before_answer: hold.writes.length - lateWrites.length,
+        splice_writes_after_answer: lateWrites.length,
+        records_visible_at_answer: atAnswer.objects.length + atAnswer.rows,
+        records_seen_after_answer: sightings.length,
+        calls_after_hold: ((await proxy.stats()).completions ?? 0) - callsAtHold,
+        records: measured.records,
+        index_rows: measured.indexRows,
+      },
+    });
     // Nothing of the task at the answer, nothing appearing later, no write ending after it.
     expect(atAnswer).toEqual({ objects: [], rows: 0 });
     expect(sightings).toEqual([]);
@@ -87,8 +110,8 @@ describe('cancel is final while a splice writes', () => {
     expect((await runLedgerStub(env, id).status())?.status).toBe('cancelled');
     for (const kind of ['revision', 'good'] as const)
       expect(await env.BUCKET.head(taskRecordsKey(id, 0, kind))).toBeNull();
-    const settled = await expectSettled(id, bucket);
     expect(settled.status).toBe('cancelled');
+    expect(measured).toMatchObject({ lost: 0, duplicated: 0, records: 0, indexRows: 0 });
     expect(settled.indexRows).toBe(0);
   });
 });
