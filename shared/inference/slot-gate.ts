@@ -141,6 +141,17 @@ export class SlotGate {
     return this.fill(now);
   }
 
+  /**
+   * Drops the waiters whose holder id starts with `prefix` (their work was cancelled); leases
+   * already granted stay until released. Returns the dropped waiters and the grants that follow.
+   */
+  dropWaiters(prefix: string, now: number): { dropped: SlotWaiter[]; granted: SlotLease[] } {
+    const dropped = this.state.waiting.filter((w) => w.holderId.startsWith(prefix));
+    if (dropped.length === 0) return { dropped, granted: [] };
+    this.state.waiting = this.state.waiting.filter((w) => !w.holderId.startsWith(prefix));
+    return { dropped, granted: this.fill(now) };
+  }
+
   /** Reclaims leases past their expiry and waiters whose caller stopped asking. */
   expire(now: number): ExpireResult {
     const expired = this.state.leases.filter((l) => l.expiresAt <= now);

@@ -2,6 +2,7 @@ import { env as workerEnv } from 'cloudflare:workers';
 import { describe, expect, inject, it } from 'vitest';
 import type { CoordinatorBindings } from '../../workers/common/env';
 import { runLedgerStub, taskTreeStub } from '../../workers/common/env';
+import { endpointGateStub, runHolderPrefix } from '../../workers/common/durable-objects';
 import { taskRecordsKey } from '../../workers/common/storage-keys';
 import { proxySpace, simEndpoint } from './fault-hooks';
 import { api, eventually } from './helpers';
@@ -49,6 +50,27 @@ describe('EndpointGate: n slots at once', () => {
     expect(await gate.acquire('wide', 2, 0, 3)).toEqual({
       refused: 'cannot hold 3 slots at once: the capacity is 2',
     });
+    expect(await gate.stats()).toMatchObject({ inUse: 0, queued: 0 });
+  });
+
+  it("revoke: a cancelled run's waiting acquires are refused at once and so are its later ones; others are served", async () => {
+    const gate = env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(`gate-revoke-${crypto.randomUUID()}`));
+    const held = await gate.acquire('run_x:0:a#1', 1);
+    if ('refused' in held) throw new Error(held.refused);
+    const waits = ['run_x:1:b#1', 'run_y:0:a#1', 'run_x:2:c#2'].map((holder) => gate.acquire(holder, 1));
+    await eventually(async () => ((await gate.stats()).queued === 3 ? true : null), 100, 10);
+    expect(await gate.revoke(runHolderPrefix('run_x'))).toBe(2);
+    const revoked = { refused: 'its work was cancelled', revoked: true };
+    expect(await waits[0]).toEqual(revoked);
+    expect(await waits[2]).toEqual(revoked);
+    expect(await gate.acquire('run_x:3:d#1', 1)).toEqual(revoked);
+    expect(await gate.stats()).toMatchObject({ inUse: 1, queued: 1 });
+    // The slot the run held is its own until released; then the other run's waiter gets it.
+    await gate.release(held.leaseId);
+    const other = await waits[1]!;
+    expect(other).toMatchObject({ holderId: 'run_y:0:a#1', queued: true });
+    if (!('leaseId' in other)) throw new Error('expected a lease');
+    await gate.release(other.leaseId);
     expect(await gate.stats()).toMatchObject({ inUse: 0, queued: 0 });
   });
 
@@ -202,6 +224,41 @@ describe('jobs: attempts, slow endpoints and cancel', () => {
       .bind(id)
       .first<{ n: number }>();
     expect(records?.n).toBe(0);
+    expect((await expectSettled(id, bucket)).status).toBe('cancelled');
+  });
+
+  it('cancel while jobs wait for a slot: the gate drops their waits before the cancel answers, no call after it', async () => {
+    // One slot, 600 ms per completion: most expansions wait at the gate. The job deadline is the
+    // default 2 minutes, so a job granted a slot after a short wait does not ask its tree again:
+    // only the gate's revocation keeps it from calling after the cancel.
+    const proxy = await proxySpace({ completionDelayMs: 600 });
+    const bucket = await runCompletedHook();
+    const policy = await putEndpoint(proxy.llm, { maxConcurrency: 1 });
+    const gate = endpointGateStub(env, policy);
+    const created = await api('/v1/runs', {
+      method: 'POST',
+      json: { tasks: [0, 1, 2, 3, 4, 5], iterations: 2, width: 2, depth: 4, seed: 21, policy },
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const before = await eventually(async () => {
+      const stats = await gate.stats();
+      return stats.queued >= 3 ? stats : null;
+    }, 300);
+    const cancelled = await api(`/v1/runs/${id}/cancel`, { method: 'POST' });
+    expect(cancelled.status).toBe(200);
+    const afterCancel = await gate.stats();
+    const atCancel = (await proxy.stats()).completions ?? 0;
+    await new Promise((r) => setTimeout(r, 3000));
+    const later = (await proxy.stats()).completions ?? 0;
+    console.log(
+      `cancel with ${before.queued} waiting for 1 slot: ${afterCancel.queued} waiting after the answer; ` +
+        `completions ${atCancel} -> ${later}`,
+    );
+    expect(afterCancel.queued).toBe(0);
+    // At most the one call that held the slot when the cancel answered.
+    expect(later - atCancel).toBeLessThanOrEqual(1);
+    expect(await gate.stats()).toMatchObject({ inUse: 0, queued: 0 });
     expect((await expectSettled(id, bucket)).status).toBe('cancelled');
   });
 

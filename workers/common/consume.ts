@@ -52,14 +52,28 @@ export async function consumeJobs<J extends AnyJob>(
       const tree = taskTreeStub(env, runId, task);
       try {
         // A superseded attempt or an extra copy of a taken one is dropped before any work is done.
+        const takenAt = Date.now();
         const job = (await tree.getJob(jobId, parsed.data.attempt)) as AnyJob | null;
         if (!job || !kinds.includes(job.kind as J['kind'])) return message.ack();
         const { attempt } = job;
         // Keeps the deadline moving while this attempt works (a wait for a slot, a slow endpoint),
         // so the job is not re-sent beneath it; a hung consumer stops beating and is re-sent.
         const beat = Math.max(500, Math.floor(job.spec.jobTimeoutMs / HEARTBEATS_PER_DEADLINE));
-        const heartbeat = setInterval(() => void tree.keepAlive(jobId, attempt).catch(() => false), beat);
-        const context: JobContext = { stillCurrent: () => tree.isCurrent(jobId, attempt) };
+        // getJob and every heartbeat that answers true put the deadline at least this far ahead.
+        const slack = job.spec.jobTimeoutMs / 2;
+        const context: JobContext = {
+          stillCurrent: () => tree.isCurrent(jobId, attempt),
+          currentUntil: takenAt + slack,
+        };
+        const heartbeat = setInterval(() => {
+          const sentAt = Date.now();
+          void tree
+            .keepAlive(jobId, attempt)
+            .then((alive) => {
+              if (alive) context.currentUntil = Math.max(context.currentUntil ?? 0, sentAt + slack);
+            })
+            .catch(() => false);
+        }, beat);
         let result: JobResult;
         try {
           result = await work(job as J, context);

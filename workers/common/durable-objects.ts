@@ -76,18 +76,28 @@ export interface RunLedgerApi extends Rpc.DurableObjectBranded {
   waiting(limit?: number): Promise<TaskWait[]>;
 }
 
+/** An acquire that is not granted: more slots than the capacity, or the holder's work was revoked. */
+export interface GateRefusal {
+  refused: string;
+  /** The holder's run was cancelled (EndpointGate.revoke): the caller stops without a call. */
+  revoked?: true;
+}
+
 /** One per inference endpoint: never more requests in flight than its maxConcurrency. */
 export interface EndpointGateApi extends Rpc.DurableObjectBranded {
   /**
-   * `refused`: more slots than the capacity (they could never be granted together). `queued`: the
-   * caller waited for the slots (they were not free when it asked).
+   * `refused`: more slots than the capacity (they could never be granted together), or (`revoked`)
+   * the holder's run was cancelled. `queued`: the caller waited for the slots (they were not free
+   * when it asked).
    */
   acquire(
     holderId: string,
     capacity: number,
     priority?: number,
     slots?: number,
-  ): Promise<(SlotLease & { queued?: true }) | { refused: string }>;
+  ): Promise<(SlotLease & { queued?: true }) | GateRefusal>;
+  /** Refuses the waiting and later acquires of holders whose id starts with `prefix`. */
+  revoke(prefix: string): Promise<number>;
   renew(leaseId: string): Promise<boolean>;
   release(leaseId: string): Promise<void>;
   stats(): Promise<{ capacity: number; inUse: number; queued: number }>;
@@ -128,5 +138,22 @@ export const runLedgerStub = (env: DurableObjectBindings, runId: string) => env.
 
 export const endpointGateStub = (env: DurableObjectBindings, endpoint: string) =>
   env.ENDPOINT_GATE.getByName(endpoint);
+
+/** Every gate holder id of a run's jobs starts with this ("runId:task:jobId#attempt"). */
+export const runHolderPrefix = (runId: string): string => `${runId}:`;
+
+/**
+ * A cancelled run's waits at its endpoints' gates are refused, now and for the next minutes:
+ * none of its jobs makes an inference call after the cancel answered.
+ */
+export async function revokeRunAtGates(
+  env: DurableObjectBindings,
+  runId: string,
+  endpoints: readonly string[],
+): Promise<void> {
+  await Promise.all(
+    [...new Set(endpoints)].map((name) => endpointGateStub(env, name).revoke(runHolderPrefix(runId))),
+  );
+}
 
 export const envPoolStub = (env: DurableObjectBindings, server: string) => env.ENV_POOL.getByName(server);

@@ -6,6 +6,20 @@
  */
 export interface JobContext {
   stillCurrent(): Promise<boolean>;
+  /**
+   * Before this time (epoch ms) the attempt cannot have been re-sent: the TaskTree moved its
+   * deadline at least half a job timeout past the consumer's pickup and each heartbeat. Only a
+   * cancel of its run ends it sooner, and that cancel revokes its waits at the endpoint gates.
+   */
+  currentUntil?: number;
+}
+
+/**
+ * Whether a wait that just ended can have outdated the attempt (so `stillCurrent` must be asked
+ * before an outside effect): false while the attempt is known to be current (`currentUntil`).
+ */
+export function mayBeOutdated(context: JobContext | undefined): boolean {
+  return context !== undefined && !(context.currentUntil !== undefined && Date.now() < context.currentUntil);
 }
 
 /** The attempt was superseded or its run cancelled: the consumer drops it without a report. */

@@ -12,7 +12,7 @@ import type { CoreBindings } from './env';
 import { loadEndpoint } from './endpoints';
 import { JobInputError } from './environments';
 import { capText, DEFAULT_MAX_TEXT_CHARS } from '../../shared/text-cap';
-import { ensureCurrent, type JobContext } from './job-context';
+import { ensureCurrent, type JobContext, JobSuperseded, mayBeOutdated } from './job-context';
 import { endpointGateStub } from './durable-objects';
 
 const clients = new Map<string, { client: ChatClient; loadedAt: number }>();
@@ -61,16 +61,21 @@ export async function sampleThroughGate(
   // Without `n` support the client sends n requests at once: it needs n slots, granted together.
   const slots = client.endpoint.supportsN ? 1 : options.n;
   const lease = await gate.acquire(holderId, client.endpoint.maxConcurrency, options.priority ?? 0, slots);
-  if ('refused' in lease)
+  if ('refused' in lease) {
+    if (lease.revoked) throw new JobSuperseded('inference call');
     throw new JobInputError(`endpoint "${endpointName}" (supportsN false): ${lease.refused}`);
+  }
   // The lease is renewed while the request runs, so a slow answer never lets the gate over-admit.
   // Every third of the lease's lifetime (the gate's TTL: 5 minutes), so two renewals may fail.
   const renewEveryMs = Math.max(100, Math.floor((lease.expiresAt - lease.grantedAt) / 3));
   const renewal = setInterval(() => void gate.renew(lease.leaseId).catch(() => false), renewEveryMs);
   try {
     // A job is checked when its consumer takes it (getJob); a slot granted at once follows that
-    // check by moments, one it waited for may follow a cancel or a re-send: check again.
-    if (lease.queued) await ensureCurrent(options.context, 'inference call');
+    // check by moments. One it waited for may follow a cancel (the run's cancel revoked its wait
+    // at the gate: refused above) or a re-send (impossible before `currentUntil`): check again
+    // only when a re-send was possible, so the slot is not held idle for a TaskTree round trip.
+    if (lease.queued && mayBeOutdated(options.context))
+      await ensureCurrent(options.context, 'inference call');
     const { priority: _priority, context: _context, maxChars, ...request } = options;
     const sampled = await client.sample({ ...request, stop: client.endpoint.defaults.stop });
     const cap = maxChars ?? DEFAULT_MAX_TEXT_CHARS;

@@ -36,6 +36,30 @@ describe('SlotGate', () => {
     expect(gate.release(current, 10)[0]?.holderId).toBe('late');
   });
 
+  it('drops the waiters of a cancelled prefix only; a wide one dropped lets narrower ones in', () => {
+    const gate = SlotGate.create({ capacity: 4 });
+    const held = gate.acquire('run_a:0:j1#1', 0, 0, 2);
+    const wide = gate.acquire('run_a:1:j2#1', 1, 0, 4);
+    const other = gate.acquire('run_b:0:j1#1', 2, 0, 2);
+    const sameStart = gate.acquire('run_aa:0:j1#1', 3);
+    expect([held.status, wide.status, other.status, sameStart.status]).toEqual([
+      'granted',
+      'queued',
+      'queued',
+      'queued',
+    ]);
+    const { dropped, granted } = gate.dropWaiters('run_a:', 4);
+    expect(dropped.map((w) => w.holderId)).toEqual(['run_a:1:j2#1']);
+    // The wide waiter blocked the others; without it both fit beside the held lease.
+    expect(granted.map((l) => l.holderId)).toEqual(['run_b:0:j1#1']);
+    expect(gate.inUse).toBe(4);
+    expect(gate.queued).toBe(1);
+    // A held lease of the prefix stays until released.
+    if (held.status !== 'granted') throw new Error('expected a grant');
+    expect(gate.release(held.lease.leaseId, 5).map((l) => l.holderId)).toEqual(['run_aa:0:j1#1']);
+    expect(gate.dropWaiters('run_a:', 6)).toEqual({ dropped: [], granted: [] });
+  });
+
   it('serves a higher priority first, arrival order within a priority', () => {
     const gate = SlotGate.create({ capacity: 1 });
     const first = gate.acquire('h0', 0);

@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { EndpointGateApi } from '../../common/durable-objects';
+import type { EndpointGateApi, GateRefusal } from '../../common/durable-objects';
 import { SlotGate, type SlotLease } from '../../../shared/inference/slot-gate';
 import type { CoordinatorBindings } from '../../common/env';
 import { Waiters } from './waiters';
@@ -7,6 +7,8 @@ import { Waiters } from './waiters';
 /** A lease not renewed for this long is taken back (holders renew every third of it). */
 export const LEASE_TTL_MS = 5 * 60_000;
 const MAX_WAIT_MS = 10 * 60_000;
+/** A revoked holder prefix (a cancelled run) is refused for this long (no acquire waits longer). */
+const REVOKED_FOR_MS = MAX_WAIT_MS;
 
 /**
  * One per inference endpoint, shared by every run and worker: never more requests in flight than
@@ -19,8 +21,12 @@ const MAX_WAIT_MS = 10 * 60_000;
  * the calls already in flight are not counted until they end, and their releases are ignored
  * (lease ids carry the start time, so they never match a new lease).
  */
+const revokedAnswer: GateRefusal = { refused: 'its work was cancelled', revoked: true };
+
 export class EndpointGate extends DurableObject<CoordinatorBindings> implements EndpointGateApi {
-  private readonly waiters = new Waiters<SlotLease>();
+  private readonly waiters = new Waiters<SlotLease | GateRefusal>();
+  /** Holder id prefixes whose work was cancelled -> until when their acquires are refused. */
+  private readonly revoked = new Map<string, number>();
   private gate: SlotGate | null = null;
   /** The alarm last set (null: none); re-set only when a lease expires earlier. */
   private alarmAt: number | null = null;
@@ -35,10 +41,12 @@ export class EndpointGate extends DurableObject<CoordinatorBindings> implements 
     capacity: number,
     priority = 0,
     slots = 1,
-  ): Promise<(SlotLease & { queued?: true }) | { refused: string }> {
+  ): Promise<(SlotLease & { queued?: true }) | GateRefusal> {
     if (slots > capacity)
       return { refused: `cannot hold ${slots} slots at once: the capacity is ${capacity}` };
     const now = Date.now();
+    const revoked = this.revokedFor(holderId, now);
+    if (revoked) return revoked;
     const gate = this.gateWith(capacity, now);
     this.deliver(gate.expire(now).granted);
     const answer = gate.acquire(holderId, now, priority, slots);
@@ -47,7 +55,30 @@ export class EndpointGate extends DurableObject<CoordinatorBindings> implements 
     const lease = await this.waiters.wait(answer.leaseId, MAX_WAIT_MS, () => {
       this.deliver(gate.release(answer.leaseId, Date.now()));
     });
-    return { ...lease, queued: true };
+    return 'refused' in lease ? lease : { ...lease, queued: true };
+  }
+
+  /**
+   * The work of every holder whose id starts with `prefix` was cancelled (a run: "runId:"): its
+   * waiting callers are answered with a refusal at once, and so are its acquires for the next
+   * REVOKED_FOR_MS. Slots already granted stay held until released. Returns the waiters dropped.
+   */
+  async revoke(prefix: string): Promise<number> {
+    const now = Date.now();
+    for (const [key, until] of this.revoked) if (until <= now) this.revoked.delete(key);
+    this.revoked.set(prefix, now + REVOKED_FOR_MS);
+    const gate = this.gate;
+    if (!gate) return 0;
+    const { dropped, granted } = gate.dropWaiters(prefix, now);
+    for (const waiter of dropped) this.waiters.grant(waiter.leaseId, revokedAnswer);
+    this.deliver(granted);
+    return dropped.length;
+  }
+
+  private revokedFor(holderId: string, now: number): GateRefusal | null {
+    for (const [prefix, until] of this.revoked)
+      if (until > now && holderId.startsWith(prefix)) return revokedAnswer;
+    return null;
   }
 
   /** A holder whose request is still running keeps its lease (false: it already expired). */

@@ -11,7 +11,7 @@ import type {
   TaskWait,
 } from '../../../shared/contracts/run-view';
 import { type CoordinatorBindings, taskTreeStub } from '../../common/env';
-import { envPoolStub } from '../../common/durable-objects';
+import { envPoolStub, revokeRunAtGates } from '../../common/durable-objects';
 import { copyRunToD1, copyTaskToD1, type TaskRowCopy } from './ledger-d1';
 import { endEffects, LedgerRecord, type RunEffect, type RunMeta } from './ledger-record';
 import { createLedgerTables, ledgerCounters } from './ledger-tables';
@@ -326,17 +326,23 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
       );
     });
     await this.ctx.storage.setAlarm(Date.now() + RETRY_MS);
-    // Trees being started right now are cancelled by startTrees once their start returns. Each
-    // answers once none of its records is being written (tree-writes.ts); one that had finished
-    // already (its splice accepted, its report not yet here) keeps its records and says so.
-    await Promise.all(
-      open
+    // Trees being started right now are cancelled by startTrees once their start returns. Jobs
+    // waiting for an endpoint slot are refused it (they do not ask their tree after a short wait).
+    // Each tree answers once none of its records is being written (tree-writes.ts); one that had
+    // finished already (its splice accepted, its report not yet here) keeps its records and says so.
+    const { spec } = this.stored;
+    const gates = revokeRunAtGates(this.env, run.runId, [spec.policy, spec.judge ?? spec.policy]).catch(
+      (error) => console.error(`run ${run.runId}: endpoint gates not told of the cancel`, error),
+    );
+    await Promise.all([
+      gates,
+      ...open
         .filter((t) => t.started)
         .map(async (t) => {
           const final = await taskTreeStub(this.env, run.runId, t.task).cancel('run cancelled');
           if (final?.status === 'done') this.record(t.task, final, true);
         }),
-    );
+    ]);
     await this.syncRun().catch((error) => console.error(`run ${run.runId}: cancel not in D1 yet`, error));
     return 'cancelled';
   }

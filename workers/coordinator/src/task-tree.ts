@@ -54,11 +54,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     this.store = new SearchStore(ctx.storage.sql, this.meta);
     this.record = new TreeRecord(this.meta);
     this.writes = new WriteMarks(this.meta);
-    this.reports = new TreeReports(
-      this.meta,
-      () => this.env,
-      () => this.progress(),
-    );
+    this.reports = new TreeReports(this.meta, () => this.progress());
     this.critique = new Critique(this.meta, this.store);
     this.outbox = new Outbox(() => this.env, this.jobs);
     this.machine = new TreeMachine({
@@ -288,19 +284,15 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
    */
   async cancel(reason = 'cancelled'): Promise<TreeProgress | null> {
     const tree = this.tree;
-    if (!tree) return null;
-    if (isFinal(tree)) {
-      if (tree.status === 'cancelled') await this.takeBackWrites(tree);
-      return this.progress();
-    }
-    tree.status = 'cancelled';
-    tree.error = reason;
-    this.saveTree(tree);
+    if (!tree || (isFinal(tree) && tree.status !== 'cancelled')) return tree && this.progress();
+    const now = !isFinal(tree);
+    if (now) Object.assign(tree, { status: 'cancelled', error: reason });
+    if (now) this.saveTree(tree);
     await this.ctx.storage.deleteAlarm();
     this.alarmAt = null;
     await this.takeBackWrites(tree);
     // The ledger asked for this; a report that fails here changes nothing there.
-    await this.reports.report(tree).catch(() => {});
+    if (now) await this.reports.report(this.env, tree).catch(() => {});
     return null;
   }
 
@@ -379,7 +371,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
       retrySoon = !(await this.outbox.flush(tree.runId, tree.task, this.retry.timeoutMs));
     }
     try {
-      await this.reports.report(tree, forceReport);
+      await this.reports.report(this.env, tree, forceReport);
     } catch (error) {
       console.error(`task ${tree.runId}/${tree.task}: could not report to the ledger, retrying`, error);
       retrySoon = true;
@@ -393,7 +385,8 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
    */
   private async scheduleAlarm(soon: number | null = null): Promise<void> {
     const tree = this.tree;
-    const times = [this.jobs.nextDeadline(), soon];
+    // A final task's open jobs are dead (a cancel): their deadlines wake nothing.
+    const times = [tree && isFinal(tree) ? null : this.jobs.nextDeadline(), soon];
     if (tree && (!isFinal(tree) || this.reports.reported !== tree.status))
       times.push(Date.now() + RECONCILE_MS);
     if (tree && isFinal(tree)) times.push(this.writes.takeBackAt());

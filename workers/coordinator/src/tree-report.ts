@@ -17,18 +17,17 @@ export class TreeReports {
 
   constructor(
     private readonly meta: MetaStore,
-    private readonly env: () => CoordinatorBindings,
     private readonly progress: () => Promise<TreeProgress | null>,
   ) {}
 
-  async report(tree: TreeMeta, force = false): Promise<void> {
+  async report(env: CoordinatorBindings, tree: TreeMeta, force = false): Promise<void> {
     const now = Date.now();
     const { reported } = this;
     if (!force && tree.status === reported && now - this.last.at < REPORT_INTERVAL_MS) return;
     if (force && tree.status === reported && isFinal(tree)) return;
     const progress = await this.progress();
     if (!progress) return;
-    await runLedgerStub(this.env(), tree.runId).reportTask(tree.task, progress);
+    await runLedgerStub(env, tree.runId).reportTask(tree.task, progress);
     this.last = { at: now, status: tree.status };
     this.meta.set('reported', tree.status);
     this.reportedStatus = tree.status;
