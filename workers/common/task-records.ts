@@ -1,10 +1,6 @@
-import { getTableName } from 'drizzle-orm';
-import { trajectories } from '../../shared/db/schema';
 import type { CoreBindings } from './env';
+import { removeTaskIndex } from './record-index';
 import { taskRecordsKey, taskTreeKey } from './storage-keys';
-
-/** Deletes one task's D1 index rows (?1 run id, ?2 task). */
-export const DELETE_TASK_ROWS_SQL = `DELETE FROM "${getTableName(trajectories)}" WHERE "${trajectories.runId.name}" = ?1 AND "${trajectories.task.name}" = ?2`;
 
 /**
  * Takes back what a splice wrote for one task: its record files, tree file and index rows. The
@@ -17,5 +13,5 @@ export async function removeTaskRecords(env: CoreBindings, runId: string, task: 
     taskRecordsKey(runId, task, 'good'),
     taskTreeKey(runId, task),
   ]);
-  await env.DB.prepare(DELETE_TASK_ROWS_SQL).bind(runId, task).run();
+  await removeTaskIndex(env.DB, runId, task);
 }
