@@ -68,7 +68,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
         this.meta.set('retry', policy);
         this.retry = { ...defaultRetryPolicy, ...policy };
       },
-      saveTree: (tree) => this.saveTree(tree),
+      saveTree: (tree, also) => this.saveTree(tree, also),
     });
     this.retry = { ...defaultRetryPolicy, ...(this.meta.get<Partial<RetryPolicy>>('retry') ?? {}) };
     ctx.blockConcurrencyWhile(async () => {
@@ -80,8 +80,8 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     return this.record.tree;
   }
 
-  private saveTree(tree: TreeMeta): void {
-    this.record.save(tree);
+  private saveTree(tree: TreeMeta, also?: { key: string; value: unknown }[]): void {
+    this.record.save(tree, also);
     this.live.status(tree.status);
   }
 
@@ -336,7 +336,9 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
   async treeFile(): Promise<TreeFile | null> {
     const tree = this.tree;
     const search = this.machine.search;
-    return tree && search ? toTreeFile(search, tree.task) : null;
+    if (!tree || !search) return null;
+    this.store.loadTexts();
+    return toTreeFile(search, tree.task);
   }
 
   async progress(): Promise<TreeProgress | null> {

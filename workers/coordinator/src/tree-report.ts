@@ -29,7 +29,8 @@ export class TreeReports {
     if (!progress) return;
     await runLedgerStub(env, tree.runId).reportTask(tree.task, progress);
     this.last = { at: now, status: tree.status };
-    this.meta.set('reported', tree.status);
+    // Stored when it changes (a searching tree reports its counters every second).
+    if (tree.status !== reported) this.meta.set('reported', tree.status);
     this.reportedStatus = tree.status;
   }
 
