@@ -24,7 +24,7 @@ function recordingQueues(sent: string[]): Partial<CoordinatorBindings> {
         for (const m of list) sent.push(m.body.jobId);
         return result;
       },
-    }) as Queue<JobMessage>;
+    }) as unknown as Queue<JobMessage>;
   // The test worker binds one expand queue (no shards).
   return { EXPAND: wrap(env.EXPAND) };
 }
