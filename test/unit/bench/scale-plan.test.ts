@@ -120,4 +120,11 @@ describe('agent-r bench --scale-plan and --only (real CLI process)', () => {
     expect(result.stderr).toContain('headline, scale, platform_ops, deep_tree, faults');
     expect(result.stderr).not.toContain('starting the local stack');
   });
+
+  it('refuses a --scale-sizes entry that is not a positive integer with exit 2', async () => {
+    const result = await runCli(['bench', '--only', 'scale', '--scale-sizes', '1000,0']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--scale-sizes must be a positive integer, got "0"');
+    expect(result.stderr).not.toContain('starting the local stack');
+  });
 });

@@ -55,7 +55,9 @@ export class Outbox {
       // Offset by the task: trees started together would otherwise send their n-th jobs to the
       // same shard at the same moment, and the local emulator delivers one batch per queue at a
       // time (a message waits until that queue's batch in flight has finished every job).
-      const queue = queues[(task + this.sent) % queues.length]!;
+      // A re-sent copy (never picked up) goes round the shards by its number instead: a shard
+      // that stopped delivering (a wedged local queue) holds only the first copy.
+      const queue = queues[(task + (job.copies > 0 ? job.copies : this.sent)) % queues.length]!;
       // A retry's backoff: the deadline was set to now + backoff + timeout.
       const delayMs = Math.max(0, job.deadline - timeoutMs - Date.now());
       const entries = batches.get(queue) ?? [];
