@@ -63,7 +63,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
         this.meta.set('retry', policy);
         this.retry = { ...defaultRetryPolicy, ...policy };
       },
-      saveTree: (tree) => this.saveTree(tree),
+      saveTree: (tree, also) => this.saveTree(tree, also),
     });
     this.retry = { ...defaultRetryPolicy, ...(this.meta.get<Partial<RetryPolicy>>('retry') ?? {}) };
     ctx.blockConcurrencyWhile(async () => {
@@ -75,8 +75,8 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     return this.record.tree;
   }
 
-  private saveTree(tree: TreeMeta): void {
-    this.record.save(tree);
+  private saveTree(tree: TreeMeta, also?: { key: string; value: unknown }[]): void {
+    this.record.save(tree, also);
     this.live.status(tree.status);
   }
 
@@ -298,7 +298,9 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
   async treeFile(): Promise<TreeFile | null> {
     const tree = this.tree;
     const search = this.machine.search;
-    return tree && search ? toTreeFile(search, tree.task) : null;
+    if (!tree || !search) return null;
+    this.store.loadTexts();
+    return toTreeFile(search, tree.task);
   }
 
   async progress(): Promise<TreeProgress | null> {
@@ -371,7 +373,8 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     await runLedgerStub(this.env, tree.runId).reportTask(tree.task, progress);
     // Marked only once the ledger has it: a failed report is sent again by the alarm.
     this.lastReport = { at: now, status: tree.status };
-    this.meta.set('reported', tree.status);
+    // Stored when it changes (a searching tree reports its counters every second).
+    if (tree.status !== reported) this.meta.set('reported', tree.status);
     this.reportedStatus = tree.status;
   }
 

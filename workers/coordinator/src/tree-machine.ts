@@ -31,8 +31,8 @@ export interface MachineDeps {
   critique: Critique;
   retry(): RetryPolicy;
   setRetry(policy: Partial<RetryPolicy>): void;
-  /** Saves the status row (and tells live watchers when the status changed). */
-  saveTree(tree: TreeMeta): void;
+  /** Saves the status row and `also` (and tells live watchers when the status changed). */
+  saveTree(tree: TreeMeta, also?: { key: string; value: unknown }[]): void;
 }
 
 /**
@@ -66,8 +66,8 @@ export class TreeMachine {
   private get retry(): RetryPolicy {
     return this.deps.retry();
   }
-  private saveTree(tree: TreeMeta): void {
-    this.deps.saveTree(tree);
+  private saveTree(tree: TreeMeta, also?: { key: string; value: unknown }[]): void {
+    this.deps.saveTree(tree, also);
   }
 
   /** The first change of a task: its record, and the root job (inside one transaction). */
@@ -197,8 +197,8 @@ export class TreeMachine {
         seed: mixSeeds(spec.seed, tree.task),
       },
       result.observation,
+      result.snapshot,
     );
-    if (result.snapshot !== null) this.store.putSnapshots([{ nodeId: '0', snapshot: result.snapshot }]);
     this.record.setPrefix(result.prefix);
     addEnvCost(tree, result.envCost);
   }
@@ -222,10 +222,11 @@ export class TreeMachine {
     this.store.putSnapshots(snapshots);
   }
 
+  /** The new nodes' rows, then the status row and the search's meta in one statement. */
   private persist(tree: TreeMeta): void {
-    this.saveTree(tree);
-    if (this.search) this.pendingLive.push(...this.search.dirty);
-    if (this.search) this.store.save(this.search);
+    const search = this.search;
+    if (search) this.pendingLive.push(...search.dirty);
+    this.saveTree(tree, search ? [this.store.save(search)] : []);
   }
 
   /**
