@@ -161,7 +161,8 @@ export class TreeMachine {
   /**
    * The invariants a crash between two steps could break, checked on every alarm: every
    * expanding descent has a pending job (else it is dispatched again, or failed with the reason
-   * if its job ended), and a task that still searches has something in flight.
+   * if its job ended), a splicing task has its splice job, and a task that is not final has
+   * something in flight (else it is failed: "wedged", with the reason).
    */
   reconcile(tree: TreeMeta): void {
     const search = this.search;
@@ -177,9 +178,14 @@ export class TreeMachine {
           );
       }
     }
+    // A splicing task whose splice job row is gone gets it back (a re-splice replaces, never adds).
+    if (tree.status === 'splicing' && !this.jobs.get('splice'))
+      this.addJobs([{ id: 'splice', kind: 'splice', nodeId: '0' }]);
     this.advance(tree);
     if (this.jobs.counts().pending === 0 && !isFinal(tree)) {
-      tree.error = `nothing left in flight while ${tree.status}: the task is wedged`;
+      const splice = tree.status === 'splicing' ? this.jobs.get('splice') : null;
+      const why = splice ? ` (its splice job ended ${splice.status} without its result applied)` : '';
+      tree.error = `nothing left in flight while ${tree.status}: the task is wedged${why}`;
       tree.status = 'failed';
       this.saveTree(tree);
     }

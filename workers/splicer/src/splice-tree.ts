@@ -6,9 +6,9 @@ import { spliceTaskRecords } from '../../../shared/revision';
 import { rootPrefixForRun } from '../../../shared/run-conversation';
 import { type CoreBindings, taskTreeStub } from '../../common/env';
 import { putJsonl } from '../../common/r2-jsonl';
-import { ensureCurrent, type JobContext, JobSuperseded } from '../../common/job-context';
+import { type JobContext, JobSuperseded } from '../../common/job-context';
 import { provenanceOf } from '../../common/provenance';
-import { IndexChunks, indexRowFor, removeTaskIndex, taskIndexStatements } from '../../common/record-index';
+import { IndexChunks, indexRowFor, taskIndexStatements } from '../../common/record-index';
 import { taskRecordsKey, taskTreeKey } from '../../common/storage-keys';
 
 function envLabel(job: SpliceJob): string {
@@ -23,6 +23,30 @@ export interface SpliceInput {
 
 /** Bounds the page loop (a page holds at least one node; trees are capped far below this). */
 const MAX_PAGES = 1_000_000;
+
+/** How often a writing splice renews its permit (a third of the lease, see tree-writes.ts). */
+const PERMIT_RENEW_MS = 3_000;
+
+/**
+ * The TaskTree's write permit for one splice attempt: `step` before each write (JobSuperseded
+ * when refused: the task was cancelled or the attempt superseded), renewed in the background
+ * while a step runs, so a cancel waits for the step and not for a writer that died.
+ */
+function writePermit(env: CoreBindings, job: SpliceJob, context?: JobContext) {
+  // Outside a queue consumer (tools, tests of the splice alone) there is no permit to take.
+  if (!context) return { step: async (_what: string) => {}, done: () => {} };
+  const stub = taskTreeStub(env, job.runId, job.task);
+  const renew = setInterval(
+    () => void stub.renewWrite(job.jobId, job.attempt).catch(() => false),
+    PERMIT_RENEW_MS,
+  );
+  return {
+    step: async (what: string) => {
+      if (!(await stub.beginWrite(job.jobId, job.attempt))) throw new JobSuperseded(what);
+    },
+    done: () => clearInterval(renew),
+  };
+}
 
 /** Reads the finished tree from its TaskTree a page at a time (no single RPC carries all of it). */
 export async function readTreeInPages(env: CoreBindings, job: SpliceJob): Promise<SpliceInput> {
@@ -84,8 +108,10 @@ export async function spliceTree(
     (nodeId) => feedback[nodeId],
     job.pairJudgements,
   );
-  // A cancelled task (or a superseded attempt) writes nothing.
-  await ensureCurrent(context, 'records');
+  // A cancelled task (or a superseded attempt) writes nothing: each write step takes the
+  // TaskTree's write permit first, which a cancel refuses and waits for (tree-writes.ts).
+  const permit = writePermit(env, job, context);
+  await permit.step('records');
   const index = new IndexChunks();
   let next = records.next();
   // The records of one kind as interned JSONL lines, each indexed as it goes by.
@@ -97,16 +123,21 @@ export async function spliceTree(
       next = records.next();
     }
   }
-  for (const kind of ['revision', 'good'] as const) {
-    const key = taskRecordsKey(job.runId, job.task, kind);
-    await putJsonl(env.BUCKET, key, linesOf(kind));
+  try {
+    for (const kind of ['revision', 'good'] as const) {
+      const key = taskRecordsKey(job.runId, job.task, kind);
+      await putJsonl(env.BUCKET, key, linesOf(kind));
+    }
+    if (!next.done) throw new Error('splice: records came out of order');
+    await env.BUCKET.put(taskTreeKey(job.runId, job.task), JSON.stringify(tree), {
+      httpMetadata: { contentType: 'application/json' },
+    });
+    await permit.step('the index rows');
+    await env.DB.batch(taskIndexStatements(env.DB, job.runId, job.task, index.done()));
+  } finally {
+    permit.done();
   }
-  if (!next.done) throw new Error('splice: records came out of order');
   const counts = next.value;
-  await env.BUCKET.put(taskTreeKey(job.runId, job.task), JSON.stringify(tree), {
-    httpMetadata: { contentType: 'application/json' },
-  });
-  await env.DB.batch(taskIndexStatements(env.DB, job.runId, job.task, index.done()));
 
   return {
     kind: 'splice',
@@ -116,14 +147,4 @@ export async function spliceTree(
     referenceJudgeCalls: counts.referenceJudgeCalls,
     skipped: counts.skipped,
   };
-}
-
-/** Takes back what a splice wrote for one task: its record files, tree file and index rows. */
-export async function removeTaskRecords(env: CoreBindings, runId: string, task: number): Promise<void> {
-  await env.BUCKET.delete([
-    taskRecordsKey(runId, task, 'revision'),
-    taskRecordsKey(runId, task, 'good'),
-    taskTreeKey(runId, task),
-  ]);
-  await removeTaskIndex(env.DB, runId, task);
 }
