@@ -14,13 +14,13 @@ import { type CoordinatorBindings, taskTreeStub } from '../../common/env';
 import { envPoolStub, revokeRunAtGates } from '../../common/durable-objects';
 import { copyRunToD1, copyTaskToD1, type TaskRowCopy } from './ledger-d1';
 import { endEffects, LedgerRecord, type RunEffect, type RunMeta } from './ledger-record';
-import { TreeStarts } from './ledger-starts';
 import { createLedgerTables, ledgerCounters } from './ledger-tables';
 import { all, MetaStore, one } from './sql';
 import { WaitCache } from './waits';
 
 export type { RunCounters, RunStatus, TaskProgress, TaskStatus } from '../../../shared/contracts/run-view';
 
+const TREES_STARTED_PER_ALARM = 50;
 const FINAL: TaskStatus[] = ['done', 'failed', 'cancelled'];
 const FINAL_SQL = "('done', 'failed', 'cancelled')";
 /** How soon the alarm retries a D1 write or an effect that failed. */
@@ -38,7 +38,6 @@ const SILENT_TASK_MS = 60_000;
 export class RunLedger extends DurableObject<CoordinatorBindings> implements RunLedgerApi {
   private readonly sql: SqlStorage;
   private readonly stored: LedgerRecord;
-  private readonly starts: TreeStarts;
 
   constructor(ctx: DurableObjectState, env: CoordinatorBindings) {
     super(ctx, env);
@@ -46,7 +45,6 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
     createLedgerTables(this.sql);
     this.stored = new LedgerRecord(new MetaStore(this.sql), this.sql);
     this.stored.migrate(ctx.storage);
-    this.starts = new TreeStarts(env, this.sql, this.stored);
   }
 
   private get run(): RunMeta | null {
@@ -67,28 +65,17 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
         spec,
       );
     });
-    // The first chunk of trees starts now, beside the D1 write and the gateway's answer (waiting
-    // for the alarm's delivery cost the build's first requests ~50 ms at load); the alarm starts
-    // the next chunks, retries what failed here and copies the status to D1 if the write below
-    // fails. It is set first: an isolate that dies during the starts leaves it to finish them.
-    await this.ctx.storage.setAlarm(now + RETRY_MS);
-    this.ctx.waitUntil(this.startTreesNow(runId));
+    // Trees are started from the alarm in chunks so that a run of thousands of tasks starts
+    // quickly; the same alarm copies the status to D1 if the write below fails.
+    await this.ctx.storage.setAlarm(now);
     await this.syncRun().catch((error) => console.error(`run ${runId}: D1 not updated yet`, error));
-  }
-
-  /** A chunk of tree starts outside the alarm; the alarm is brought forward for the next chunk. */
-  private async startTreesNow(runId: string): Promise<void> {
-    try {
-      if (!(await this.starts.next())) await this.ctx.storage.setAlarm(Date.now());
-    } catch (error) {
-      console.error(`run ${runId}: trees not all started yet (the alarm retries)`, error);
-    }
   }
 
   override async alarm(): Promise<void> {
     const run = this.run;
     if (!run) return;
-    const startedAll = await this.starts.next();
+    let startedAll = true;
+    if (run.status === 'running') startedAll = await this.startTrees(run);
     let retry = false;
     try {
       if (this.run!.status === 'running') await this.askSilentTasks();
@@ -107,6 +94,25 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
           ? Date.now() + RECONCILE_MS
           : null;
     if (next !== null) await this.ctx.storage.setAlarm(next);
+  }
+
+  /** Starts the next chunk of trees; true when every tree has been started. */
+  private async startTrees(run: RunMeta): Promise<boolean> {
+    const pending = all<{ task: number }>(
+      this.sql,
+      'SELECT task FROM tasks WHERE started = 0 ORDER BY task LIMIT ?',
+      TREES_STARTED_PER_ALARM,
+    );
+    await Promise.all(
+      pending.map(async ({ task }) => {
+        const tree = taskTreeStub(this.env, run.runId, task);
+        await tree.start(run.runId, task, this.stored.taskSpec(task));
+        this.stored.markStarted(task);
+        // A cancel that came while this tree was starting did not see it started: stop it here.
+        if (this.run?.status === 'cancelled') await tree.cancel('run cancelled');
+      }),
+    );
+    return pending.length < TREES_STARTED_PER_ALARM;
   }
 
   async reportTask(task: number, progress: TaskProgress): Promise<void> {
@@ -316,7 +322,7 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
       );
     });
     await this.ctx.storage.setAlarm(Date.now() + RETRY_MS);
-    // Trees being started right now are cancelled by TreeStarts once their start returns. Jobs
+    // Trees being started right now are cancelled by startTrees once their start returns. Jobs
     // waiting for an endpoint slot are refused it (they do not ask their tree after a short wait).
     const { spec } = this.stored;
     const gates = revokeRunAtGates(this.env, run.runId, [spec.policy, spec.judge ?? spec.policy]).catch(
