@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './ports';
 import { agentRHome, localBin, projectRoot } from './project';
@@ -63,24 +63,23 @@ const inspectorOff: Record<string, string> = process.env.AGENT_R_INSPECT
  * every source file of every bundle: a constant few percent of a core for the stack's whole life
  * (a build's orchestration CPU counted it). The stack bundles once instead (cli/build-once.cjs);
  * AGENT_R_WATCH=1 keeps the rebuilds for someone editing the workers while it runs.
+ * cli/loopback-keepalive.cjs is always preloaded: without it a local queue can stop delivering
+ * for good under load (see that file).
  */
-const buildOnce: Record<string, string> = process.env.AGENT_R_WATCH
-  ? {}
-  : {
-      NODE_OPTIONS: [
-        process.env.NODE_OPTIONS,
-        `--require=${JSON.stringify(join(projectRoot, 'cli', 'build-once.cjs'))}`,
-      ]
-        .filter(Boolean)
-        .join(' '),
-    };
+const preloads = ['loopback-keepalive.cjs', ...(process.env.AGENT_R_WATCH ? [] : ['build-once.cjs'])].map(
+  (file) => `--require=${JSON.stringify(join(projectRoot, 'cli', file))}`,
+);
+
+const wranglerPreloads: Record<string, string> = {
+  NODE_OPTIONS: [process.env.NODE_OPTIONS, ...preloads].filter(Boolean).join(' '),
+};
 
 const wranglerEnv: Record<string, string> = {
   WRANGLER_SEND_METRICS: 'false',
   CI: 'true',
   NO_COLOR: '1',
   ...inspectorOff,
-  ...buildOnce,
+  ...wranglerPreloads,
 };
 
 function readOrCreateSecret(path: string): string {
@@ -281,9 +280,12 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  // AGENT_R_STACK_LOG=FILE keeps everything wrangler and the workers print (debugging a stack).
+  const logFile = process.env.AGENT_R_STACK_LOG;
   const keep = (d: Buffer) => {
     output = (output + d.toString()).slice(-20_000);
     options.onOutput?.(d.toString());
+    if (logFile) appendFileSync(logFile, d);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);

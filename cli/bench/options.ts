@@ -26,6 +26,8 @@ export interface BenchOptions {
    * skip it; null = everything of the mode.
    */
   only: string[] | null;
+  /** Task counts of the scale section's builds, ascending; null = the mode's default. */
+  scaleSizes: number[] | null;
   log: (line: string) => void;
 }
 
@@ -46,6 +48,7 @@ export function defaultBenchOptions(quick: boolean, log: (line: string) => void)
     faults: !quick,
     skipBaseline: false,
     only: null,
+    scaleSizes: null,
     log,
   };
 }

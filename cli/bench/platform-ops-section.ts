@@ -4,6 +4,7 @@ import { OPS_LINE_PREFIX } from '../../shared/contracts/ops-meter';
 import { ApiClient } from '../api-client';
 import { startLocalStack } from '../stack';
 import { measureBuild } from './measure-build';
+import { sqliteDatabaseBytes } from './sqlite-size';
 import { perCall, round } from './metrics';
 import type { BenchSection, SectionContext } from './section';
 
@@ -11,7 +12,8 @@ import type { BenchSection, SectionContext } from './section';
  * bench.json `platform_ops`: what one real local build asks of the platform, per policy call and per
  * revision record. The stack runs with OPS_METER=1 (workers/common/ops-meter.ts wraps the bindings
  * in counters and logs `agent-r-ops {...}` deltas); this sums those lines, adds the CPU of the
- * stack's processes from /proc and the bytes left in local D1, R2 and Durable Object storage.
+ * stack's processes from /proc and the bytes left in local D1, R2 and Durable Object storage
+ * (databases measured as SQLite counts them: cli/bench/sqlite-size.ts).
  */
 export const opsSim = { capacity: 32, latencyMs: 20, perTokenMs: 0.2, seed: 0 } as const;
 
@@ -32,16 +34,24 @@ export function sumOpsLines(text: string, totals: Record<string, number>): strin
   return tail;
 }
 
-async function bytesUnder(dir: string, match: (path: string) => boolean): Promise<number> {
+/** Bytes of the files under `dir` whose path matches, each measured by `size`. */
+async function bytesUnder(
+  dir: string,
+  match: (path: string) => boolean,
+  size: (path: string) => Promise<number> = async (path) => (await stat(path)).size,
+): Promise<number> {
   let total = 0;
   const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
   for (const e of entries) {
     if (!e.isFile()) continue;
     const path = join(e.parentPath, e.name);
-    if (match(path)) total += (await stat(path)).size;
+    if (match(path)) total += await size(path);
   }
   return total;
 }
+
+/** The SQLite databases' own sizes (pages x page size, the WAL's commits included, not the log file). */
+const sqliteBytesUnder = (dir: string) => bytesUnder(dir, (p) => p.endsWith('.sqlite'), sqliteDatabaseBytes);
 
 async function runPlatformOps(ctx: SectionContext): Promise<unknown> {
   const { options, log } = ctx;
@@ -80,9 +90,9 @@ async function runPlatformOps(ctx: SectionContext): Promise<unknown> {
   const keys = Object.keys(totals).sort();
   const per = (n: number) => Object.fromEntries(keys.map((k) => [k, round(perCall(totals[k]!, n), 4)]));
   const storage = {
-    d1_bytes: await bytesUnder(join(stateDir, 'v3', 'd1'), (p) => p.includes('.sqlite')),
+    d1_bytes: await sqliteBytesUnder(join(stateDir, 'v3', 'd1')),
     r2_bytes: await bytesUnder(join(stateDir, 'v3', 'r2'), (p) => p.includes('blobs')),
-    do_bytes: await bytesUnder(join(stateDir, 'v3', 'do'), (p) => p.includes('.sqlite')),
+    do_bytes: await sqliteBytesUnder(join(stateDir, 'v3', 'do')),
   };
   log(`  ${m.status}: ${m.policyCalls} policy calls, ${JSON.stringify(per(m.policyCalls))}`);
   return {
@@ -103,6 +113,8 @@ async function runPlatformOps(ctx: SectionContext): Promise<unknown> {
     cpu_note:
       'CPU of the whole local stack (wrangler + workerd + esbuild) from /proc, counters on: an upper bound of the workers CPU',
     storage_bytes: storage,
+    storage_note:
+      'D1 and Durable Object bytes: each SQLite database as SQLite counts it (pages x page size after its last commit, WAL commits included; the -wal and -shm files themselves not counted); R2: object bytes',
     storage_bytes_per_revision_record: Object.fromEntries(
       Object.entries(storage).map(([k, v]) => [k, round(perCall(v, m.revision), 1)]),
     ),

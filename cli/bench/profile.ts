@@ -2,7 +2,8 @@
  * Where the local stack's CPU goes during a real build, by isolate and function.
  *
  *   node --experimental-websocket --import tsx cli/bench/profile.ts [--tasks 10] [--interval-us 1000]
- *        [--only REGEX] [--out out/profile] [--latency-ms 150] [--parallelism 16]
+ *        [--only REGEX] [--out out/profile] [--latency-ms 150] [--parallelism 16] [--perf]
+ *        [--state-parent DIR]   (where the throwaway state dir goes; default the system temp dir)
  *
  * (Node >= 22 needs no --experimental-websocket.) It starts a fresh local stack (own state dir in the
  * temp dir, sim-policy set up like the bench's: 32 slots), connects to workerd's own inspector (one
@@ -12,8 +13,11 @@
  *   out/profile/<target>.cpuprofile   each isolate's profile (open in Chrome DevTools)
  *   out/profile/summary.json          busy/GC ms per isolate, top self-time functions, CPU of the
  *                                     stack's processes and of workerd's threads from /proc
- * and prints the same as text. Not part of the test suite or the bench.
+ * and prints the same as text. --perf also samples workerd's main thread with Linux `perf record -g`
+ * (native frames: what the thread does outside JavaScript) into perf.data and perf-report.txt.
+ * Not part of the test suite or the bench.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -34,10 +38,14 @@ interface ProfileOptions {
   only: RegExp | null;
   outDir: string;
   latencyMs: number;
+  perf: boolean;
+  /** Where the fresh state dir is made (default the system temp dir), e.g. /dev/shm (tmpfs). */
+  stateParent: string;
 }
 
 const usage = `usage: node --experimental-websocket --import tsx cli/bench/profile.ts [--tasks N] [--parallelism N]
-       [--interval-us N] [--only REGEX] [--out DIR] [--latency-ms N]`;
+       [--interval-us N] [--only REGEX] [--out DIR] [--latency-ms N] [--perf]
+       [--state-parent DIR]`;
 
 function parseArgs(argv: string[]): ProfileOptions {
   const o: ProfileOptions = {
@@ -47,9 +55,15 @@ function parseArgs(argv: string[]): ProfileOptions {
     only: null,
     outDir: 'out/profile',
     latencyMs: 150,
+    perf: false,
+    stateParent: tmpdir(),
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
+    if (flag === '--perf') {
+      o.perf = true;
+      continue;
+    }
     const value = argv[++i];
     if (value === undefined) throw new Error(`${flag} needs a value\n${usage}`);
     const int = () => {
@@ -63,6 +77,7 @@ function parseArgs(argv: string[]): ProfileOptions {
     else if (flag === '--latency-ms') o.latencyMs = int();
     else if (flag === '--only') o.only = new RegExp(value);
     else if (flag === '--out') o.outDir = value;
+    else if (flag === '--state-parent') o.stateParent = value;
     else throw new Error(`unknown option ${flag}\n${usage}`);
   }
   return o;
@@ -147,10 +162,48 @@ function bundleResolver(
   };
 }
 
+/**
+ * `perf record -g` of workerd's main thread (its tid is its pid) for the build; afterwards
+ * perf-report.txt: self time by shared object and by symbol (JIT-compiled JavaScript shows as
+ * unresolved addresses: the inspector's profiles name those).
+ */
+function startPerf(pid: number, outDir: string): { stop(): Promise<void> } {
+  const data = join(outDir, 'perf.data');
+  const child = spawn('perf', ['record', '-F', '499', '-g', '-t', String(pid), '-o', data], {
+    stdio: 'ignore',
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    async stop() {
+      child.kill('SIGINT');
+      await exited;
+      const report = (sort: string) =>
+        execFileSync(
+          'perf',
+          [
+            'report',
+            '-i',
+            data,
+            '--stdio',
+            '--no-children',
+            '-g',
+            'none',
+            '--sort',
+            sort,
+            '--percent-limit',
+            '0.3',
+          ],
+          { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] },
+        );
+      writeFileSync(join(outDir, 'perf-report.txt'), `${report('dso')}\n${report('dso,sym')}`);
+    },
+  };
+}
+
 async function main(argv: string[]): Promise<void> {
   const o = parseArgs(argv);
   const log = (line: string) => console.error(line);
-  const stateDir = mkdtempSync(join(tmpdir(), 'agent-r-profile-'));
+  const stateDir = mkdtempSync(join(o.stateParent, 'agent-r-profile-'));
   const stack = await startLocalStack({
     stateDir,
     simOptions: { capacity: 32, latencyMs: o.latencyMs, seed: 0 },
@@ -172,7 +225,10 @@ async function main(argv: string[]): Promise<void> {
     const threadsBefore = threadCpuMs(workerd);
     for (const s of sessions) await s.cdp.send('Profiler.start');
     const api = new ApiClient(stack.apiUrl, stack.token);
+    mkdirSync(o.outDir, { recursive: true });
+    const perf = o.perf ? startPerf(workerd, o.outDir) : null;
     const m = await measureBuild(stack, api, o.tasks, o.parallelism, 32, log);
+    if (perf) await perf.stop();
     const threads = diff(threadCpuMs(workerd), threadsBefore);
     mkdirSync(o.outDir, { recursive: true });
     // The bundles' source maps go beside the profiles (wrangler deletes its copies when it stops).

@@ -25,6 +25,8 @@ export const planInputSchema = z.object({
       r2_bytes: z.number(),
       do_bytes: z.number(),
     }),
+    /** Present when the databases were measured as SQLite counts them (no WAL files). */
+    storage_note: z.string().optional(),
     measured_at: z.string().optional(),
   }),
   scale: z

@@ -214,6 +214,10 @@ function limitsSection(input: PlanInput, d: Derived): string {
   const records = TARGET_TASKS * d.recordsPerTask;
   const d1PerRecord = fig(ops.storage_bytes_per_revision_record.d1_bytes);
   const doPerRecord = fig(ops.storage_bytes_per_revision_record.do_bytes);
+  // Bench files before cli/bench/sqlite-size.ts added the databases' log files to their size.
+  const measuredHow = ops.storage_note
+    ? 'the database as SQLite counts it, not its log file'
+    : 'WAL included';
   const d1Records = limits.d1DatabaseBytes / d1PerRecord;
   const d1Total = records * d1PerRecord;
   const treeBytes = d.recordsPerTask * doPerRecord;
@@ -242,8 +246,8 @@ function limitsSection(input: PlanInput, d: Derived): string {
     '',
     'Sizes and per-invocation limits:',
     '',
-    `- **D1 size, ${n(limits.d1DatabaseBytes / 1e9)} GB per database** ([D1 limits](${page.d1Limits})): the build left ${s(d1PerRecord, 4)} bytes of D1 per revision record (\`storage_bytes_per_revision_record.d1_bytes\`, WAL included). One database holds ${n(limits.d1DatabaseBytes / 1e9)} GB / ${s(d1PerRecord, 4)} B = ${s(d1Records, 3)} records = ${s(d1Records / d.recordsPerTask, 3)} tasks; ${n(TARGET_TASKS)} tasks need ${s(d1Total / 1e9, 3)} GB = **${Math.ceil(d1Total / limits.d1DatabaseBytes)} databases** (index per run shard, the gateway fanning reads out). This binds before any rate limit for a ${n(TARGET_TASKS)}-task build.`,
-    `- **Durable Object storage, ${n(limits.doObjectBytes / 1e9)} GB per object** ([DO limits](${page.doLimits})): ${s(doPerRecord, 4)} bytes of DO storage per revision record x ${s(d.recordsPerTask)} records per task = ${s(treeBytes / 1e6, 3)} MB per TaskTree. Not a limit.`,
+    `- **D1 size, ${n(limits.d1DatabaseBytes / 1e9)} GB per database** ([D1 limits](${page.d1Limits})): the build left ${s(d1PerRecord, 4)} bytes of D1 per revision record (\`storage_bytes_per_revision_record.d1_bytes\`, ${measuredHow}). One database holds ${n(limits.d1DatabaseBytes / 1e9)} GB / ${s(d1PerRecord, 4)} B = ${s(d1Records, 3)} records = ${s(d1Records / d.recordsPerTask, 3)} tasks; ${n(TARGET_TASKS)} tasks need ${s(d1Total / 1e9, 3)} GB = **${Math.ceil(d1Total / limits.d1DatabaseBytes)} databases** (index per run shard, the gateway fanning reads out). This binds before any rate limit for a ${n(TARGET_TASKS)}-task build.`,
+    `- **Durable Object storage, ${n(limits.doObjectBytes / 1e9)} GB per object** ([DO limits](${page.doLimits})): ${s(doPerRecord, 4)} bytes of DO storage per revision record (${measuredHow}) x ${s(d.recordsPerTask)} records per task = ${s(treeBytes / 1e6, 3)} MB per TaskTree. Not a limit.`,
     `- **Subrequests, ${n(limits.subrequestsPerInvocation)} per invocation, and D1 queries, ${n(limits.d1QueriesPerInvocation)} per invocation** ([Workers limits](${page.workersLimits}), [D1 limits](${page.d1Limits})): (fetches + queue sends + DO RPCs + D1 statements + R2 puts) / queue consumer invocations = ${s(subrequests)} / ${s(inv)} = ${s(perInvocation)} per invocation on average (DO RPCs made by Durable Objects themselves included, so an upper bound). Not a limit at the average; the splice job's work grows with a task's pairs.`,
     `- **CPU, ${n(limits.cpuMsPerInvocation / 60_000)} minutes per invocation** ([Workers limits](${page.workersLimits})): ${s(fig(ops.cpu_ms_per_policy_call))} ms per call / ${s(inv)} invocations per call = ${s(cpuPerInvocation)} ms per invocation on average (whole-stack CPU: an upper bound). Not a limit.`,
   ];

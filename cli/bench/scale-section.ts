@@ -23,6 +23,7 @@ export const scaleSim = { capacity: 128, latencyMs: 30, perTokenMs: 0.2, seed: 0
  * over smallest) over a factor of 2 in ~75 s.
  */
 export function scaleSizes(options: BenchOptions): number[] {
+  if (options.scaleSizes !== null) return options.scaleSizes;
   return options.quick ? [50, 100] : [100, 300, 1000];
 }
 
@@ -131,7 +132,7 @@ async function runScale(ctx: SectionContext): Promise<unknown> {
       endpoint_latency_ms: scaleSim.latencyMs,
       endpoint_per_token_ms: scaleSim.perTokenMs,
       parallelism: options.parallelism,
-      sizes_note: scaleSizesNote,
+      sizes_note: options.scaleSizes ? `--scale-sizes ${options.scaleSizes.join(',')}` : scaleSizesNote,
       poll_ms: scalePollMs,
       rss_note: 'peak RSS of the stack process group (wrangler + workerd), sampled every 250 ms',
       builds: rows,

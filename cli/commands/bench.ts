@@ -38,6 +38,8 @@ Options:
                        faults; a part named here runs even where the mode skips it (e.g.
                        --only scale,deep_tree: the full 100/300/1,000-task scale builds and the
                        deep tree, nothing else)
+  --scale-sizes LIST   task counts of the scale section's builds, e.g. 1000 (default 100,300,1000;
+                       quick: 50,100); sorted ascending, one stack for all of them
   --scale-plan FILES   measure nothing: print docs/scale.md (the 100,000-task plan) computed from
                        bench.json files (comma-separated, merged left to right: a later file's
                        sections win), e.g. agent-r bench --scale-plan out/bench.json > docs/scale.md
@@ -57,6 +59,7 @@ const options = {
   faults: { type: 'boolean' },
   'no-faults': { type: 'boolean' },
   only: { type: 'string' },
+  'scale-sizes': { type: 'string' },
   'scale-plan': { type: 'string' },
 } as const;
 
@@ -66,6 +69,11 @@ function positiveInt(text: string | undefined, flag: string): number | undefined
   if (!Number.isInteger(value) || value < 1)
     throw new UsageError(`--${flag} must be a positive integer, got "${text}"`);
   return value;
+}
+
+function parseSizes(text: string): number[] {
+  const sizes = text.split(',').map((t) => positiveInt(t.trim(), 'scale-sizes') as number);
+  return [...new Set(sizes)].sort((a, b) => a - b);
 }
 
 function parseOnly(text: string): string[] {
@@ -127,6 +135,7 @@ export const benchCommand: CliCommand = {
     if (values.faults) bench.faults = true;
     if (values['no-faults']) bench.faults = false;
     if (values.only !== undefined) bench.only = parseOnly(values.only);
+    if (values['scale-sizes'] !== undefined) bench.scaleSizes = parseSizes(values['scale-sizes']);
     const result = await runBench(bench);
     io.stdout.write(`${JSON.stringify(result)}\n`);
     return result.status === 'completed' ? 0 : 1;

@@ -47,23 +47,44 @@ export const runTasks = sqliteTable(
   (t) => [primaryKey({ columns: [t.runId, t.task] })],
 );
 
-/** Index rows for the revision and good records stored as JSONL in R2. */
-export const trajectories = sqliteTable(
-  'trajectories',
+/**
+ * The index of the revision and good records stored as JSONL in R2: one row per record, keyed by
+ * (run, record id). The record sits on line `line` of its task's file (`taskRecordsKey(run, task,
+ * kind)`). WITHOUT ROWID in SQL (migrations/0005): the primary key is the table's only b-tree, so
+ * inserting a record writes one D1 row (the `trajectories` table before it wrote three: the table,
+ * its id index and a (run, task, kind) index). A VIEW `trajectories` keeps the old columns.
+ */
+export const recordIndex = sqliteTable(
+  'record_index',
   {
-    id: text('id').primaryKey(),
     runId: text('run_id').notNull(),
+    id: text('id').notNull(),
     task: integer('task').notNull(),
     kind: text('kind', { enum: ['revision', 'good'] }).notNull(),
+    line: integer('line').notNull(),
     firstErrorStep: integer('first_error_step'),
     rewardGood: real('reward_good'),
     rewardBad: real('reward_bad'),
     turns: integer('turns').notNull(),
     chars: integer('chars').notNull(),
-    r2Key: text('r2_key').notNull(),
-    line: integer('line').notNull(),
   },
-  (t) => [index('trajectories_run_idx').on(t.runId, t.task, t.kind)],
+  (t) => [primaryKey({ columns: [t.runId, t.id] })],
+);
+
+/**
+ * Which record ids one task wrote to `record_index`: one row per insert chunk (a JSON array of ids),
+ * so replacing or removing a task's rows, and listing one task's, finds them without a per-record
+ * (run, task) index. WITHOUT ROWID in SQL.
+ */
+export const recordChunks = sqliteTable(
+  'record_chunks',
+  {
+    runId: text('run_id').notNull(),
+    task: integer('task').notNull(),
+    chunk: integer('chunk').notNull(),
+    ids: text('ids', { mode: 'json' }).$type<string[]>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.task, t.chunk] })],
 );
 
 /** An exported or assembled dataset (files in R2 with a manifest). */

@@ -1,5 +1,5 @@
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { APICallError, generateText, InvalidArgumentError, InvalidPromptError } from 'ai';
+import { APICallError, InvalidArgumentError, InvalidPromptError } from 'ai';
 import type { ChatMessage } from '../chat';
 import { readCompletionBody } from './completion-body';
 import { parseContextLengthError } from './context-errors';
@@ -48,6 +48,44 @@ export interface ChatClientOptions {
 /** The provider name is also the providerOptions key whose fields are merged into the body. */
 const PROVIDER_NAME = 'agentr';
 
+type ChatModel = ReturnType<ReturnType<typeof createOpenAICompatible>['chatModel']>;
+type ModelPrompt = Parameters<ChatModel['doGenerate']>[0]['prompt'];
+
+/**
+ * Our messages in the provider's prompt format (the AI SDK's LanguageModelV3 prompt): what
+ * `generateText` would build from them, without its per-call zod validation of the messages,
+ * telemetry spans and step loop (a third of the SDK's CPU per call in a build's profile). The
+ * provider turns a one-text-part message back into a string `content`, so the request body is the
+ * same. Checks what `generateText` would have refused before sending.
+ */
+export function toModelPrompt(messages: readonly ChatMessage[]): ModelPrompt {
+  if (messages.length === 0)
+    throw new InvalidPromptError({ prompt: messages, message: 'messages must not be empty' });
+  return messages.map((m): ModelPrompt[number] => {
+    if (typeof m.content !== 'string')
+      throw new InvalidPromptError({ prompt: messages, message: `a ${m.role} message has no text content` });
+    if (m.role === 'system') return { role: 'system', content: m.content };
+    if (m.role === 'user' || m.role === 'assistant')
+      return { role: m.role, content: [{ type: 'text', text: m.content }] };
+    throw new InvalidPromptError({
+      prompt: messages,
+      message: `unknown message role ${JSON.stringify(m.role)}`,
+    });
+  });
+}
+
+/** The call settings `generateText` validates (prepareCallSettings), refused the same way. */
+function checkSettings(maxOutputTokens: number, temperature: number, seed: number | undefined): void {
+  const refuse = (parameter: string, value: unknown, message: string) => {
+    throw new InvalidArgumentError({ parameter, value, message });
+  };
+  if (!Number.isInteger(maxOutputTokens) || maxOutputTokens < 1)
+    refuse('maxOutputTokens', maxOutputTokens, 'maxOutputTokens must be an integer >= 1');
+  if (typeof temperature !== 'number' || Number.isNaN(temperature))
+    refuse('temperature', temperature, 'temperature must be a number');
+  if (seed !== undefined && !Number.isInteger(seed)) refuse('seed', seed, 'seed must be an integer');
+}
+
 interface OneCall {
   texts: string[];
   finishReasons: (string | null)[];
@@ -84,19 +122,20 @@ export function createChatClient(
     signal.addEventListener('abort', forwardAbort, { once: true });
     try {
       const stop = request.stop ?? endpoint.defaults.stop;
-      const result = await generateText({
-        model,
-        messages: request.messages,
-        allowSystemInMessages: true,
-        temperature: request.temperature ?? endpoint.defaults.temperature,
-        maxOutputTokens: request.maxTokens ?? endpoint.defaults.maxTokens,
+      const temperature = request.temperature ?? endpoint.defaults.temperature;
+      const maxOutputTokens = request.maxTokens ?? endpoint.defaults.maxTokens;
+      checkSettings(maxOutputTokens, temperature, seed);
+      // The provider's model called directly (one HTTP request, no SDK retries: ours are below).
+      const result = await model.doGenerate({
+        prompt: toModelPrompt(request.messages),
+        temperature,
+        maxOutputTokens,
         stopSequences: stop.length > 0 ? stop : undefined,
         seed,
-        maxRetries: 0,
         abortSignal: attempt.signal,
         providerOptions: n > 1 ? { [PROVIDER_NAME]: { n } } : undefined,
       });
-      const body = readCompletionBody(result.response.body);
+      const body = readCompletionBody(result.response?.body);
       if (body === null) {
         throw new InferenceError(`${label}: the answer is not a chat completion`, {
           kind: 'malformed',
@@ -112,8 +151,8 @@ export function createChatClient(
       return {
         texts: body.texts,
         finishReasons: body.finishReasons,
-        promptTokens: body.promptTokens ?? result.usage.inputTokens ?? 0,
-        completionTokens: body.completionTokens ?? result.usage.outputTokens ?? 0,
+        promptTokens: body.promptTokens ?? result.usage.inputTokens.total ?? 0,
+        completionTokens: body.completionTokens ?? result.usage.outputTokens.total ?? 0,
         model: body.model,
       } satisfies OneCall;
     } catch (error) {

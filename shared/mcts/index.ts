@@ -10,6 +10,7 @@
 //   done when isComplete(state); then toTreeFile(state, task).
 export { defaultSearchConfig, type SearchConfig, type SearchConfigInput, searchConfigSchema } from './config';
 export { inFlightExpansions, nextExpansions } from './descent';
+export { type DerivedField, deriveSearchFields, terminalWhenCreated } from './derive';
 export { type ApplyResult, applyExpansion, failExpansion } from './expansion';
 export {
   type DriveOptions,

@@ -11,20 +11,20 @@ const full = process.env.AGENT_R_FAULTS_FULL === '1';
 
 describe.skipIf(!full)('the bench runs the workerd durability scenarios (AGENT_R_FAULTS_FULL=1)', () => {
   it(
-    'a child vitest measures queue.send failing once; its figures reach the bench',
+    'a child vitest measures queue.send failing once and a cancel while a splice writes; their figures reach the bench',
     async () => {
       const workDir = await mkdtemp(join(tmpdir(), 'agent-r-workerd-faults-'));
       try {
         const outcome = await runWorkerdScenarios({
           workDir,
           timeoutMs: 8 * 60_000,
-          only: ['queue_send_fails_once_in_dispatch'],
+          only: ['queue_send_fails_once_in_dispatch', 'cancel_while_splice_writes'],
           log: (line) => console.log(line),
         });
         expect(outcome.missing).toEqual([]);
         expect(outcome.exitCode).toBe(0);
-        expect(outcome.results).toHaveLength(1);
-        const [r] = outcome.results;
+        expect(outcome.results).toHaveLength(2);
+        const r = outcome.results.find((x) => x.scenario === 'queue_send_fails_once_in_dispatch');
         expect(r!.scenario).toBe('queue_send_fails_once_in_dispatch');
         expect(r!.status).toBe('completed');
         expect(r!.lost).toBe(0);
@@ -33,6 +33,17 @@ describe.skipIf(!full)('the bench runs the workerd durability scenarios (AGENT_R
         expect(r!.facts.queue_send_failures).toBe(1);
         expect(r!.facts.records).toBeGreaterThan(0);
         expect(r!.facts.test).toBe('passed');
+        // Cancel is final: nothing of the task visible at the answer or after, no write after it.
+        const c = outcome.results.find((x) => x.scenario === 'cancel_while_splice_writes');
+        expect(c).toMatchObject({ status: 'cancelled', lost: 0, duplicated: 0, webhooks: 1 });
+        expect(c!.facts).toMatchObject({
+          test: 'passed',
+          splice_writes_after_answer: 0,
+          records_visible_at_answer: 0,
+          records_seen_after_answer: 0,
+          records: 0,
+          index_rows: 0,
+        });
       } finally {
         await rm(workDir, { recursive: true, force: true });
       }

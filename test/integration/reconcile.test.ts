@@ -123,3 +123,43 @@ describe('the reconciler (the gateway cron): nothing stays silently stuck', () =
     expect(other.status).toBe('building');
   });
 });
+
+describe('the reconciler without a cron: an API request runs it (at most once per interval)', () => {
+  it('a stuck delivery and a stuck dataset are repaired by an ordinary request, with no scheduled handler', async () => {
+    const bucket = await subscribe('eval.completed');
+    const marker = `r-${crypto.randomUUID()}`;
+    const id = await emitWithQueueDown('eval.completed', marker);
+    // Every delivery of this emit (earlier tests' webhooks get one too) is overdue.
+    await env.DB.prepare(
+      "UPDATE webhook_deliveries SET created_at = created_at - ?1, updated_at = updated_at - ?1 WHERE payload LIKE '%' || ?2 || '%'",
+    )
+      .bind(6 * 60_000, marker)
+      .run();
+    const dataset = `ds_req${crypto.randomUUID().slice(0, 8)}`;
+    await env.DB.prepare(
+      `INSERT INTO datasets (id, name, format, run_ids, manifest, status, created_at)
+       VALUES (?, 'stuck', 'native', '[]', '{}', 'building', ?)`,
+    )
+      .bind(dataset, Date.now() - 31 * 60_000)
+      .run();
+    // Any request: the interval is 0 here so this one runs it whatever ran before in this isolate.
+    // No cronTick() anywhere in this test.
+    const listed = await api('/v1/datasets', { vars: { RECONCILE_INTERVAL_MS: '0' } });
+    expect(listed.status).toBe(200);
+    const done = await eventually(async () => {
+      const row = await delivery(id);
+      return row?.status === 'delivered' ? row : null;
+    }, 200);
+    expect(done.attempts).toBe(1);
+    await eventually(async () => (await received(bucket)).length > 0, 200);
+    const view = (await (await api(`/v1/datasets/${dataset}`)).json()) as { status: string; error: string };
+    expect(view.status).toBe('failed');
+    expect(view.error).toMatch(/still building after 31 min/);
+    // With the default interval, the next requests do not run it again: delivered once.
+    await api('/v1/datasets');
+    await new Promise((r) => setTimeout(r, 1000));
+    const got = await received(bucket);
+    expect(got).toHaveLength(1);
+    expect(got[0]).toContain(marker);
+  });
+});

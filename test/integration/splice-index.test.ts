@@ -2,22 +2,16 @@ import { env as workerEnv } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { describe, expect, it } from 'vitest';
-import { trajectories } from '../../shared/db/schema';
-import type { SpliceJob } from '../../shared/contracts/jobs';
-import { createRng } from '../../shared/random';
-import type { NativeRecord } from '../../shared/revision';
-import { runSpecSchema } from '../../shared/contracts/run-spec';
+import { recordIndex } from '../../shared/db/schema';
 import type { CoreBindings } from '../../workers/common/env';
-import { taskRecordsKey } from '../../workers/common/storage-keys';
 import {
-  indexInsertOf,
+  indexRowFor,
   MAX_INDEX_CHUNK_CHARS,
-  spliceTree,
-  type TrajectoryIndexInsert,
-  trajectoryIndexStatements,
-} from '../../workers/splicer/src/splice-tree';
-import { randomTree } from '../unit/revision/tree-builder';
-import { recordLineReader } from './helpers';
+  type RecordIndexInsert,
+  taskIndexStatementsOf,
+} from '../../workers/common/record-index';
+import { spliceTree } from '../../workers/splicer/src/splice-tree';
+import { recordsOf, spliceJob, treeInput } from './splice-job';
 
 const env = workerEnv as unknown as CoreBindings;
 
@@ -25,9 +19,8 @@ const env = workerEnv as unknown as CoreBindings;
 const SELECT_TYPED = `SELECT id, typeof(id) AS t_id, run_id, typeof(run_id) AS t_run_id, task, typeof(task) AS t_task,
   kind, typeof(kind) AS t_kind, first_error_step, typeof(first_error_step) AS t_first_error_step,
   reward_good, typeof(reward_good) AS t_reward_good, reward_bad, typeof(reward_bad) AS t_reward_bad,
-  turns, typeof(turns) AS t_turns, chars, typeof(chars) AS t_chars, r2_key, typeof(r2_key) AS t_r2_key,
-  line, typeof(line) AS t_line
-  FROM trajectories WHERE run_id = ?1 ORDER BY id`;
+  turns, typeof(turns) AS t_turns, chars, typeof(chars) AS t_chars, line, typeof(line) AS t_line
+  FROM record_index WHERE run_id = ?1 ORDER BY id`;
 
 type TypedRow = Record<string, string | number | null>;
 
@@ -36,7 +29,7 @@ async function typedRows(runId: string): Promise<TypedRow[]> {
 }
 
 /** The row (values and SQLite types) that an index row should read back as. */
-function expectedTyped(row: TrajectoryIndexInsert): TypedRow {
+function expectedTyped(row: RecordIndexInsert): TypedRow {
   const typed = (value: string | number | null | undefined, integer: boolean) => ({
     value: value ?? null,
     type:
@@ -58,7 +51,6 @@ function expectedTyped(row: TrajectoryIndexInsert): TypedRow {
     ['reward_bad', typed(row.rewardBad, false)],
     ['turns', typed(row.turns, true)],
     ['chars', typed(row.chars, true)],
-    ['r2_key', typed(row.r2Key, false)],
     ['line', typed(row.line, true)],
   ];
   return Object.fromEntries(
@@ -71,31 +63,8 @@ function expectedTyped(row: TrajectoryIndexInsert): TypedRow {
 
 const byId = (a: TypedRow, b: TypedRow) => ((a.id as string) < (b.id as string) ? -1 : 1);
 
-function spliceJob(runId: string, task: number): SpliceJob {
-  return {
-    kind: 'splice',
-    jobId: `splice-${runId}-${task}`,
-    attempt: 1,
-    runId,
-    task,
-    spec: runSpecSchema.parse({ tasks: [task] }),
-    firstObservation: 'Goal: craft 1 stick.',
-  };
-}
-
-/** The splice's input as its TaskTree's pages would give it. */
-const treeInput = (task: number, seed: number) => async () => ({
-  tree: randomTree(createRng(seed), task, 6),
-  feedback: {},
-});
-
-async function recordsOf(runId: string, task: number, kind: 'revision' | 'good'): Promise<NativeRecord[]> {
-  const text = await (await env.BUCKET.get(taskRecordsKey(runId, task, kind)))!.text();
-  return text.split('\n').filter(Boolean).map(recordLineReader());
-}
-
 /** Synthetic index rows with awkward values: nulls, integral and inexact reals, non-ASCII text. */
-function syntheticRows(runId: string, task: number, count: number): TrajectoryIndexInsert[] {
+function syntheticRows(runId: string, task: number, count: number): RecordIndexInsert[] {
   return Array.from({ length: count }, (_, i) => ({
     id: `${runId}_${task}_${String(i).padStart(6, '0')}_${'x'.repeat(i % 40)}`,
     runId,
@@ -106,12 +75,11 @@ function syntheticRows(runId: string, task: number, count: number): TrajectoryIn
     rewardBad: i % 3 === 0 ? null : [0, 0.2, 1 / 7, 5e-324][i % 4],
     turns: 4 + (i % 50),
     chars: 1000 + i * 37,
-    r2Key: `runs/${runId}/tasks/${task}/é✓😀/${i % 3 === 0 ? 'good' : 'revision'}.jsonl`,
     line: i,
   }));
 }
 
-describe('the trajectory index written by a splice (json_each inserts)', () => {
+describe('the record index written by a splice (json_each inserts)', () => {
   it('writes one row per record, field by field and type by type, and a re-splice replaces them', async () => {
     const runId = 'run_splice_index_a';
     const job = spliceJob(runId, 4);
@@ -125,7 +93,7 @@ describe('the trajectory index written by a splice (json_each inserts)', () => {
       const records = await recordsOf(runId, job.task, kind);
       expect(records.length).toBe(kind === 'revision' ? first.revision : first.good);
       records.forEach((record, line) => {
-        expected.push(expectedTyped(indexInsertOf(record, taskRecordsKey(runId, job.task, kind), line)));
+        expected.push(expectedTyped(indexRowFor(record, line)));
       });
     }
     expected.sort(byId);
@@ -146,14 +114,15 @@ describe('the trajectory index written by a splice (json_each inserts)', () => {
     const runId = 'run_splice_index_b';
     const rows = syntheticRows(runId, 2, 200);
     const db = drizzle(env.DB);
-    const viaDrizzle = [db.delete(trajectories).where(eq(trajectories.runId, runId))];
+    const viaDrizzle = [db.delete(recordIndex).where(eq(recordIndex.runId, runId))];
     for (let i = 0; i < rows.length; i += 8)
-      viaDrizzle.push(db.insert(trajectories).values(rows.slice(i, i + 8)) as never);
+      viaDrizzle.push(db.insert(recordIndex).values(rows.slice(i, i + 8)) as never);
     await db.batch(viaDrizzle as [(typeof viaDrizzle)[0], ...typeof viaDrizzle]);
     const drizzleRows = await typedRows(runId);
     expect(drizzleRows.length).toBe(rows.length);
 
-    await env.DB.batch(trajectoryIndexStatements(env.DB, runId, 2, rows));
+    await env.DB.prepare('DELETE FROM record_index WHERE run_id = ?1').bind(runId).run();
+    await env.DB.batch(taskIndexStatementsOf(env.DB, runId, 2, rows));
     const jsonRows = await typedRows(runId);
     expect(jsonRows).toEqual(drizzleRows);
     expect(jsonRows).toEqual(rows.map(expectedTyped).sort(byId));
@@ -165,13 +134,13 @@ describe('the trajectory index written by a splice (json_each inserts)', () => {
     const runId = 'run_splice_index_c';
     const task = 9;
     const rows = syntheticRows(runId, task, 3000);
-    const statements = trajectoryIndexStatements(env.DB, runId, task, rows);
+    const statements = taskIndexStatementsOf(env.DB, runId, task, rows);
     const jsonChars = rows.reduce((sum, r) => sum + JSON.stringify(r).length + 1, 1);
     expect(jsonChars).toBeGreaterThan(2 * MAX_INDEX_CHUNK_CHARS);
-    expect(statements.length).toBeGreaterThanOrEqual(1 + Math.ceil(jsonChars / MAX_INDEX_CHUNK_CHARS));
+    expect(statements.length).toBeGreaterThanOrEqual(1 + 2 * Math.ceil(jsonChars / MAX_INDEX_CHUNK_CHARS));
     // Stale rows of the task (another row set) are replaced, rows of other tasks kept.
     await env.DB.batch(
-      trajectoryIndexStatements(
+      taskIndexStatementsOf(
         env.DB,
         runId,
         task,
@@ -179,18 +148,18 @@ describe('the trajectory index written by a splice (json_each inserts)', () => {
       ),
     );
     const other = syntheticRows(runId, task + 1, 3).map((r) => ({ ...r, id: `other_${r.id}` }));
-    await env.DB.batch(trajectoryIndexStatements(env.DB, runId, task + 1, other));
+    await env.DB.batch(taskIndexStatementsOf(env.DB, runId, task + 1, other));
 
     await env.DB.batch(statements);
     const expected = [...rows, ...other].map(expectedTyped).sort(byId);
     expect(await typedRows(runId)).toEqual(expected);
 
     // Small chunks (many statements) write the same rows; so does a task with no rows (delete only).
-    const small = trajectoryIndexStatements(env.DB, runId, task, rows, 2_000);
+    const small = taskIndexStatementsOf(env.DB, runId, task, rows, 2_000);
     expect(small.length).toBeGreaterThan(100);
     await env.DB.batch(small);
     expect(await typedRows(runId)).toEqual(expected);
-    const empty = trajectoryIndexStatements(env.DB, runId, task, []);
+    const empty = taskIndexStatementsOf(env.DB, runId, task, []);
     expect(empty.length).toBe(1);
     await env.DB.batch(empty);
     expect(await typedRows(runId)).toEqual(other.map(expectedTyped).sort(byId));

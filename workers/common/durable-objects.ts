@@ -45,7 +45,18 @@ export interface TaskTreeApi extends Rpc.DurableObjectBranded {
   /** Whether the attempt is still wanted (a read: keepAlive is the heartbeat). */
   isCurrent(jobId: string, attempt: number): Promise<boolean>;
   failJob(jobId: string, reason: string, retryable?: boolean, attempt?: number): Promise<void>;
-  cancel(reason?: string): Promise<void>;
+  /**
+   * The splice's write permit for its next write step (false: the task was cancelled or the
+   * attempt superseded; write nothing). See coordinator/src/tree-writes.ts.
+   */
+  beginWrite(jobId: string, attempt: number): Promise<boolean>;
+  /** A writing splice is alive (renews its permit's lease while a step runs). */
+  renewWrite(jobId: string, attempt: number): Promise<boolean>;
+  /**
+   * Stops the task; returns once no splice of it writes and what a refused splice wrote is gone.
+   * A tree that was final already answers its progress (e.g. done: its records were accepted).
+   */
+  cancel(reason?: string): Promise<Omit<TaskProgressView, 'task'> | null>;
   status(): Promise<TaskStatus | null>;
   waiting(): Promise<Omit<TaskWait, 'task'> | null>;
   treeFile(): Promise<TreeFile | null>;

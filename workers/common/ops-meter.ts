@@ -124,11 +124,10 @@ function meterBinding(name: string, binding: object): object {
   }
   if ('send' in binding && 'sendBatch' in binding) {
     return wrap(binding, (method, args, invoke) => {
-      if (method === 'send') {
-        add('queue_messages');
-        add('queue_send_calls');
-      } else if (method === 'sendBatch') {
-        add('queue_messages', (args[0] as unknown[]).length);
+      const messages = method === 'send' ? 1 : method === 'sendBatch' ? (args[0] as unknown[]).length : 0;
+      if (method === 'send' || method === 'sendBatch') {
+        add('queue_messages', messages);
+        add(`queue_messages.${name}`, messages);
         add('queue_send_calls');
       }
       return invoke(args);

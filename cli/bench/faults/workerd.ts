@@ -7,7 +7,8 @@ import { type DurabilityResult, durabilityResultSchema } from './result';
 /**
  * The durability scenarios only workerd can inject: D1 failing for seconds inside the RunLedger and
  * queue.send failing once inside a TaskTree (test/integration/durability.test.ts swaps those
- * bindings inside the live Durable Object; a `wrangler dev` stack has no such hook, and a hook in
+ * bindings inside the live Durable Object), and a splice held after its last check while its run is
+ * cancelled (cancel-final.test.ts wraps the splicer's R2 binding in the test worker; a `wrangler dev` stack has no such hook, and a hook in
  * the product could be switched on in a deployed worker). The bench runs that test file in a child
  * vitest (real workerd: real D1, R2, Queues and Durable Objects) and reads the results the tests
  * measured (R2's records vs the ledger's counts vs D1's index) from AGENT_R_FAULT_RESULTS.
@@ -15,9 +16,16 @@ import { type DurabilityResult, durabilityResultSchema } from './result';
 export const workerdScenarios = {
   d1_down_during_report_and_completion: 'D1 failing for seconds during reportTask',
   queue_send_fails_once_in_dispatch: 'queue.send failing once during a dispatch',
+  // A splice held right after its last check while the run is cancelled (cancel is final).
+  cancel_while_splice_writes: 'a splice held after its last check',
 } as const;
 
 export type WorkerdScenario = keyof typeof workerdScenarios;
+
+/** The test file each scenario is in (default: durability.test.ts). */
+const scenarioFiles: Partial<Record<WorkerdScenario, string>> = {
+  cancel_while_splice_writes: 'test/integration/cancel-final.test.ts',
+};
 
 export interface WorkerdOutcome {
   results: DurabilityResult[];
@@ -71,7 +79,8 @@ export async function runWorkerdScenarios(options: {
   await rm(file, { force: true });
   await rm(reportFile, { force: true });
   const pattern = names.map((n) => escapeRegExp(workerdScenarios[n])).join('|');
-  const args = ['run', '--project', 'integration', 'test/integration/durability.test.ts', '-t', pattern];
+  const files = [...new Set(names.map((n) => scenarioFiles[n] ?? 'test/integration/durability.test.ts'))];
+  const args = ['run', '--project', 'integration', ...files, '-t', pattern];
   const reporters = ['--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`];
   options.log?.(`durability (workerd): vitest ${args.join(' ')}`);
   const started = performance.now();

@@ -37,6 +37,12 @@ export class CraftingEngine {
   readonly seed: number;
   private readonly index: WorldIndex;
   private episode: Episode | undefined;
+  /**
+   * The last snapshot restored, validated: an expansion restores the same node once per distinct
+   * response, so only the first restore parses it (JSON + schema were a third of a step's CPU).
+   * Its arrays are never mutated (an episode copies the inventory into a fresh Map).
+   */
+  private lastRestored: { serialized: string; snapshot: CraftingSnapshot } | undefined;
 
   constructor(world: World, options: CraftingOptions = {}) {
     this.world = world;
@@ -114,16 +120,7 @@ export class CraftingEngine {
   }
 
   restore(serialized: string): void {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(serialized);
-    } catch {
-      throw new Error('crafting snapshot is not JSON');
-    }
-    const snapshot = craftingSnapshotSchema.parse(parsed);
-    if (snapshot.world !== this.world.name) {
-      throw new Error(`snapshot is of world ${snapshot.world}, this session plays ${this.world.name}`);
-    }
+    const snapshot = this.validated(serialized);
     this.episode = {
       task: snapshot.task,
       state: {
@@ -134,6 +131,22 @@ export class CraftingEngine {
       done: snapshot.done,
       rngState: snapshot.rng,
     };
+  }
+
+  private validated(serialized: string): CraftingSnapshot {
+    if (this.lastRestored?.serialized === serialized) return this.lastRestored.snapshot;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(serialized);
+    } catch {
+      throw new Error('crafting snapshot is not JSON');
+    }
+    const snapshot = craftingSnapshotSchema.parse(parsed);
+    if (snapshot.world !== this.world.name) {
+      throw new Error(`snapshot is of world ${snapshot.world}, this session plays ${this.world.name}`);
+    }
+    this.lastRestored = { serialized, snapshot };
+    return snapshot;
   }
 
   private current(): Episode {

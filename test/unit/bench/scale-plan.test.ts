@@ -55,6 +55,14 @@ describe('docs/scale.md from measured counts', () => {
     // = $0.0000225; requests 20 x $0.30/M = $0.000006; CPU 500 ms x $0.02/M = $0.00001: $0.005399.
     expect(md).toContain('**$0.0054 per 1,000 revision records**');
     expect(md).toContain('`platform_ops` (cli/bench/platform-ops-section.ts; measured 2026-12-03T00:00:00Z)');
+    // An older bench.json (file sizes, logs included) says so; a newer one says how it measured.
+    expect(md).toContain('`storage_bytes_per_revision_record.d1_bytes`, WAL included');
+    const measured = scalePlanMarkdown(
+      planInput([{ platform_ops: { ...platformOps, storage_note: 'as SQLite counts it' } }]),
+    );
+    expect(measured).toContain(
+      '10,000 bytes of DO storage per revision record (the database as SQLite counts it, not its log file)',
+    );
   });
 
   it('takes tasks per build from the largest completed scale build when there is one', () => {
@@ -110,6 +118,13 @@ describe('agent-r bench --scale-plan and --only (real CLI process)', () => {
     const result = await runCli(['bench', '--only', 'scale,bogus']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('headline, scale, platform_ops, deep_tree, faults');
+    expect(result.stderr).not.toContain('starting the local stack');
+  });
+
+  it('refuses a --scale-sizes entry that is not a positive integer with exit 2', async () => {
+    const result = await runCli(['bench', '--only', 'scale', '--scale-sizes', '1000,0']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--scale-sizes must be a positive integer, got "0"');
     expect(result.stderr).not.toContain('starting the local stack');
   });
 });

@@ -117,4 +117,32 @@ describe('crafting snapshot / restore', () => {
     expect((await session.step('inventory')).observation).toBe('Inventory: [reed] (3) ');
     await session.close();
   });
+
+  it('restores one snapshot many times (as an expansion does per response), each from the same state', () => {
+    const engine = new CraftingEngine(toyWorld, { seed: 7 });
+    engine.resetToGoal('toy:paper');
+    engine.step('get 3 reed');
+    const snapshot = engine.snapshot();
+    const played: string[] = [];
+    for (const action of ['craft 3 paper using 3 reed', 'get 2 reed', 'craft 3 paper using 3 reed']) {
+      engine.restore(snapshot);
+      expect(engine.snapshot()).toBe(snapshot);
+      played.push(engine.step(action).observation);
+      played.push(engine.step('inventory').observation);
+    }
+    expect(played).toEqual([
+      'Crafted 3 toy:paper',
+      'Inventory: [paper] (3) ',
+      'Got 2 reed',
+      'Inventory: [reed] (5) ',
+      'Crafted 3 toy:paper',
+      'Inventory: [paper] (3) ',
+    ]);
+    // A snapshot of another world is refused even right after a valid one was restored.
+    const other = new CraftingEngine(defaultWorld);
+    other.reset(0);
+    expect(() => engine.restore(other.snapshot())).toThrow(/world/);
+    engine.restore(snapshot);
+    expect(engine.step('inventory').observation).toBe('Inventory: [reed] (3) ');
+  });
 });

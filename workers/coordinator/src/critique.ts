@@ -77,6 +77,7 @@ export class Critique {
   }
 
   private taskPairs(spec: RunSpec, task: number, search: SearchState): PathPair[] {
+    if (!this.pairs) this.store.loadTexts();
     this.pairs ??= collectTaskPairs(toTreeFile(search, task), {
       alpha: spec.alpha,
       beta: spec.beta,

@@ -89,8 +89,11 @@ export function splicePageOf(search: SearchState, store: SearchStore, from: numb
   const nodes: SearchNode[] = [];
   let chars = 0;
   let at = Math.max(0, from);
+  store.loadTexts(at);
   for (; at < search.nodes.length && (nodes.length === 0 || chars < PAGE_CHARS); at++) {
-    const node = search.nodes[at]!;
+    // A plain copy: a node woken from storage reads its texts through getters.
+    const node = { ...search.nodes[at]! };
+    if (node.rawAction === undefined) delete node.rawAction;
     nodes.push(node);
     chars += node.response.length + node.action.length + node.observation.length + 300;
   }

@@ -127,11 +127,15 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
     }
   }
 
-  /** Records a task's progress; true when it just became final. */
-  private record(task: number, progress: TaskProgress): boolean {
+  /**
+   * Records a task's progress; true when it just became final. `reopen` lets a tree's own word
+   * replace the 'cancelled' the ledger wrote for it (its splice was accepted just before).
+   */
+  private record(task: number, progress: TaskProgress, reopen = false): boolean {
     const row = one<{ status: string }>(this.sql, 'SELECT status FROM tasks WHERE task = ?', task);
+    const reopened = reopen && row?.status === 'cancelled';
     // A final task stays final: a late report (a tree that finished as it was cancelled) is ignored.
-    if (!row || FINAL.includes(row.status as TaskStatus)) return false;
+    if (!row || (FINAL.includes(row.status as TaskStatus) && !reopened)) return false;
     const final = FINAL.includes(progress.status);
     this.sql.exec(
       `UPDATE tasks SET status = ?, nodes = ?, policy_calls = ?, judge_calls = ?, prompt_tokens = ?,
@@ -324,6 +328,8 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
     await this.ctx.storage.setAlarm(Date.now() + RETRY_MS);
     // Trees being started right now are cancelled by startTrees once their start returns. Jobs
     // waiting for an endpoint slot are refused it (they do not ask their tree after a short wait).
+    // Each tree answers once none of its records is being written (tree-writes.ts); one that had
+    // finished already (its splice accepted, its report not yet here) keeps its records and says so.
     const { spec } = this.stored;
     const gates = revokeRunAtGates(this.env, run.runId, [spec.policy, spec.judge ?? spec.policy]).catch(
       (error) => console.error(`run ${run.runId}: endpoint gates not told of the cancel`, error),
@@ -332,7 +338,10 @@ export class RunLedger extends DurableObject<CoordinatorBindings> implements Run
       gates,
       ...open
         .filter((t) => t.started)
-        .map((t) => taskTreeStub(this.env, run.runId, t.task).cancel('run cancelled')),
+        .map(async (t) => {
+          const final = await taskTreeStub(this.env, run.runId, t.task).cancel('run cancelled');
+          if (final?.status === 'done') this.record(t.task, final, true);
+        }),
     ]);
     await this.syncRun().catch((error) => console.error(`run ${run.runId}: cancel not in D1 yet`, error));
     return 'cancelled';

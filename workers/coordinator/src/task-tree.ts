@@ -5,7 +5,7 @@ import { jobResultSchema } from '../../../shared/contracts/jobs';
 import { toTreeFile } from '../../../shared/mcts';
 import type { RunSpec } from '../../../shared/contracts/run-spec';
 import type { TreeFile } from '../../../shared/contracts/tree-file';
-import { type CoordinatorBindings, runLedgerStub } from '../../common/env';
+import type { CoordinatorBindings } from '../../common/env';
 import { defaultRetryPolicy, JobTable, type JobRow, type RetryPolicy, resendDelayMs } from './jobs';
 import type { TaskStatus, TaskWait } from '../../../shared/contracts/run-view';
 import { Critique } from './critique';
@@ -18,6 +18,9 @@ import { TreeMachine } from './tree-machine';
 import { type TreeProgress, treeProgress } from './tree-progress';
 import { TreeUpdates } from './tree-updates';
 import { describeWait } from './waits';
+import { WriteMarks } from './tree-writes';
+import { TreeReports } from './tree-report';
+import { removeTaskRecords } from '../../common/task-records';
 
 /**
  * One per (run, task): owns the search tree and every job it hands out (expand, judge, splice)
@@ -38,11 +41,11 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
   private alarmAt: number | null = null;
   /** When the task started (read on the first `waiting` of an activation). */
   private since: number | null | undefined;
-  private reportedStatus: string | null | undefined;
-  /** When the RunLedger last heard from this tree, and in which status. */
-  private lastReport = { at: 0, status: '' };
+  private readonly reports: TreeReports;
   /** Dashboard sockets (hibernatable): changed nodes go out after every applied result. */
   private readonly live = new TreeUpdates(this.ctx);
+  /** The splice's write permit (cancel is final while records are being written). */
+  private readonly writes: WriteMarks;
 
   constructor(ctx: DurableObjectState, env: CoordinatorBindings) {
     super(ctx, env);
@@ -50,6 +53,8 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     this.jobs = new JobTable(ctx.storage.sql);
     this.store = new SearchStore(ctx.storage.sql, this.meta);
     this.record = new TreeRecord(this.meta);
+    this.writes = new WriteMarks(this.meta);
+    this.reports = new TreeReports(this.meta, () => this.progress());
     this.critique = new Critique(this.meta, this.store);
     this.outbox = new Outbox(() => this.env, this.jobs);
     this.machine = new TreeMachine({
@@ -63,7 +68,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
         this.meta.set('retry', policy);
         this.retry = { ...defaultRetryPolicy, ...policy };
       },
-      saveTree: (tree) => this.saveTree(tree),
+      saveTree: (tree, also) => this.saveTree(tree, also),
     });
     this.retry = { ...defaultRetryPolicy, ...(this.meta.get<Partial<RetryPolicy>>('retry') ?? {}) };
     ctx.blockConcurrencyWhile(async () => {
@@ -75,8 +80,8 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     return this.record.tree;
   }
 
-  private saveTree(tree: TreeMeta): void {
-    this.record.save(tree);
+  private saveTree(tree: TreeMeta, also?: { key: string; value: unknown }[]): void {
+    this.record.save(tree, also);
     this.live.status(tree.status);
   }
 
@@ -151,7 +156,10 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
    */
   async completeJob(jobId: string, result: JobResult, attempt?: number): Promise<{ accepted: boolean }> {
     try {
-      return await this.guarded(() => this.applyResult(jobId, result, attempt));
+      const answer = await this.guarded(() => this.applyResult(jobId, result, attempt));
+      // A refused splice has stopped writing (an accepted one cleared its mark with the result).
+      if (!answer.accepted && jobId === 'splice') this.writes.stopped(attempt);
+      return answer;
     } catch (error) {
       if (!this.current(jobId, attempt)) throw error;
       const reason = `could not apply the result: ${error instanceof Error ? error.message : String(error)}`;
@@ -195,6 +203,18 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     return this.current(jobId, attempt) !== null;
   }
 
+  /** A splice's permit for its next write step, refused once cancelled or superseded (tree-writes.ts). */
+  async beginWrite(jobId: string, attempt: number): Promise<boolean> {
+    const job = this.current(jobId, attempt);
+    if (job?.kind === 'splice') this.hold(job);
+    return this.writes.ask(attempt, job?.kind === 'splice');
+  }
+
+  /** A splice is still writing (renewed even after a cancel: the cancel waits for the step). */
+  async renewWrite(_jobId: string, attempt: number): Promise<boolean> {
+    return this.writes.renew(attempt);
+  }
+
   private async applyResult(
     jobId: string,
     result: JobResult,
@@ -208,7 +228,11 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
       throw new Error(`job ${jobId} is a ${job.kind} job, got a ${parsed.kind} result`);
     // Apply, then mark: the result, the job's end, the tree and the jobs it leads to commit
     // together or not at all; messages and the report go out after (the alarm retries them).
-    this.ctx.storage.transactionSync(() => this.machine.apply(tree, job, parsed));
+    this.ctx.storage.transactionSync(() => {
+      this.machine.apply(tree, job, parsed);
+      // The splice's records are accepted with its result: no longer a write to take back.
+      if (job.kind === 'splice') this.writes.clear();
+    });
     await this.afterChange(tree);
     return { accepted: true };
   }
@@ -228,6 +252,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     attempt?: number,
   ): Promise<void> {
     // A late failure of a superseded attempt does not use up an attempt of the current one.
+    if (jobId === 'splice') this.writes.stopped(attempt);
     const job = this.current(jobId, attempt);
     if (!job) return;
     const tree = this.tree!;
@@ -254,19 +279,32 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     const tree = this.tree;
     if (tree && !isFinal(tree))
       await this.guarded(async () => this.ctx.storage.transactionSync(() => this.machine.reconcile(tree)));
+    if (tree && isFinal(tree)) await this.takeBackWrites(tree).catch(() => {});
     if (tree) await this.afterChange(tree, true);
   }
 
-  async cancel(reason = 'cancelled'): Promise<void> {
+  /**
+   * Stops the task; answers once no splice of it writes and a refused one's records are gone
+   * (tree-writes.ts). A tree final already answers its progress (done: its records stay).
+   */
+  async cancel(reason = 'cancelled'): Promise<TreeProgress | null> {
     const tree = this.tree;
-    if (!tree || isFinal(tree)) return;
-    tree.status = 'cancelled';
-    tree.error = reason;
-    this.saveTree(tree);
+    if (!tree || (isFinal(tree) && tree.status !== 'cancelled')) return tree && this.progress();
+    const now = !isFinal(tree);
+    if (now) Object.assign(tree, { status: 'cancelled', error: reason });
+    if (now) this.saveTree(tree);
     await this.ctx.storage.deleteAlarm();
     this.alarmAt = null;
+    await this.takeBackWrites(tree);
     // The ledger asked for this; a report that fails here changes nothing there.
-    await this.report(tree).catch(() => {});
+    if (now) await this.reports.report(this.env, tree).catch(() => {});
+    return null;
+  }
+
+  /** Records of a splice never accepted are removed once it stopped (a failure: the alarm retries). */
+  private async takeBackWrites(tree: TreeMeta): Promise<void> {
+    const removed = await this.writes.takeBack(() => removeTaskRecords(this.env, tree.runId, tree.task));
+    if (!removed) await this.scheduleAlarm(Date.now() + OUTBOX_RETRY_MS);
   }
 
   /** Live updates for the dashboard: a WebSocket upgrade forwarded by the gateway. */
@@ -303,7 +341,9 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
   async treeFile(): Promise<TreeFile | null> {
     const tree = this.tree;
     const search = this.machine.search;
-    return tree && search ? toTreeFile(search, tree.task) : null;
+    if (!tree || !search) return null;
+    this.store.loadTexts();
+    return toTreeFile(search, tree.task);
   }
 
   async progress(): Promise<TreeProgress | null> {
@@ -338,7 +378,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
       retrySoon = !(await this.outbox.flush(tree.runId, tree.task, this.retry.timeoutMs));
     }
     try {
-      await this.report(tree, forceReport);
+      await this.reports.report(this.env, tree, forceReport);
     } catch (error) {
       console.error(`task ${tree.runId}/${tree.task}: could not report to the ledger, retrying`, error);
       retrySoon = true;
@@ -352,8 +392,11 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
    */
   private async scheduleAlarm(soon: number | null = null): Promise<void> {
     const tree = this.tree;
-    const times = [this.jobs.nextDeadline(), soon];
-    if (tree && (!isFinal(tree) || this.reported !== tree.status)) times.push(Date.now() + RECONCILE_MS);
+    // A final task's open jobs are dead (a cancel): their deadlines wake nothing.
+    const times = [tree && isFinal(tree) ? null : this.jobs.nextDeadline(), soon];
+    if (tree && (!isFinal(tree) || this.reports.reported !== tree.status))
+      times.push(Date.now() + RECONCILE_MS);
+    if (tree && isFinal(tree)) times.push(this.writes.takeBackAt());
     const due = times.filter((t): t is number => t !== null);
     const next = due.length ? Math.min(...due) : null;
     if (next !== null && (this.alarmAt === null || next < this.alarmAt)) {
@@ -361,33 +404,8 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
       this.alarmAt = next;
     }
   }
-
-  /**
-   * Tells the RunLedger how the task stands: at once when the status changes, otherwise at most
-   * once per REPORT_INTERVAL_MS (counters of a searching tree change with every result).
-   */
-  private async report(tree: TreeMeta, force = false): Promise<void> {
-    const now = Date.now();
-    const { reported } = this;
-    if (!force && tree.status === reported && now - this.lastReport.at < REPORT_INTERVAL_MS) return;
-    if (force && tree.status === reported && isFinal(tree)) return;
-    const progress = await this.progress();
-    if (!progress) return;
-    await runLedgerStub(this.env, tree.runId).reportTask(tree.task, progress);
-    // Marked only once the ledger has it: a failed report is sent again by the alarm.
-    this.lastReport = { at: now, status: tree.status };
-    this.meta.set('reported', tree.status);
-    this.reportedStatus = tree.status;
-  }
-
-  /** The status the RunLedger last acknowledged (stored; read once per activation). */
-  private get reported(): string | null {
-    if (this.reportedStatus === undefined) this.reportedStatus = this.meta.get<string>('reported');
-    return this.reportedStatus;
-  }
 }
 
-const REPORT_INTERVAL_MS = 1000;
 /** How soon the alarm retries a message or report that failed. */
 const OUTBOX_RETRY_MS = 1000;
 /** While a task is open, its invariants are checked at least this often. */

@@ -31,8 +31,8 @@ export interface MachineDeps {
   critique: Critique;
   retry(): RetryPolicy;
   setRetry(policy: Partial<RetryPolicy>): void;
-  /** Saves the status row (and tells live watchers when the status changed). */
-  saveTree(tree: TreeMeta): void;
+  /** Saves the status row and `also` (and tells live watchers when the status changed). */
+  saveTree(tree: TreeMeta, also?: { key: string; value: unknown }[]): void;
 }
 
 /**
@@ -66,8 +66,8 @@ export class TreeMachine {
   private get retry(): RetryPolicy {
     return this.deps.retry();
   }
-  private saveTree(tree: TreeMeta): void {
-    this.deps.saveTree(tree);
+  private saveTree(tree: TreeMeta, also?: { key: string; value: unknown }[]): void {
+    this.deps.saveTree(tree, also);
   }
 
   /** The first change of a task: its record, and the root job (inside one transaction). */
@@ -161,7 +161,8 @@ export class TreeMachine {
   /**
    * The invariants a crash between two steps could break, checked on every alarm: every
    * expanding descent has a pending job (else it is dispatched again, or failed with the reason
-   * if its job ended), and a task that still searches has something in flight.
+   * if its job ended), a splicing task has its splice job, and a task that is not final has
+   * something in flight (else it is failed: "wedged", with the reason).
    */
   reconcile(tree: TreeMeta): void {
     const search = this.search;
@@ -177,9 +178,14 @@ export class TreeMachine {
           );
       }
     }
+    // A splicing task whose splice job row is gone gets it back (a re-splice replaces, never adds).
+    if (tree.status === 'splicing' && !this.jobs.get('splice'))
+      this.addJobs([{ id: 'splice', kind: 'splice', nodeId: '0' }]);
     this.advance(tree);
     if (this.jobs.counts().pending === 0 && !isFinal(tree)) {
-      tree.error = `nothing left in flight while ${tree.status}: the task is wedged`;
+      const splice = tree.status === 'splicing' ? this.jobs.get('splice') : null;
+      const why = splice ? ` (its splice job ended ${splice.status} without its result applied)` : '';
+      tree.error = `nothing left in flight while ${tree.status}: the task is wedged${why}`;
       tree.status = 'failed';
       this.saveTree(tree);
     }
@@ -197,8 +203,8 @@ export class TreeMachine {
         seed: mixSeeds(spec.seed, tree.task),
       },
       result.observation,
+      result.snapshot,
     );
-    if (result.snapshot !== null) this.store.putSnapshots([{ nodeId: '0', snapshot: result.snapshot }]);
     this.record.setPrefix(result.prefix);
     addEnvCost(tree, result.envCost);
   }
@@ -222,10 +228,11 @@ export class TreeMachine {
     this.store.putSnapshots(snapshots);
   }
 
+  /** The new nodes' rows, then the status row and the search's meta in one statement. */
   private persist(tree: TreeMeta): void {
-    this.saveTree(tree);
-    if (this.search) this.pendingLive.push(...this.search.dirty);
-    if (this.search) this.store.save(this.search);
+    const search = this.search;
+    if (search) this.pendingLive.push(...search.dirty);
+    this.saveTree(tree, search ? [this.store.save(search)] : []);
   }
 
   /**

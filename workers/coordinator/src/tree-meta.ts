@@ -74,9 +74,10 @@ export class TreeRecord {
     return this.treeCache;
   }
 
-  save(tree: TreeMeta): void {
+  /** The status row, and in the same statement the other values of this change (`also`). */
+  save(tree: TreeMeta, also: readonly { key: string; value: unknown }[] = []): void {
     this.treeCache = tree;
-    this.meta.set('tree', tree);
+    this.meta.setMany([['tree', tree], ...also.map(({ key, value }) => [key, value] as const)]);
   }
 
   /** Written once, when the task starts. */

@@ -10,6 +10,8 @@ export interface GatewayBindings extends CoreBindings {
   /** Their periods in seconds (the binding's `simple.period`), sent as retry-after; default 60. */
   RATE_LIMIT_TOKEN_PERIOD?: string;
   RATE_LIMIT_IP_PERIOD?: string;
+  /** How often API requests run the reconciler (ms; default 60,000; see services/reconcile.ts). */
+  RECONCILE_INTERVAL_MS?: string;
 }
 
 /** Who is calling: an API token's id ("admin" for the bootstrap ADMIN_TOKEN) and its scopes. */

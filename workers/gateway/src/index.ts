@@ -1,5 +1,5 @@
 import { consumeEvents } from './services/events-consumer';
-import { reconcileStuck } from './services/reconcile';
+import { reconcileFromRequest, reconcileStuck } from './services/reconcile';
 import { buildApp } from './app';
 import type { GatewayBindings } from './context';
 import { withOps } from '../../common/ops-meter';
@@ -8,7 +8,11 @@ const app = buildApp();
 
 export default {
   fetch: (request, env, ctx) =>
-    withOps(env, 'gateway', 'fetch', async (metered) => app.fetch(request, metered, ctx)),
+    withOps(env, 'gateway', 'fetch', async (metered) => {
+      // Repairs of stuck deliveries and datasets do not wait for a cron that may never run.
+      reconcileFromRequest(metered, ctx);
+      return app.fetch(request, metered, ctx);
+    }),
   /** The events queue: outbound webhook deliveries, and what happens when a run finished. */
   queue: (batch, env) => withOps(env, 'gateway', 'queue', (metered) => consumeEvents(batch, metered)),
   /** The cron trigger: re-queues or fails deliveries and datasets stuck past their deadline. */

@@ -2,7 +2,8 @@ import type { SpliceJob } from '../../../shared/contracts/jobs';
 import { consumeJobs } from '../../common/consume';
 import type { CoreBindings } from '../../common/env';
 import { withOps } from '../../common/ops-meter';
-import { removeTaskRecords, spliceTree } from './splice-tree';
+import { removeTaskRecords } from '../../common/task-records';
+import { spliceTree } from './splice-tree';
 
 export default {
   async queue(batch, rawEnv) {
@@ -12,7 +13,8 @@ export default {
         env,
         ['splice'],
         (job, context) => spliceTree(env, job, context),
-        // Cancel is final: a splice that finished after its task was cancelled takes its records back.
+        // A splice whose result was refused (its task cancelled) takes its records back; the
+        // TaskTree's cancel does the same before it answers (tree-writes.ts), so this is a second sweep.
         async (job, status) => {
           if (status === 'cancelled') await removeTaskRecords(env, job.runId, job.task);
         },

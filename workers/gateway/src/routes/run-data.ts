@@ -1,8 +1,5 @@
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
-import { and, asc, eq, gt } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import { z } from 'zod';
-import { trajectories } from '../../../../shared/db/schema';
 import { exportFormatSchema, exportRecords, exportWarnings } from '../../../../shared/formats/export';
 import { jsonlStream } from '../../../../shared/formats/jsonl';
 import { nativeRecordSchema } from '../../../../shared/revision';
@@ -17,7 +14,8 @@ import { treeFileSchema } from '../../../../shared/contracts/tree-file';
 import { runLedgerStub, taskTreeStub } from '../../../common/env';
 import { curatedRunRecords } from '../../../common/datacard';
 import { readRecordAt } from '../../../common/records';
-import { taskTreeKey } from '../../../common/storage-keys';
+import { findRecord, indexPage } from '../../../common/record-index';
+import { taskRecordsKey, taskTreeKey } from '../../../common/storage-keys';
 import { runManifestOf } from '../services/run-manifest';
 import { requireRun } from '../services/runs';
 import type { GatewayBindings, GatewayContext } from '../context';
@@ -120,29 +118,7 @@ runDataApp.openapi(
     const { id } = c.req.valid('param');
     const { kind, task, limit, after } = c.req.valid('query');
     await requireRun(c.env, id);
-    const rows = await drizzle(c.env.DB)
-      .select({
-        id: trajectories.id,
-        task: trajectories.task,
-        kind: trajectories.kind,
-        firstErrorStep: trajectories.firstErrorStep,
-        rewardGood: trajectories.rewardGood,
-        rewardBad: trajectories.rewardBad,
-        turns: trajectories.turns,
-        chars: trajectories.chars,
-      })
-      .from(trajectories)
-      .where(
-        and(
-          eq(trajectories.runId, id),
-          kind ? eq(trajectories.kind, kind) : undefined,
-          task === undefined ? undefined : eq(trajectories.task, task),
-          after ? gt(trajectories.id, after) : undefined,
-        ),
-      )
-      .orderBy(asc(trajectories.id))
-      .limit(limit + 1)
-      .all();
+    const rows = await indexPage(c.env.DB, id, { kind, task, after, limit: limit + 1 });
     const page = rows.slice(0, limit);
     return c.json({ trajectories: page, next: rows.length > limit ? (page.at(-1)?.id ?? null) : null }, 200);
   },
@@ -158,13 +134,9 @@ runDataApp.openapi(
   }),
   async (c) => {
     const { id, trajectoryId } = c.req.valid('param');
-    const row = await drizzle(c.env.DB)
-      .select()
-      .from(trajectories)
-      .where(and(eq(trajectories.runId, id), eq(trajectories.id, trajectoryId)))
-      .get();
-    if (!row) throw notFound(`trajectory ${trajectoryId} of run ${id}`);
-    const record = await readRecordAt(c.env, row.r2Key, row.line);
+    const at = await findRecord(c.env.DB, id, trajectoryId);
+    if (!at) throw notFound(`trajectory ${trajectoryId} of run ${id}`);
+    const record = await readRecordAt(c.env, taskRecordsKey(id, at.task, at.kind), at.line);
     if (!record) throw new ApiError(409, 'missing_record', `the record file of ${trajectoryId} is gone`);
     return c.json(record, 200);
   },

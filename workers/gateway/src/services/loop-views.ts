@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { iterations, loops, trajectories, webhookDeliveries } from '../../../../shared/db/schema';
+import { iterations, loops, recordIndex, webhookDeliveries } from '../../../../shared/db/schema';
 import type { EvalMetrics } from '../../../../shared/eval';
 import type { LoopConfig } from '../../../../shared/iterations';
 import type {
@@ -58,9 +58,9 @@ export async function iterationView(env: CoreBindings, row: IterationRow): Promi
       const ledger = await runLedgerStub(env, row.runId).status();
       const k = ledger?.counters;
       const avg = await db
-        .select({ value: sql<number | null>`avg(${trajectories.firstErrorStep})` })
-        .from(trajectories)
-        .where(and(eq(trajectories.runId, row.runId), eq(trajectories.kind, 'revision')))
+        .select({ value: sql<number | null>`avg(${recordIndex.firstErrorStep})` })
+        .from(recordIndex)
+        .where(and(eq(recordIndex.runId, row.runId), eq(recordIndex.kind, 'revision')))
         .get();
       run = {
         status: ledger?.status ?? runRecord.status,

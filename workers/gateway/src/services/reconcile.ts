@@ -5,7 +5,8 @@ import { datasets, webhookDeliveries } from '../../../../shared/db/schema';
 import type { CoreBindings } from '../../../common/env';
 
 /**
- * The gateway's reconciler (its cron trigger, every minute): nothing it owns stays silently stuck.
+ * The gateway's reconciler (its cron trigger, every minute, and at most once a minute from an API
+ * request, see reconcileFromRequest): nothing it owns stays silently stuck.
  *  - A webhook delivery still `pending` well after it was due (EVENTS.send failed after its row was
  *    written, or its queue message was lost) is queued again; one pending for longer than a day
  *    is failed with the reason. The consumer skips deliveries that are no longer pending.
@@ -105,4 +106,32 @@ export async function reconcileStuck(env: CoreBindings, now = Date.now()): Promi
   if (report.deliveriesRequeued + report.deliveriesFailed + report.datasetsFailed > 0)
     console.warn(`reconciler: ${JSON.stringify(report)}`);
   return report;
+}
+
+/** How often API requests run the reconciler when nothing else does (RECONCILE_INTERVAL_MS overrides). */
+export const REQUEST_RECONCILE_INTERVAL_MS = 60_000;
+
+/** When this isolate last ran the reconciler from a request. */
+let lastFromRequest = Number.NEGATIVE_INFINITY;
+
+/**
+ * The same repairs without a cron: a `wrangler dev` started by hand (no `--test-scheduled`, nothing
+ * calling /__scheduled) never runs the scheduled handler, so an API request runs the reconciler
+ * after the response, at most once per interval per isolate (two indexed D1 reads when nothing is
+ * stuck). The cron stays the guarantee in a deployment with no traffic.
+ */
+export function reconcileFromRequest(
+  env: CoreBindings & { RECONCILE_INTERVAL_MS?: string },
+  ctx: { waitUntil(promise: Promise<unknown>): void },
+  now = Date.now(),
+): boolean {
+  const configured = Number(env.RECONCILE_INTERVAL_MS ?? Number.NaN);
+  const interval =
+    Number.isFinite(configured) && configured >= 0 ? configured : REQUEST_RECONCILE_INTERVAL_MS;
+  if (now - lastFromRequest < interval) return false;
+  lastFromRequest = now;
+  ctx.waitUntil(
+    reconcileStuck(env, now).catch((error) => console.error('reconciler (from a request) failed', error)),
+  );
+  return true;
 }
