@@ -107,12 +107,8 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     if (this.tree) return;
     this.ctx.storage.transactionSync(() => {
       this.machine.start(runId, task, spec);
-      // The RunLedger marks the task 'searching' once this returns (it calls start): no report,
-      // which spared 1 RPC per tree on the single local thread while the first jobs go out.
-      this.meta.set('reported', 'searching');
+      this.reports.startedByLedger(this.tree!.status);
     });
-    this.reportedStatus = 'searching';
-    this.lastReport = { at: Date.now(), status: 'searching' };
     await this.afterChange(this.tree!);
   }
 
