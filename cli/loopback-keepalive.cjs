@@ -11,7 +11,10 @@
 // to the loopback, sends the next request on it. A server that never closes an idle connection
 // (keepAliveTimeout 0: "disables the keep-alive timeout behavior on incoming connections",
 // https://nodejs.org/api/http.html#serverkeepalivetimeout) leaves the closing to the client, and
-// the race is gone. The servers are wrangler's own, on 127.0.0.1, for one developer's stack.
+// the race is gone. Newer miniflare (5.x, the one vitest-pool-workers runs) sets keepAliveTimeout
+// 0 on its loopback server itself; the miniflare bundled with our wrangler (4.20260426) does not.
+// The servers are wrangler's own, on 127.0.0.1, for one developer's stack.
+// test/e2e/queue-loopback.test.ts: an idle connection survives past 5 s and is answered.
 'use strict';
 const http = require('node:http');
 
