@@ -13,6 +13,7 @@ import type { TreeFile } from '../../shared/contracts/tree-file';
 import type { LeaseGrant, ReleaseOutcome } from '../../shared/env/agentgym';
 import type { AgentGymFlavor } from '../../shared/env/types';
 import type { SlotLease } from '../../shared/inference/slot-gate';
+import type { GateLoad } from '../../shared/inference/slot-handoff';
 
 // What the coordinator's Durable Objects answer over RPC: the workers, the gateway and the objects
 // themselves call them through these interfaces (each class `implements` its own, so they cannot
@@ -83,23 +84,40 @@ export interface GateRefusal {
   revoked?: true;
 }
 
+/**
+ * Slots granted together (one lease), with the gate's load. `queued`: the caller waited for them
+ * (they were not free when it asked).
+ */
+export type GateGrant = SlotLease & GateLoad & { queued?: true };
+
 /** One per inference endpoint: never more requests in flight than its maxConcurrency. */
 export interface EndpointGateApi extends Rpc.DurableObjectBranded {
   /**
    * `refused`: more slots than the capacity (they could never be granted together), or (`revoked`)
-   * the holder's run was cancelled. `queued`: the caller waited for the slots (they were not free
-   * when it asked).
+   * the holder's run was cancelled.
    */
   acquire(
     holderId: string,
     capacity: number,
     priority?: number,
     slots?: number,
-  ): Promise<(SlotLease & { queued?: true }) | GateRefusal>;
+  ): Promise<GateGrant | GateRefusal>;
+  /**
+   * `release(leaseId)` then `acquire(...)` in one call: a caller hands the slots of a request
+   * that ended to the gate together with the next request's ask (gate-client.ts).
+   */
+  exchange(
+    leaseId: string,
+    holderId: string,
+    capacity: number,
+    priority?: number,
+    slots?: number,
+  ): Promise<GateGrant | GateRefusal>;
   /** Refuses the waiting and later acquires of holders whose id starts with `prefix`. */
   revoke(prefix: string): Promise<number>;
   renew(leaseId: string): Promise<boolean>;
-  release(leaseId: string): Promise<void>;
+  /** Gives the lease back; answers the gate's load after it. */
+  release(leaseId: string): Promise<GateLoad>;
   stats(): Promise<{ capacity: number; inUse: number; queued: number }>;
 }
 

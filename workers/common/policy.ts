@@ -14,6 +14,7 @@ import { JobInputError } from './environments';
 import { capText, DEFAULT_MAX_TEXT_CHARS } from '../../shared/text-cap';
 import { ensureCurrent, type JobContext, JobSuperseded, mayBeOutdated } from './job-context';
 import { endpointGateStub } from './durable-objects';
+import { acquireSlots, releaseSlots } from './gate-client';
 
 const clients = new Map<string, { client: ChatClient; loadedAt: number }>();
 const CLIENT_TTL_MS = 30_000;
@@ -60,7 +61,8 @@ export async function sampleThroughGate(
   const gate = endpointGateStub(env, endpointName);
   // Without `n` support the client sends n requests at once: it needs n slots, granted together.
   const slots = client.endpoint.supportsN ? 1 : options.n;
-  const lease = await gate.acquire(holderId, client.endpoint.maxConcurrency, options.priority ?? 0, slots);
+  const { maxConcurrency } = client.endpoint;
+  const lease = await acquireSlots(env, endpointName, holderId, maxConcurrency, options.priority ?? 0, slots);
   if ('refused' in lease) {
     if (lease.revoked) throw new JobSuperseded('inference call');
     throw new JobInputError(`endpoint "${endpointName}" (supportsN false): ${lease.refused}`);
@@ -82,7 +84,7 @@ export async function sampleThroughGate(
     return { ...sampled, texts: sampled.texts.map((text) => capText(text, cap, 'completion')) };
   } finally {
     clearInterval(renewal);
-    await gate.release(lease.leaseId);
+    await releaseSlots(env, endpointName, lease);
   }
 }
 

@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { EndpointGateApi, GateRefusal } from '../../common/durable-objects';
+import type { EndpointGateApi, GateGrant, GateRefusal } from '../../common/durable-objects';
+import type { GateLoad } from '../../../shared/inference/slot-handoff';
 import { SlotGate, type SlotLease } from '../../../shared/inference/slot-gate';
 import type { CoordinatorBindings } from '../../common/env';
 import { Waiters } from './waiters';
@@ -23,6 +24,11 @@ const REVOKED_FOR_MS = MAX_WAIT_MS;
  */
 const revokedAnswer: GateRefusal = { refused: 'its work was cancelled', revoked: true };
 
+const loadOf = (gate: SlotGate): GateLoad => ({
+  waiting: gate.queued,
+  free: Math.max(0, gate.capacity - gate.inUse),
+});
+
 export class EndpointGate extends DurableObject<CoordinatorBindings> implements EndpointGateApi {
   private readonly waiters = new Waiters<SlotLease | GateRefusal>();
   /** Holder id prefixes whose work was cancelled -> until when their acquires are refused. */
@@ -41,7 +47,7 @@ export class EndpointGate extends DurableObject<CoordinatorBindings> implements 
     capacity: number,
     priority = 0,
     slots = 1,
-  ): Promise<(SlotLease & { queued?: true }) | GateRefusal> {
+  ): Promise<GateGrant | GateRefusal> {
     if (slots > capacity)
       return { refused: `cannot hold ${slots} slots at once: the capacity is ${capacity}` };
     const now = Date.now();
@@ -51,11 +57,26 @@ export class EndpointGate extends DurableObject<CoordinatorBindings> implements 
     this.deliver(gate.expire(now).granted);
     const answer = gate.acquire(holderId, now, priority, slots);
     this.scheduleExpiry(gate);
-    if (answer.status === 'granted') return answer.lease;
+    if (answer.status === 'granted') return { ...answer.lease, ...loadOf(gate) };
     const lease = await this.waiters.wait(answer.leaseId, MAX_WAIT_MS, () => {
       this.deliver(gate.release(answer.leaseId, Date.now()));
     });
-    return 'refused' in lease ? lease : { ...lease, queued: true };
+    return 'refused' in lease ? lease : { ...lease, queued: true, ...loadOf(gate) };
+  }
+
+  /**
+   * The slots of `leaseId` come back (first: they may go to a caller already waiting), then the
+   * caller asks for its next request's slots as `acquire` does: two calls' work in one.
+   */
+  async exchange(
+    leaseId: string,
+    holderId: string,
+    capacity: number,
+    priority = 0,
+    slots = 1,
+  ): Promise<GateGrant | GateRefusal> {
+    await this.release(leaseId);
+    return this.acquire(holderId, capacity, priority, slots);
   }
 
   /**
@@ -88,10 +109,11 @@ export class EndpointGate extends DurableObject<CoordinatorBindings> implements 
     return lease !== null;
   }
 
-  async release(leaseId: string): Promise<void> {
+  async release(leaseId: string): Promise<GateLoad> {
     const gate = this.gate;
-    if (!gate) return;
+    if (!gate) return { waiting: 0, free: 0 };
     this.deliver(gate.release(leaseId, Date.now()));
+    return loadOf(gate);
   }
 
   async stats(): Promise<{ capacity: number; inUse: number; queued: number }> {
