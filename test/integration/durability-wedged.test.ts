@@ -17,20 +17,23 @@ const env = workerEnv as unknown as CoordinatorBindings;
 afterEach(() => disarmSpliceHold());
 
 /** A one-task run held at its splice: the splice message waits before delivery (a queue backlog). */
-async function runHeldAtSplice(seed: number) {
+async function runHeldAtSplice(seed: number, tasks = [0]) {
   const proxy = await proxySpace({});
   const policy = await simEndpoint(proxy.llm, { maxConcurrency: 8 });
   const bucket = await runCompletedHook();
   const created = await api('/v1/runs', {
     method: 'POST',
-    json: { tasks: [0], iterations: 2, width: 2, depth: 4, seed, policy },
+    json: { tasks, iterations: 2, width: 2, depth: 4, seed, policy },
   });
   expect(created.status).toBe(201);
   const { id } = (await created.json()) as { id: string };
   const hold = armSpliceHold(id, 'delivery');
   const tree = taskTreeStub(env, id, 0);
   await eventually(async () => hold.held, 600, 20);
-  expect(await tree.status()).toBe('splicing');
+  await eventually(async () => {
+    const statuses = await Promise.all(tasks.map((t) => taskTreeStub(env, id, t).status()));
+    return statuses.every((s) => s === 'splicing');
+  }, 600);
   /** A statement on the tree's jobs table behind its back (its in-memory mirror reloaded). */
   const corrupt = (statement: string) =>
     runInDurableObject(tree as unknown as DurableObjectStub, (instance, state) => {
@@ -91,24 +94,29 @@ describe('TaskTree: nothing left in flight', () => {
   });
 });
 
+/** From now on the tree's reports to its ledger are lost on their way (its retries too). */
+async function loseReports(tree: unknown, lost: { n: number }): Promise<void> {
+  const lostStub = {
+    reportTask: async () => {
+      lost.n += 1;
+      throw new Error('injected fault (test): report lost');
+    },
+  };
+  await patchBindings(tree as DurableObjectStub, (real) => ({
+    RUN_LEDGER: {
+      idFromName: (name: string) => real.RUN_LEDGER.idFromName(name),
+      get: () => lostStub,
+      getByName: () => lostStub,
+    } as unknown as CoordinatorBindings['RUN_LEDGER'],
+  }));
+}
+
 describe('RunLedger: tasks it has not heard from', () => {
   it('a task whose final report was lost is asked by the alarm; the run completes, D1 = ledger, one webhook', async () => {
     const { id, bucket, hold, tree } = await runHeldAtSplice(33);
     // From now on the tree's reports are lost on their way (its retries too).
     const lost = { n: 0 };
-    const lostStub = {
-      reportTask: async () => {
-        lost.n += 1;
-        throw new Error('injected fault (test): report lost');
-      },
-    };
-    await patchBindings(tree as unknown as DurableObjectStub, (real) => ({
-      RUN_LEDGER: {
-        idFromName: (name: string) => real.RUN_LEDGER.idFromName(name),
-        get: () => lostStub,
-        getByName: () => lostStub,
-      } as unknown as CoordinatorBindings['RUN_LEDGER'],
-    }));
+    await loseReports(tree, lost);
     hold.release();
     await eventually(async () => (await tree.status()) === 'done', 600, 50);
     await eventually(async () => lost.n > 0, 200);
@@ -128,5 +136,61 @@ describe('RunLedger: tasks it has not heard from', () => {
     const settled = await expectSettled(id, bucket);
     expect(settled.status).toBe('completed');
     expect(settled.indexRows).toBe((progress?.revision ?? 0) + (progress?.good ?? 0));
+  });
+
+  it('a tree that cannot answer holds up neither the other silent tasks nor the checks after them', async () => {
+    const { id, bucket, hold } = await runHeldAtSplice(34, [0, 1]);
+    const trees = [taskTreeStub(env, id, 0), taskTreeStub(env, id, 1)];
+    const lost = { n: 0 };
+    for (const tree of trees) await loseReports(tree, lost);
+    hold.release();
+    await eventually(
+      async () => {
+        const statuses = await Promise.all(trees.map((t) => t.status()));
+        return statuses.every((s) => s === 'done');
+      },
+      600,
+      50,
+    );
+    const ledger = runLedgerStub(env, id);
+    expect((await ledger.status())?.tasks.map((t) => t.status)).toEqual(['splicing', 'splicing']);
+    // The ledger cannot reach task 0's tree (asked first); task 1's answers.
+    const broken = { n: 0 };
+    await patchBindings(ledger as unknown as DurableObjectStub, (real) => {
+      const stubOf = (name: string) =>
+        name.endsWith(':0') || name.endsWith('/0')
+          ? {
+              progress: async () => {
+                broken.n += 1;
+                throw new Error('injected fault (test): tree unreachable');
+              },
+            }
+          : real.TASK_TREE.getByName(name);
+      return {
+        TASK_TREE: { getByName: stubOf } as unknown as CoordinatorBindings['TASK_TREE'],
+      };
+    });
+    const age = () =>
+      runInDurableObject(ledger as unknown as DurableObjectStub, (_i, state) => {
+        state.storage.sql.exec('UPDATE tasks SET updated_at = updated_at - 61000');
+      });
+    await age();
+    expect(await runDurableObjectAlarm(ledger as unknown as DurableObjectStub)).toBe(true);
+    expect(broken.n).toBe(1);
+    const between = await ledger.status();
+    expect(between?.tasks.map((t) => t.status)).toEqual(['splicing', 'done']);
+    expect(between?.status).toBe('running');
+    // Task 1 is in D1 already (the checks after the questions ran).
+    const d1 = await env.DB.prepare('SELECT status FROM run_tasks WHERE run_id = ? AND task = 1')
+      .bind(id)
+      .first<{ status: string }>();
+    expect(d1?.status).toBe('done');
+    // The tree is reachable again: the next question a minute later completes the run.
+    await patchBindings(ledger as unknown as DurableObjectStub, () => ({ TASK_TREE: env.TASK_TREE }));
+    await age();
+    expect(await runDurableObjectAlarm(ledger as unknown as DurableObjectStub)).toBe(true);
+    expect((await ledger.status())?.status).toBe('completed');
+    const settled = await expectSettled(id, bucket);
+    expect(settled.status).toBe('completed');
   });
 });

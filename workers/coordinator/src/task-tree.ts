@@ -107,6 +107,7 @@ export class TaskTree extends DurableObject<CoordinatorBindings> implements Task
     if (this.tree) return;
     this.ctx.storage.transactionSync(() => {
       this.machine.start(runId, task, spec);
+      this.reports.startedByLedger(this.tree!.status);
     });
     await this.afterChange(this.tree!);
   }

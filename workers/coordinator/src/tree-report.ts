@@ -34,6 +34,17 @@ export class TreeReports {
     this.reportedStatus = tree.status;
   }
 
+  /**
+   * The tree has just been started by the RunLedger, which marks the task 'searching' once start
+   * returns: that counts as reported (call inside start's transaction). It spares one RPC per tree
+   * on the single local thread while the build's first jobs go out.
+   */
+  startedByLedger(status: string): void {
+    this.meta.set('reported', status);
+    this.reportedStatus = status;
+    this.last = { at: Date.now(), status };
+  }
+
   /** The status the RunLedger last acknowledged (stored; read once per activation). */
   get reported(): string | null {
     if (this.reportedStatus === undefined) this.reportedStatus = this.meta.get<string>('reported');
